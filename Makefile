@@ -1,0 +1,92 @@
+# Nagar Sahayak: the one entry point people and CI share.
+#   make run    chat with the assistant in the terminal (embedded defaults, no external service)
+#   make test   everything CI checks
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     := .venv
+BIN      := $(VENV)/bin
+PY       := $(BIN)/python
+RASA     := $(BIN)/rasa
+MODEL    := models/nagar-sahayak.tar.gz
+RESULTS  := results
+ACTIONS_PORT ?= 5055
+# Rasa and TensorFlow are chatty; keep the logs readable.
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+export PYTHONHASHSEED ?= 0
+export PYTHONPATH := $(CURDIR)
+
+TRAINING_INPUTS := config.yml domain.yml city.yml $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+
+.PHONY: help venv train run actions shell validate test test-unit test-nlu test-stories crossval lint bench simulate clean
+
+help:
+	@echo "make run       train if needed, start the action server, chat in the terminal"
+	@echo "make test      validate data, unit tests, held-out NLU test, conversation stories"
+	@echo "make train     train the model into $(MODEL)"
+	@echo "make validate  rasa data validate (strict)"
+	@echo "make crossval  5-fold NLU cross-validation, report in $(RESULTS)/crossval"
+	@echo "make lint      ruff"
+	@echo "make bench     benchmarks (numbers in README / docs/benchmarks.md)"
+	@echo "make simulate  WhatsApp simulator: fake Graph API + signed webhooks to a local Rasa"
+
+# --- set-up ---------------------------------------------------------------------------
+$(BIN)/activate: requirements.txt constraints.txt
+	@scripts/ensure_python.sh
+	@test -x $(PY) || $$(scripts/ensure_python.sh --print) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==24.0"
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	@touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+# --- model ----------------------------------------------------------------------------
+# Trains only when no model is newer than the data, config and components.
+$(MODEL): $(BIN)/activate $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name nagar-sahayak --out models
+	@touch $(MODEL)
+
+train: $(MODEL)
+
+# --- run ------------------------------------------------------------------------------
+actions: venv
+	$(RASA) run actions --port $(ACTIONS_PORT)
+
+run: $(MODEL)
+	@scripts/run_local.sh $(MODEL) $(ACTIONS_PORT)
+
+# --- checks ---------------------------------------------------------------------------
+validate: venv
+	$(PY) scripts/validate_data.py
+
+lint: venv
+	$(BIN)/ruff check civic actions channels nlu_components scripts tests
+
+test-unit: venv
+	$(BIN)/pytest -q
+
+test-nlu: $(MODEL)
+	$(PY) scripts/nlu_heldout.py --model $(MODEL) --data tests/nlu --out $(RESULTS)/heldout
+
+test-stories: $(MODEL)
+	@scripts/with_action_server.sh $(ACTIONS_PORT) \
+	  $(RASA) test core --model $(MODEL) --stories tests/stories --out $(RESULTS)/stories \
+	  --fail-on-prediction-errors
+
+test: validate lint test-unit test-nlu test-stories
+	@echo "make test: all checks passed"
+
+crossval: venv
+	$(RASA) test nlu --nlu data/nlu --cross-validation --folds 5 --runs 1 \
+	  --config config.yml --out $(RESULTS)/crossval
+	$(PY) scripts/nlu_report.py $(RESULTS)/crossval
+
+bench: $(MODEL)
+	$(PY) scripts/bench_nlu.py --model $(MODEL)
+
+simulate: $(MODEL)
+	@scripts/simulate.sh $(MODEL) $(ACTIONS_PORT)
+
+clean:
+	rm -rf $(RESULTS) models/*.tar.gz .pytest_cache

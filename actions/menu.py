@@ -1,0 +1,74 @@
+"""Numbered menus and the "did you mean" step of the two-stage fallback."""
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from civic.numbers import parse_menu_choice
+
+INTENT_LABELS: Dict[str, Dict[str, str]] = yaml.safe_load(
+    (Path(__file__).with_name("intent_labels.yml")).read_text(encoding="utf-8")
+)
+
+# What each numbered choice of a menu response leads to (the menus' texts are in domain.yml).
+MENUS: Dict[str, List[str]] = {
+    "utter_greet": ["complaint_form", "action_complaint_status", "utter_covid_menu", "utter_human_handoff"],
+    "utter_help": ["complaint_form", "action_complaint_status", "utter_covid_menu", "utter_human_handoff"],
+    "utter_covid_menu": ["action_covid_cases", "utter_covid_symptoms", "utter_covid_prevention", "utter_covid_helpline"],
+}
+
+
+def last_menu(tracker: Tracker) -> Optional[str]:
+    """The menu response the bot sent last, if its last message was a menu."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            action = (event.get("metadata") or {}).get("utter_action")
+            return action if action in MENUS else None
+    return None
+
+
+class ActionMenuChoice(Action):
+    """Turn "1", "१", "ek" or "one" after a numbered menu into the chosen action."""
+
+    def name(self) -> Text:
+        return "action_menu_choice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        menu = last_menu(tracker)
+        if menu is None:
+            dispatcher.utter_message(response="utter_help")
+            return []
+        options = MENUS[menu]
+        choice = parse_menu_choice(tracker.latest_message.get("text") or "", len(options))
+        if choice is None:
+            dispatcher.utter_message(response="utter_not_a_menu_choice")
+            return []
+        return [FollowupAction(options[choice - 1])]
+
+
+class ActionDefaultAskAffirmation(Action):
+    """Ask "Did you mean …?" with the intent named in the citizen's language."""
+
+    def name(self) -> Text:
+        return "action_default_ask_affirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        candidates = [r.get("name") for r in ranking if r.get("name") in INTENT_LABELS]
+        if not candidates:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        intent = candidates[0]
+        language = tracker.get_slot("language") or "en"
+        label = INTENT_LABELS[intent].get(language) or INTENT_LABELS[intent]["en"]
+        dispatcher.utter_message(
+            response="utter_ask_affirm_intent", intent_label=label, intent_name=intent
+        )
+        return []

@@ -1,0 +1,70 @@
+"""Session start and the reply language."""
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from civic.city import get_city
+from civic.language import detect_language, requested_language
+
+
+def city_slots() -> List[EventType]:
+    """The city facts the responses interpolate, from city.yml."""
+    city = get_city()
+    return [
+        SlotSet("city_name_en", city.name["en"]),
+        SlotSet("city_name_hi", city.text("name", "hi")),
+        SlotSet("ward_count", city.wards),
+        SlotSet("helpline", city.helplines.get("nagar_nigam", city.whatsapp_number)),
+        SlotSet("covid_helpline", city.helplines.get("covid_national", "1075")),
+        *(
+            SlotSet(f"office_hours_{language}", city.text("office_hours", language))
+            for language in ("hi", "hinglish", "en")
+        ),
+    ]
+
+
+class ActionSessionStart(Action):
+    """Start a session with the city facts set, keeping the citizen's slots (language)."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        carried = [
+            SlotSet(key, value)
+            for key, value in tracker.current_slot_values().items()
+            if value is not None and key in ("language", "language_pinned")
+        ]
+        return [SessionStarted(), *carried, *city_slots(), ActionExecuted("action_listen")]
+
+
+class ActionDetectLanguage(Action):
+    """Fill `language` from the latest message (custom slot mapping, runs every turn).
+
+    An explicit request ("English please", "हिंदी में बोलो") pins the language; otherwise the
+    language follows the script and words of the latest message. A message that carries no
+    language (a number, an emoji, a complaint number) keeps the current one.
+    """
+
+    def name(self) -> Text:
+        return "action_detect_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        current = tracker.get_slot("language")
+        if tracker.get_intent_of_latest_message() == "switch_language":
+            chosen = requested_language(text) or detect_language(text)
+            if chosen:
+                return [SlotSet("language", chosen), SlotSet("language_pinned", True)]
+        if tracker.get_slot("language_pinned"):
+            return []
+        detected = detect_language(text)
+        if detected and detected != current:
+            return [SlotSet("language", detected)]
+        return []

@@ -1,0 +1,133 @@
+"""The city configuration (city.yml): every city-specific fact, loaded and checked once."""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Optional
+
+import yaml
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "city.yml"
+LANGUAGES = ("hi", "hinglish", "en")
+
+
+class CityConfigError(ValueError):
+    """The city configuration file is missing a field or has a wrong value."""
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    department: str
+    sla_hours: int
+    names: Dict[str, str]
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or self.names["en"]
+
+
+@dataclass(frozen=True)
+class City:
+    name: Dict[str, str]
+    corporation: Dict[str, str]
+    district: str
+    state: str
+    wards: int
+    complaint_prefix: str
+    whatsapp_number: str
+    office_hours: Dict[str, str]
+    helplines: Dict[str, str]
+    max_tickets_per_citizen_per_day: int
+    reopen_window_days: int
+    departments: Dict[str, Dict[str, str]]
+    categories: Dict[str, Category] = field(default_factory=dict)
+
+    def department_name(self, department: str, language: str) -> str:
+        names = self.departments[department]
+        # Hinglish readers get the English name: romanised Hindi department names confuse.
+        return names["hi"] if language == "hi" else names["en"]
+
+    def valid_ward(self, ward: int) -> bool:
+        return 1 <= ward <= self.wards
+
+    def text(self, field_name: str, language: str) -> str:
+        """A per-language text field (name, corporation, office_hours) in `language`."""
+        values = getattr(self, field_name)
+        return values.get(language) or values.get("en") or next(iter(values.values()))
+
+
+def _require(mapping: dict, key: str, where: str):
+    if key not in mapping or mapping[key] in (None, ""):
+        raise CityConfigError(f"{where}: '{key}' is required")
+    return mapping[key]
+
+
+def _names(value, where: str) -> Dict[str, str]:
+    if isinstance(value, str):
+        return {"en": value}
+    if not isinstance(value, dict) or "en" not in value:
+        raise CityConfigError(f"{where}: needs at least an 'en' name")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def load_city(path: Optional[os.PathLike] = None) -> City:
+    """Read and validate a city file; raise CityConfigError with the field at fault."""
+    path = Path(path or os.environ.get("CITY_CONFIG") or DEFAULT_CONFIG_PATH)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise CityConfigError(f"city configuration not found: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise CityConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise CityConfigError(f"{path}: expected a mapping at the top")
+
+    city = _require(raw, "city", str(path))
+    departments = _require(raw, "departments", str(path))
+    categories_raw = _require(raw, "categories", str(path))
+
+    wards = _require(city, "wards", "city")
+    if not isinstance(wards, int) or isinstance(wards, bool) or not 1 <= wards <= 1000:
+        raise CityConfigError(f"city.wards must be a whole number from 1 to 1000, not {wards!r}")
+    prefix = str(_require(city, "complaint_prefix", "city"))
+    if not (prefix.isascii() and prefix.isalpha() and prefix.isupper() and 2 <= len(prefix) <= 5):
+        raise CityConfigError(f"city.complaint_prefix must be 2-5 capital letters, not {prefix!r}")
+
+    depts = {str(k): _names(v, f"departments.{k}") for k, v in departments.items()}
+    categories: Dict[str, Category] = {}
+    for key, value in categories_raw.items():
+        where = f"categories.{key}"
+        dept = _require(value, "department", where)
+        if dept not in depts:
+            raise CityConfigError(f"{where}.department: unknown department {dept!r}")
+        sla = _require(value, "sla_hours", where)
+        if not isinstance(sla, int) or sla <= 0:
+            raise CityConfigError(f"{where}.sla_hours must be a positive whole number")
+        names = {lang: str(value[lang]) for lang in LANGUAGES if lang in value}
+        if "en" not in names:
+            raise CityConfigError(f"{where}: needs an 'en' name")
+        categories[str(key)] = Category(str(key), dept, sla, names)
+
+    return City(
+        name=_names(_require(city, "name", "city"), "city.name"),
+        corporation=_names(_require(city, "corporation", "city"), "city.corporation"),
+        district=str(_require(city, "district", "city")),
+        state=str(_require(city, "state", "city")),
+        wards=wards,
+        complaint_prefix=prefix,
+        whatsapp_number=str(_require(city, "whatsapp_number", "city")),
+        office_hours=_names(_require(city, "office_hours", "city"), "city.office_hours"),
+        helplines={str(k): str(v) for k, v in (city.get("helplines") or {}).items()},
+        max_tickets_per_citizen_per_day=int(city.get("max_tickets_per_citizen_per_day", 10)),
+        reopen_window_days=int(city.get("reopen_window_days", 7)),
+        departments=depts,
+        categories=categories,
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def get_city() -> City:
+    """The configured city, loaded once per process."""
+    return load_city()

@@ -1,0 +1,169 @@
+"""Database plumbing for the tickets store: engine, one session per unit of work, migrations.
+
+`DATABASE_URL` chooses the database. Unset, it is `sqlite:///tickets.db`: a file named
+`tickets.db` in the current working directory (the repository root under `make run`).
+Production uses PostgreSQL, e.g. `postgresql://user@db-host:5432/nagar_sahayak`.
+The schema comes only from the Alembic migrations in `migrations/`; `migrate()` brings any
+database (fresh or older) to the newest revision and is safe to call at every start.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional, Union
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_DATABASE_URL = "sqlite:///tickets.db"
+# How long a SQLite writer waits for another process's write to finish before giving up.
+DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 15_000
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class StorageUnavailable(RuntimeError):
+    """The ticket database cannot be reached or used right now; nothing was written."""
+
+
+def database_url() -> str:
+    """`DATABASE_URL` from the environment, or the local SQLite default."""
+    url = os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    # Some hosting platforms still hand out the scheme SQLAlchemy 1.4 no longer accepts.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    return url
+
+
+def create_engine_for(
+    url: Optional[str] = None, *, sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS
+) -> Engine:
+    """An engine for `url` (default `database_url()`), tuned for several writer processes.
+
+    SQLite: WAL journal (readers do not block the writer), a busy timeout, foreign keys on,
+    and every transaction opened with BEGIN IMMEDIATE so that read-then-write units (the
+    duplicate and daily-limit checks) are serialised instead of failing with "database is
+    locked" when two workers upgrade their read locks at once.
+    PostgreSQL: pool_pre_ping so connections dropped by a restart are replaced silently.
+    """
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, future=True, connect_args={"timeout": sqlite_busy_timeout_ms / 1000}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_on_connect(dbapi_connection, _record):
+            # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(sqlite_busy_timeout_ms)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    connect_args = {"client_encoding": "utf8"} if url.startswith("postgresql") else {}
+    return create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    """Sessions whose loaded objects stay readable after commit."""
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False)
+
+
+@functools.lru_cache(maxsize=None)
+def get_engine() -> Engine:
+    """The process-wide engine for `DATABASE_URL`."""
+    return create_engine_for(database_url())
+
+
+@functools.lru_cache(maxsize=None)
+def get_session_factory() -> sessionmaker:
+    """The process-wide session factory for `DATABASE_URL`."""
+    return make_session_factory(get_engine())
+
+
+@contextmanager
+def session_scope(session_factory: Optional[sessionmaker] = None) -> Iterator[Session]:
+    """One session per unit of work: committed on success, rolled back on any error.
+
+    An unreachable or unusable database surfaces as StorageUnavailable (the transaction is
+    rolled back, so nothing is half-written); other errors propagate unchanged.
+    """
+    session = (session_factory or get_session_factory())()
+    try:
+        yield session
+        session.commit()
+    except OperationalError as exc:
+        _safe_rollback(session)
+        raise StorageUnavailable(str(exc.orig or exc)) from exc
+    except BaseException:
+        _safe_rollback(session)
+        raise
+    finally:
+        session.close()
+
+
+def _safe_rollback(session: Session) -> None:
+    try:
+        session.rollback()
+    except OperationalError:
+        pass  # the connection is already gone; the server discards the transaction
+
+
+def advisory_lock_key(name: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL advisory locks."""
+    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+MIGRATION_LOCK_KEY = advisory_lock_key("nagar_sahayak:migrations")
+
+
+def lock_for_migration(connection) -> None:
+    """Serialise schema upgrades across processes for the rest of this transaction."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    # SQLite: the transaction began with BEGIN IMMEDIATE, which already excludes other writers.
+
+
+def alembic_config(connection=None):
+    """An Alembic Config for `migrations/`, optionally bound to an open connection."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(url_or_engine: Union[str, Engine, None] = None, revision: str = "head") -> None:
+    """Run `alembic upgrade <revision>` programmatically; idempotent, safe to run concurrently.
+
+    The whole upgrade is one transaction (DDL is transactional on PostgreSQL and SQLite).
+    Concurrent starts are serialised: on PostgreSQL by an advisory lock held for that
+    transaction, on SQLite by BEGIN IMMEDIATE. The later starter then finds the schema
+    at head and does nothing.
+    """
+    from alembic import command
+
+    engine = url_or_engine if isinstance(url_or_engine, Engine) else create_engine_for(url_or_engine)
+    try:
+        with engine.begin() as connection:
+            lock_for_migration(connection)
+            command.upgrade(alembic_config(connection), revision)
+    except OperationalError as exc:
+        raise StorageUnavailable(str(exc.orig or exc)) from exc
+    finally:
+        if engine is not url_or_engine:
+            engine.dispose()

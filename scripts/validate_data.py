@@ -1,0 +1,66 @@
+"""Strict data validation: `rasa data validate --fail-on-warnings`, with one exception.
+
+Rasa's validator counts a response as used only when a story or rule names it, so it warns
+about every response that a form asks (`utter_ask_<slot>`) or that an action dispatches by
+name. This script runs the same checks as `rasa data validate`, fails on every warning and
+error, except "utterance not used" for a response that a form asks or that actions/ names.
+Any other warning fails: an intent without examples, a duplicate example, a story conflict.
+"""
+import re
+import sys
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+UNUSED = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule\.")
+
+
+def responses_used_by_code_and_forms(domain) -> set:
+    used = set()
+    for path in (ROOT / "actions").glob("*.py"):
+        used.update(re.findall(r"[\"'](utter_\w+)[\"']", path.read_text(encoding="utf-8")))
+    for form, definition in domain.forms.items():
+        for slot in definition.get("required_slots", []):
+            used.update({f"utter_ask_{slot}", f"utter_ask_{form}_{slot}"})
+    return used
+
+
+def main() -> int:
+    from rasa.shared.importers.importer import TrainingDataImporter
+    from rasa.validator import Validator
+
+    importer = TrainingDataImporter.load_from_config(
+        str(ROOT / "config.yml"), str(ROOT / "domain.yml"), [str(ROOT / "data")]
+    )
+    validator = Validator.from_importer(importer)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = {
+            "domain": validator.verify_domain_validity(),
+            "actions in stories and rules": validator.verify_actions_in_stories_rules(),
+            "forms in stories and rules": validator.verify_forms_in_stories_rules(),
+            "form slots": validator.verify_form_slots(),
+            "slot mappings": validator.verify_slot_mappings(),
+            "nlu and utterances": validator.verify_nlu(ignore_warnings=True),
+            "story structure": validator.verify_story_structure(ignore_warnings=False),
+        }
+        validator.warn_if_config_mandatory_keys_are_not_set()
+
+    allowed = responses_used_by_code_and_forms(importer.get_domain())
+    problems = [f"check failed: {name}" for name, ok in results.items() if not ok]
+    for warning in caught:
+        if not issubclass(warning.category, UserWarning) or "rasa" not in warning.filename:
+            continue  # library deprecation notices, not findings about our data
+        message = str(warning.message)
+        unused = UNUSED.search(message)
+        if unused and unused.group(1) in allowed:
+            continue
+        problems.append(message)
+    for problem in problems:
+        print(f"validate: {problem}", file=sys.stderr)
+    print(f"validate: {len(problems)} problem(s); {len(allowed)} responses used by forms/actions")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
