@@ -19,7 +19,8 @@ def city_slots() -> List[EventType]:
         SlotSet("helpline", city.helplines.get("nagar_nigam", city.whatsapp_number)),
         SlotSet("covid_helpline", city.helplines.get("covid_national", "1075")),
         *(
-            SlotSet(f"office_hours_{language}", city.text("office_hours", language))
+            SlotSet(f"{field}_{language}", city.text(field, language))
+            for field in ("office_hours", "covid_testing")
             for language in ("hi", "hinglish", "en")
         ),
     ]

@@ -5,7 +5,8 @@ import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -38,9 +39,12 @@ class City:
     complaint_prefix: str
     whatsapp_number: str
     office_hours: Dict[str, str]
+    covid_testing: Dict[str, str]
     helplines: Dict[str, str]
     max_tickets_per_citizen_per_day: int
     reopen_window_days: int
+    timezone: str
+    localities: Tuple[str, ...]
     departments: Dict[str, Dict[str, str]]
     categories: Dict[str, Category] = field(default_factory=dict)
 
@@ -70,6 +74,14 @@ def _names(value, where: str) -> Dict[str, str]:
     if not isinstance(value, dict) or "en" not in value:
         raise CityConfigError(f"{where}: needs at least an 'en' name")
     return {str(k): str(v) for k, v in value.items()}
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CityConfigError(f"city.timezone: unknown time zone {name!r}") from exc
+    return str(name)
 
 
 def load_city(path: Optional[os.PathLike] = None) -> City:
@@ -119,9 +131,12 @@ def load_city(path: Optional[os.PathLike] = None) -> City:
         complaint_prefix=prefix,
         whatsapp_number=str(_require(city, "whatsapp_number", "city")),
         office_hours=_names(_require(city, "office_hours", "city"), "city.office_hours"),
+        covid_testing=_names(_require(city, "covid_testing", "city"), "city.covid_testing"),
         helplines={str(k): str(v) for k, v in (city.get("helplines") or {}).items()},
         max_tickets_per_citizen_per_day=int(city.get("max_tickets_per_citizen_per_day", 10)),
         reopen_window_days=int(city.get("reopen_window_days", 7)),
+        timezone=_timezone(city.get("timezone", "Asia/Kolkata")),
+        localities=tuple(str(name) for name in (raw.get("localities") or [])),
         departments=depts,
         categories=categories,
     )

@@ -30,7 +30,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import requests
 
-from civic.districts import closest_districts, resolve_district
+from civic.districts import all_districts, closest_districts, is_whole_state, resolve_district
 from civic.formatting import format_indian
 
 logger = logging.getLogger(__name__)
@@ -202,16 +202,18 @@ class _Dataset:
         if not isinstance(document, dict):
             raise ShapeError(f"expected an object at the top, got {type(document).__name__}")
         self._by_name: Dict[str, List[_Record]] = {}
+        self._states: Dict[str, dict] = {}
         for state, state_block in document.items():
             if state.startswith("_"):
                 continue
             if not isinstance(state_block, dict):
                 raise ShapeError(f"{state}: expected an object")
+            _check_district(state_block, state)  # a state has the same blocks as a district
+            self._states[state] = state_block
             districts = state_block.get("districts")
             if districts is None:  # national total ("TT") or a state without districts
                 continue
-            state_meta = _object(state_block.get("meta"), f"{state}.meta")
-            _object(state_meta.get("tested"), f"{state}.meta.tested")
+            state_meta = state_block.get("meta") or {}
             for name, block in _object(districts, f"{state}.districts").items():
                 _check_district(block, f"{state}.{name}")
                 record = _Record(state, name, block, state_meta)
@@ -233,6 +235,22 @@ class _Dataset:
             return None
         preferred = [r for r in records if r.state == prefer_state]
         return (preferred or sorted(records, key=lambda r: r.state))[0]
+
+    def whole_state(self, state: str, name: str) -> Optional[_Record]:
+        """A state's figures under `name`: its own total, else the sum of its districts
+        (which include the "Unknown" row where the state reports unallocated cases)."""
+        block = self._states.get(state)
+        if block is None:
+            return None
+        districts = list((block.get("districts") or {}).values())
+        summed = {}
+        for part in ("total", "delta"):
+            if part in block:
+                summed[part] = block[part]
+            elif any(part in d for d in districts):
+                summed[part] = {key: sum((d.get(part) or {}).get(key, 0) for d in districts)
+                                for key in ("confirmed", "recovered", "deceased", "other")}
+        return _Record(state, name, summed, block.get("meta") or {})
 
 
 def _key(name: str) -> str:
@@ -343,7 +361,9 @@ class CovidClient:
 
     # -- public -------------------------------------------------------------------------
 
-    def figures(self, district: str, prefer_state: Optional[str] = None) -> Optional[DistrictFigures]:
+    def figures(
+        self, district: str, prefer_state: Optional[str] = None
+    ) -> Optional[DistrictFigures]:
         """Figures for the district of that exact (case-insensitive) name, or None."""
         dataset, context = self._current()
         record = dataset.find(district, prefer_state)
@@ -351,14 +371,21 @@ class CovidClient:
 
     def lookup(self, text: str, prefer_state: Optional[str] = None) -> LookupResult:
         """Figures for a district as a citizen wrote it (English, Hindi, misspelt), or
-        up to three closest district names from the data."""
+        up to three closest district names from the data.
+
+        A name found as written prefers `prefer_state` when several states use it; a name
+        the gazetteer resolves takes the gazetteer's state, and one it marks as a whole
+        state ("Delhi") gets that state's figures.
+        """
         query = " ".join((text or "").split())
         dataset, context = self._current()
         record = dataset.find(query, prefer_state) if query else None
         if record is None and query:
             resolved = resolve_district(query)
             if resolved:
-                record = dataset.find(resolved, prefer_state)
+                state = all_districts().get(resolved, prefer_state)
+                record = (dataset.whole_state(state, resolved) if is_whole_state(resolved)
+                          else dataset.find(resolved, state))
         if record is not None:
             return LookupResult(query, figures=_figures(record, *context))
         suggestions = list(closest_districts(query, dataset.names))[:3] if query else []
@@ -379,6 +406,9 @@ class CovidClient:
                     dataset = _Dataset(self._fetch())
                 except (FetchError, ShapeError) as exc:
                     logger.warning("COVID source %s failed: %s", self.url, exc)
+                    self._failed_at = now
+                except Exception:  # a bug or an odd answer must not cost the citizen a reply
+                    logger.exception("COVID source %s failed unexpectedly", self.url)
                     self._failed_at = now
                 else:
                     self._good, self._good_at, self._failed_at = dataset, self.clock(), None

@@ -17,7 +17,8 @@ from typing import Iterator, Optional, Union
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATABASE_URL = "sqlite:///tickets.db"
@@ -28,6 +29,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 class StorageUnavailable(RuntimeError):
     """The ticket database cannot be reached or used right now; nothing was written."""
+
+
+# Down, unreachable, locked past the busy timeout, connection lost, or pool exhausted.
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
 def database_url() -> str:
@@ -103,9 +108,9 @@ def session_scope(session_factory: Optional[sessionmaker] = None) -> Iterator[Se
     try:
         yield session
         session.commit()
-    except OperationalError as exc:
+    except UNAVAILABLE_ERRORS as exc:
         _safe_rollback(session)
-        raise StorageUnavailable(str(exc.orig or exc)) from exc
+        raise StorageUnavailable(_reason(exc)) from exc
     except BaseException:
         _safe_rollback(session)
         raise
@@ -116,8 +121,12 @@ def session_scope(session_factory: Optional[sessionmaker] = None) -> Iterator[Se
 def _safe_rollback(session: Session) -> None:
     try:
         session.rollback()
-    except OperationalError:
+    except UNAVAILABLE_ERRORS:
         pass  # the connection is already gone; the server discards the transaction
+
+
+def _reason(exc: Exception) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
 def advisory_lock_key(name: str) -> int:
@@ -162,8 +171,8 @@ def migrate(url_or_engine: Union[str, Engine, None] = None, revision: str = "hea
         with engine.begin() as connection:
             lock_for_migration(connection)
             command.upgrade(alembic_config(connection), revision)
-    except OperationalError as exc:
-        raise StorageUnavailable(str(exc.orig or exc)) from exc
+    except UNAVAILABLE_ERRORS as exc:
+        raise StorageUnavailable(_reason(exc)) from exc
     finally:
         if engine is not url_or_engine:
             engine.dispose()

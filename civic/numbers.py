@@ -1,12 +1,14 @@
 """Numbers as citizens write them: 23, २३, तेईस, teis, twenty-three.
 
 Hindi number words from 1 to 100 are irregular, so they are listed in full, in Devanagari
-and in the usual romanised spellings. Words are matched through `normalize_token`, which
-also absorbs spelling variants that are not listed (paanch/panch/पाँच/पांच).
+and in the usual romanised spellings. Romanised words are matched through
+`normalize_token`, which also absorbs variants that are not listed (paanch/panch/paanchh);
+Devanagari and English words are matched as written, less typing differences.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Dict, List, Optional, Tuple
 
 from civic.transliterate import normalize_token
@@ -14,7 +16,7 @@ from civic.transliterate import normalize_token
 # n: Devanagari spellings, most common first.
 HINDI_WORDS: Dict[int, Tuple[str, ...]] = {
     1: ("एक",), 2: ("दो",), 3: ("तीन",), 4: ("चार",), 5: ("पाँच", "पांच"),
-    6: ("छह", "छः", "छे", "छै"), 7: ("सात",), 8: ("आठ",), 9: ("नौ",), 10: ("दस",),
+    6: ("छह", "छः", "छे"), 7: ("सात",), 8: ("आठ",), 9: ("नौ",), 10: ("दस",),
     11: ("ग्यारह",), 12: ("बारह",), 13: ("तेरह",), 14: ("चौदह",), 15: ("पंद्रह", "पन्द्रह"),
     16: ("सोलह",), 17: ("सत्रह",), 18: ("अठारह", "अट्ठारह"), 19: ("उन्नीस",), 20: ("बीस",),
     21: ("इक्कीस",), 22: ("बाईस", "बाइस"), 23: ("तेईस", "तेइस"), 24: ("चौबीस",),
@@ -45,13 +47,13 @@ HINDI_WORDS: Dict[int, Tuple[str, ...]] = {
 }
 
 # n: romanised (Hinglish) spellings. Normalisation absorbs aa/a, ee/i, oo/u and doubled
-# letters, so only variants that differ otherwise are listed. "no" (9) and "tera" (13)
-# and "chhai" (6) are left out on purpose: they are "no", "your" and "tea".
+# letters, so only variants that differ otherwise are listed. "no" (9), "tera" (13),
+# "chhai" (6) and "aat" (8) are left out on purpose: "no", "your", "tea" and "at".
 HINGLISH_WORDS: Dict[int, Tuple[str, ...]] = {
     1: ("ek", "ik", "aek", "ekk"), 2: ("do", "doh"), 3: ("teen", "tin", "tiin"),
     4: ("char", "chaar"), 5: ("paanch", "panch", "paach", "pach", "paanc"),
     6: ("chhe", "chhah", "che", "chah", "chha", "cheh", "chhey"),
-    7: ("saat", "sat"), 8: ("aath", "aat", "ath"), 9: ("nau", "nou", "nao", "naw"),
+    7: ("saat", "sat"), 8: ("aath", "ath"), 9: ("nau", "nou", "nao", "naw"),
     10: ("das", "dus", "dass"),
     11: ("gyarah", "gyara", "gyaarah", "giyarah", "gyarh", "igyarah"),
     12: ("barah", "bara", "baarah", "barh"), 13: ("terah", "tehra", "terha"),
@@ -134,31 +136,39 @@ ENGLISH_TENS = {
     "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
     "seventy": 70, "eighty": 80, "ninety": 90,
 }
-HUNDRED_WORDS = {"hundred", "sau", "सौ"}
 
 
-def _build_word_table() -> Dict[str, int]:
+def devanagari_key(word: str) -> str:
+    """Devanagari spelling with only typing differences removed (पाँच = पांच, अडतीस = अड़तीस).
+
+    Devanagari is matched nearly exactly: through `normalize_token` साथ ("with") would
+    meet साठ (60).
+    """
+    word = unicodedata.normalize("NFC", word).replace("\u0901", "\u0902")
+    return re.sub("[\u093c\u200c\u200d]", "", word)
+
+
+def _latin_key(word: str) -> str:
+    return normalize_token(word.lower())
+
+
+def _build_table(source: Dict[int, Tuple[str, ...]], key) -> Dict[str, int]:
     table: Dict[str, int] = {}
-    for source in (HINDI_WORDS, HINGLISH_WORDS):
-        for value, spellings in source.items():
-            for spelling in spellings:
-                key = normalize_token(spelling)
-                if table.get(key, value) != value:
-                    raise ValueError(f"number word {spelling!r} is both {table[key]} and {value}")
-                table[key] = value
-    for word, value in {**ENGLISH_UNITS, **ENGLISH_TENS, "hundred": 100}.items():
-        key = normalize_token(word)
-        if table.get(key, value) != value:
-            raise ValueError(f"number word {word!r} is both {table[key]} and {value}")
-        table[key] = value
+    for value, spellings in source.items():
+        for spelling in spellings:
+            k = key(spelling)
+            if table.get(k, value) != value:
+                raise ValueError(f"number word {spelling!r} is both {table[k]} and {value}")
+            table[k] = value
     return table
 
 
-WORD_VALUES = _build_word_table()
-_TENS_KEYS = {normalize_token(w): v for w, v in ENGLISH_TENS.items()}
-_UNIT_KEYS = {normalize_token(w): v for w, v in ENGLISH_UNITS.items() if v < 10}
-_ONE_KEYS = {normalize_token(w) for w in ("one", "ek", "एक")}
-_HUNDRED_KEYS = {normalize_token(w) for w in HUNDRED_WORDS}
+HINDI_VALUES = _build_table(HINDI_WORDS, devanagari_key)
+HINGLISH_VALUES = _build_table(HINGLISH_WORDS, _latin_key)
+# English words are matched as written (lowercase): normalised, "ten" would become "te".
+ENGLISH_VALUES = {**ENGLISH_UNITS, **ENGLISH_TENS, "hundred": 100}
+_ONE_WORDS = {"one", "ek", "एक"}
+_HUNDRED_WORDS = {"hundred", "sau", "सौ"}
 
 # A word: Latin letters, or Devanagari letters with their signs (digits and danda excluded).
 _WORD = r"[A-Za-z\u0900-\u0963\u0971-\u097F\u200c\u200d]+"
@@ -171,8 +181,14 @@ _TO_ASCII = str.maketrans("०१२३४५६७८९", "0123456789")
 Span = Tuple[int, int, int]
 
 
-def _word_value(word: str) -> Optional[int]:
-    return WORD_VALUES.get(normalize_token(word))
+def word_value(word: str) -> Optional[int]:
+    """The value of one number word in any of the three languages, else None."""
+    if not word.isascii():
+        return HINDI_VALUES.get(devanagari_key(word))
+    lower = word.lower()
+    if lower in ENGLISH_VALUES:
+        return ENGLISH_VALUES[lower]
+    return HINGLISH_VALUES.get(_latin_key(lower))
 
 
 def find_numbers(text: str) -> List[Span]:
@@ -194,24 +210,28 @@ def find_numbers(text: str) -> List[Span]:
             if len(token) <= MAX_DIGITS:
                 found.append((start, end, int(token.translate(_TO_ASCII))))
             continue
-        key = normalize_token(token)
+        lower = token.lower()
         nxt = tokens[i] if i < len(tokens) else None
-        joined = nxt is not None and re.fullmatch(r"[\s-]*", text[end : nxt[0]]) is not None
+        joined = (
+            nxt is not None
+            and nxt[2] == "word"
+            and re.fullmatch(r"[\s-]*", text[end : nxt[0]]) is not None
+        )
         # "twenty three", "twenty-three"
-        if key in _TENS_KEYS and joined and nxt[2] == "word":
-            unit = _UNIT_KEYS.get(normalize_token(nxt[3]))
-            if unit:
-                found.append((start, nxt[1], _TENS_KEYS[key] + unit))
+        if joined and lower in ENGLISH_TENS:
+            unit = ENGLISH_UNITS.get(nxt[3].lower(), 0)
+            if 1 <= unit <= 9:
+                found.append((start, nxt[1], ENGLISH_TENS[lower] + unit))
                 i += 1
                 continue
-        # "one hundred", "ek sau"
-        if key in _ONE_KEYS and joined and nxt[2] == "word":
-            if normalize_token(nxt[3]) in _HUNDRED_KEYS:
-                found.append((start, nxt[1], 100))
-                i += 1
-                continue
-        if key in WORD_VALUES:
-            found.append((start, end, WORD_VALUES[key]))
+        # "one hundred", "ek sau", "एक सौ"
+        if joined and lower in _ONE_WORDS and nxt[3].lower() in _HUNDRED_WORDS:
+            found.append((start, nxt[1], 100))
+            i += 1
+            continue
+        value = word_value(token)
+        if value is not None:
+            found.append((start, end, value))
     return found
 
 

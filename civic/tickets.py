@@ -36,8 +36,8 @@ from sqlalchemy import (
     func,
     not_,
     select,
-    text,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -187,7 +187,9 @@ class Ticket(Base):
     resolved_at = Column(UTCDateTime())
 
     __table_args__ = (
-        CheckConstraint("status IN ({})".format(", ".join(f"'{s}'" for s in STATUSES)), name="status"),
+        CheckConstraint(
+            "status IN ({})".format(", ".join(f"'{s}'" for s in STATUSES)), name="status"
+        ),
         CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating"),
         Index("ix_tickets_citizen_id_created_at", "citizen_id", "created_at"),
         Index("ix_tickets_department_status", "department", "status"),
@@ -197,7 +199,7 @@ class Ticket(Base):
         # The duplicate rule, enforced by the database so concurrent requests cannot race it.
         Index(
             "uq_tickets_open_complaint", "citizen_id", "category", "ward", unique=True,
-            sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL),
+            sqlite_where=sql_text(_OPEN_SQL), postgresql_where=sql_text(_OPEN_SQL),
         ),
         # AUTOINCREMENT: SQLite must never hand out the id (hence the number) of a deleted row.
         {"sqlite_autoincrement": True},
@@ -369,7 +371,7 @@ class TicketRepository:
                     # One citizen's creations run one at a time, so the duplicate and daily
                     # limit checks below see every earlier commit (SQLite: BEGIN IMMEDIATE).
                     session.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"),
+                        sql_text("SELECT pg_advisory_xact_lock(:key)"),
                         {"key": advisory_lock_key("citizen:" + citizen_id)},
                     )
                 existing = _open_duplicate(session, citizen_id, category, ward_number)
@@ -408,7 +410,9 @@ class TicketRepository:
                     raise
                 return CreateResult(CreateOutcome.DUPLICATE, _record(existing), truncated)
 
-    def rate(self, number: str, citizen_id: str, stars: int, now: Optional[datetime] = None) -> TicketRecord:
+    def rate(
+        self, number: str, citizen_id: str, stars: int, now: Optional[datetime] = None
+    ) -> TicketRecord:
         """The owner rates a resolved or closed ticket 1..5 stars (a later rating replaces it)."""
         if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
             raise InvalidTicketData(f"stars must be a whole number from 1 to 5, not {stars!r}")
@@ -418,7 +422,8 @@ class TicketRepository:
             if ticket.citizen_id != citizen_id:
                 raise NotTicketOwner(f"{number} belongs to another citizen")
             if ticket.status not in (RESOLVED, CLOSED):
-                raise RatingNotAllowed(f"{number} is {ticket.status}; only resolved or closed tickets are rated")
+                raise RatingNotAllowed(
+                    f"{number} is {ticket.status}; only resolved or closed tickets are rated")
             ticket.rating = stars
             ticket.updated_at = now
             session.add(TicketEvent(ticket_id=ticket.id, status=ticket.status, at=now,
@@ -426,7 +431,9 @@ class TicketRepository:
             session.flush()
             return _record(ticket)
 
-    def reopen(self, number: str, citizen_id: str, remark: Optional[str], now: Optional[datetime] = None) -> TicketRecord:
+    def reopen(
+        self, number: str, citizen_id: str, remark: Optional[str], now: Optional[datetime] = None
+    ) -> TicketRecord:
         """The owner reopens a resolved ticket within the city's reopen window."""
         return self._change(number, REOPENED, CITIZEN_ACTOR, remark, now, owner=citizen_id)
 
@@ -506,9 +513,9 @@ class TicketRepository:
             ticket = _by_number(session, number)
             return _record(ticket) if ticket is not None else None
 
-    def find_by_number_text(self, text_: str) -> Optional[TicketRecord]:
+    def find_by_number_text(self, text: str) -> Optional[TicketRecord]:
         """Look up a canonical number as typed (surrounding blanks and case ignored)."""
-        return self.get((text_ or "").strip().upper())
+        return self.get((text or "").strip().upper())
 
     def status_view(self, number: str) -> Optional[PublicStatus]:
         """The status of any number, safe to show to someone who is not its owner."""
@@ -580,8 +587,9 @@ class TicketRepository:
             raise OpenTicketExists(number, ticket.status, other.number) from None
 
     def _start_of_local_day(self, now: datetime) -> datetime:
-        zone = ZoneInfo(getattr(self.city, "timezone", None) or os.environ.get("CITY_TIMEZONE") or DEFAULT_TIMEZONE)
-        local = now.astimezone(zone)
+        zone_name = (getattr(self.city, "timezone", None) or os.environ.get("CITY_TIMEZONE")
+                     or DEFAULT_TIMEZONE)
+        local = now.astimezone(ZoneInfo(zone_name))
         return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
 
 

@@ -28,7 +28,7 @@ SOURCE = {
     "url": "https://github.com/covid19india/api",
     "license": "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)",
     "attribution": "Data: covid19india.org volunteers, CC BY 4.0",
-    "changes": "converted from CSV to the v4 data.min.json shape by scripts/build_covid_snapshot.py",
+    "changes": "CSV converted to the v4 data.min.json shape by scripts/build_covid_snapshot.py",
 }
 
 # CSV column -> v4 key. Delta_Active has no v4 counterpart (active is derived).

@@ -16,7 +16,7 @@ UNUSED = re.compile(r"The utterance '(utter_\w+)' is not used in any story or ru
 
 
 def responses_used_by_code_and_forms(domain) -> set:
-    used = set()
+    used = {"utter_default"}  # sent by Rasa's own action_default_fallback
     for path in (ROOT / "actions").glob("*.py"):
         used.update(re.findall(r"[\"'](utter_\w+)[\"']", path.read_text(encoding="utf-8")))
     for form, definition in domain.forms.items():

@@ -1,0 +1,146 @@
+"""Which of the three reply languages a message is written in, and explicit requests.
+
+`detect_language` answers "hi" (Devanagari), "hinglish" (romanised Hindi) or "en", or None
+when the message carries no language (a number, an emoji, a complaint id): the caller then
+keeps the language it had. `requested_language` recognises "English please" or
+"हिंदी में बोलो", which should override detection until the citizen asks again.
+"""
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+HINDI, HINGLISH, ENGLISH = "hi", "hinglish", "en"
+
+# Frequent romanised-Hindi function words and civic words. Kept to words that are not
+# also common English words; ambiguous ones ("me", "to", "so") are in AMBIGUOUS.
+HINGLISH_WORDS = frozenset(
+    """
+    hai hain hei h tha thi ho hoga hogi honge hua hui hue raha rahi rahe rha rhi rhe
+    nahi nahin nhi nahin nai mat na kya kyu kyun kyon kaise kaisa kab kaha kahan kidhar kon
+    kaun kitna kitne kitni jab tab ab abhi aaj kal parso din dino raat subah shaam
+    mera meri mere hamara hamari hamare humara humari tera teri tumhara aap aapka aapki apna
+    apni apne mujhe hume humein hamein unka uska iska yeh ye woh wo vo yaha yahan waha wahan
+    ka ki ke ko se mein mai pe tak liye wala wali wale waala waali sath saath
+    aur ya bhi sirf bahut bohot bahot jaldi zyada jyada thoda kuch sab koi
+    karo karna kare karein kijiye kariye karwao karwaye karao kar diya diye dijiye de dena
+    chahiye chaiye batao bataye bataiye bata bolo bol dekho dekhiye suno
+    aa aata aati aaya aayi aaye jata jati gaya gayi gaye laga lagi lage rakha
+    theek thik sahi galat accha acha achha haan ha han ji shukriya dhanyavad dhanyawad
+    namaste namaskar pranam bhai bhaiya sahab
+    paani pani bijli batti khamba gali galiyon mohalla muhalla sadak sarak sadke nali naali
+    naala nala kooda kuda kura kachra kachara safai safayi gandagi ganda gandi gande ganda
+    tuta tuti toota tooti tute khraab kharab kharaab band chalu jal jalkal bhara bhari
+    gadda gaddha gadhe shikayat shikayaat samasya pareshani dikkat takleef nigam ghar makaan
+    makan jamaa jama rasid naam sthiti jaankari jankari
+    """.split()
+)
+# Common English function words and verbs (content nouns like "light" or "road" are used
+# in Hinglish too, so they count for neither side).
+ENGLISH_WORDS = frozenset(
+    """
+    the a an is are was were be been being am not no yes please plz pls thanks thank you
+    your my our we i it this that these those there here what when where why how which who
+    has have had does did can could will would should shall may might must
+    and or but of for from with without since until about into on at by in
+    working work broken broke leaking leak blocked block overflowing overflow collected
+    collect cleaned clean dirty damaged damage repair repaired fixed fix complaint complain
+    register registered status check want need help problem issue days day week weeks
+    months today yesterday tomorrow near front behind street colony area house
+    garbage sewage drain pothole potholes water supply pressure lamp pole bill tax
+    still again very too also only all any some many much more less bad good not
+    """.split()
+)
+# Words written the same in both: "me" (Hindi "in" / English "me"), "to", "do", "main" ...
+AMBIGUOUS = frozenset("me to so hi he main do par".split())
+# Words that say nothing about the language: greetings and names used by everyone.
+NEUTRAL = frozenset(
+    "ok okay k ward wards sir madam maam mam hello hii hey srn covid corona light".split()
+)
+# Hinglish word endings ("karwaiye", "hogi", "jayega", "wala") count like list words.
+_HINGLISH_ENDING = re.compile(r"(?:iye|iyega|ega|egi|enge|ogi|oge|unga|ungi|wala|wali|wale)$")
+
+_DEVANAGARI_WORD = re.compile(r"[\u0900-\u0963\u0971-\u097F]+")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+# A complaint number carries no language ("SRN-000145", "srn145").
+_ID_LIKE = re.compile(r"\b[A-Za-z]{2,5}[\s\-]*\d+\b")
+
+
+def _latin_words(text: str) -> List[str]:
+    return [w.lower() for w in _LATIN_WORD.findall(_ID_LIKE.sub(" ", text))]
+
+
+def detect_language(text: str) -> Optional[str]:
+    """"hi", "hinglish" or "en" for the language `text` is written in; None if it has none.
+
+    Mixed script: the majority of word tokens decides (a tie goes to Devanagari, which
+    takes more effort to type). Latin text is Hinglish when more of its words are known
+    Hinglish words than known English words.
+    """
+    if not text:
+        return None
+    devanagari = len(_DEVANAGARI_WORD.findall(text))
+    latin = [w for w in _latin_words(text) if w not in NEUTRAL]
+    if devanagari == 0 and not latin:
+        return None
+    if devanagari >= len(latin):
+        return HINDI
+    hinglish = english = 0.0
+    for word in latin:
+        if word in AMBIGUOUS:
+            hinglish += 0.5
+            english += 0.5
+        elif word in HINGLISH_WORDS or (len(word) > 4 and _HINGLISH_ENDING.search(word)):
+            hinglish += 1
+        elif word in ENGLISH_WORDS:
+            english += 1
+    return HINGLISH if hinglish > english else ENGLISH
+
+
+# Names of the languages, in any script. Hinglish is checked first: its requests name
+# both Hindi and English ("hindi in english letters").
+_HINGLISH_REQUEST = re.compile(
+    r"\bhinglish\b|हिंग्लिश|\broman(?:\s+(?:hindi|script|lipi))?\b|रोमन"
+    r"|\bhindi\s+(?:in|me|mein|main)\s+english\b"
+    r"|\benglish\s+(?:letters?|alphabets?|script|lipi|akshar)\b",
+    re.IGNORECASE,
+)
+_LANGUAGE_NAMES = {
+    ENGLISH: re.compile(r"\benglish\b|\bangre[zj]i\b|\bangrezee\b|अंग्रेज़?ी|अंग्रेजी|इंग्लिश", re.IGNORECASE),
+    HINDI: re.compile(r"\bhindi\b|\bhindee\b|हिंदी|हिन्दी", re.IGNORECASE),
+}
+# The name must be asked for: with a request word, or alone in a short message.
+_REQUEST_WORDS = re.compile(
+    r"\b(?:please|plz|pls|speak|talk|reply|write|answer|respond|language|lang|switch|change"
+    r"|use|in|me|mein|mai|main|bolo|boliye|bolie|bol|baat|karo|kariye|kijiye|likho|likhiye"
+    r"|chahiye|bhasha)\b|में|मे\b|बोलो|बोलिए|बोलिये|बात|करो|करें|कीजिए|लिखो|लिखिए|भाषा|चाहिए",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:nahi|nahin|nhi|not|no|mat|don'?t)\b|नहीं|नही|मत", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z\u0900-\u0963\u0971-\u097F]+")
+SHORT_REQUEST_WORDS = 4
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    """True when a negation stands right before or after the language name."""
+    before = " ".join(_WORD.findall(text[:start])[-1:])
+    after = " ".join(_WORD.findall(text[end:])[:1])
+    return bool(_NEGATION.fullmatch(before) or _NEGATION.fullmatch(after))
+
+
+def requested_language(text: str) -> Optional[str]:
+    """The language the citizen explicitly asks for ("English please" -> "en"), else None."""
+    if not text:
+        return None
+    short = len(_WORD.findall(text)) <= SHORT_REQUEST_WORDS
+    if not (short or _REQUEST_WORDS.search(text)):
+        return None
+    if _HINGLISH_REQUEST.search(text):
+        return HINGLISH
+    asked = {
+        language
+        for language, pattern in _LANGUAGE_NAMES.items()
+        for m in pattern.finditer(text)
+        if not _negated(text, m.start(), m.end())
+    }
+    return asked.pop() if len(asked) == 1 else None

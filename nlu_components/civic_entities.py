@@ -1,0 +1,74 @@
+"""Rule-based entities (ward, number, complaint_id, district) with canonical values.
+
+Wraps `civic.entities.extract_entities`; the values in /model/parse are already what the
+dialogue stores ("23", "SRN-000145", "Saharanpur"). Nothing is trained: the rules and the
+district gazetteer are data of the project, and the prefix and ward count come from the
+city configuration (city.yml) unless the pipeline config overrides them:
+
+    - name: nlu_components.civic_entities.CivicEntityExtractor
+      complaint_prefix: SRN   # optional, default city.yml
+      wards: 70               # optional, default city.yml
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from civic.entities import extract_entities
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class CivicEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds ward, number, complaint_id and district entities found by rules."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """None means: take the value from the city configuration."""
+        return {"complaint_prefix": None, "wards": None}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        config = {**self.get_default_config(), **config}
+        prefix: Optional[str] = config["complaint_prefix"]
+        wards: Optional[int] = config["wards"]
+        if prefix is None or wards is None:
+            from civic.city import get_city  # reads city.yml (or CITY_CONFIG) once
+
+            city = get_city()
+            prefix = prefix or city.complaint_prefix
+            wards = wards or city.wards
+        self.complaint_prefix = str(prefix).upper()
+        self.wards = int(wards)
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> CivicEntityExtractor:
+        """Creates the component (see parent class for full docstring)."""
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Appends the rule-based entities of each message to its ENTITIES."""
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            entities = extract_entities(text, self.complaint_prefix, self.wards)
+            message.set(
+                ENTITIES,
+                message.get(ENTITIES, []) + self.add_extractor_name(entities),
+                add_to_output=True,
+            )
+        return messages

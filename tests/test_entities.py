@@ -1,0 +1,130 @@
+"""civic.entities: ward, number, complaint_id and district with canonical values and spans."""
+import time
+
+import pytest
+
+from civic.entities import extract_entities, format_complaint_id
+
+PREFIX, WARDS = "SRN", 70
+
+
+def entities(text, prefix=PREFIX):
+    found = extract_entities(text, prefix, WARDS)
+    for e in found:  # every span points at the text it came from
+        assert 0 <= e["start"] < e["end"] <= len(text)
+        assert text[e["start"] : e["end"]].strip() == text[e["start"] : e["end"]]
+    return found
+
+
+def values(text, entity, prefix=PREFIX):
+    return [e["value"] for e in entities(text, prefix) if e["entity"] == entity]
+
+
+@pytest.mark.parametrize(
+    "text, span_text",
+    [
+        ("ward 23", "23"), ("ward no. 23", "23"), ("Ward No.23 me light kharab", "23"),
+        ("wardno23", "23"), ("w.no 23", "23"), ("W no 23", "23"), ("वार्ड 23", "23"),
+        ("वार्ड नंबर तेईस", "तेईस"), ("वार्ड सं. २३", "२३"), ("ward number teis", "teis"),
+        ("23 number ward", "23"), ("२३ नंबर वार्ड", "२३"), ("ward-23", "23"), ("vard 23", "23"),
+        ("ward: 23", "23"), ("WARD #23", "23"), ("ward twenty three", "twenty three"),
+        ("ward twenty-three mein kooda", "twenty-three"), ("mera ward 23 hai", "23"),
+        ("ward nambar 23", "23"), ("ward teyis", "teyis"),
+    ],
+)
+def test_ward_forms(text, span_text):
+    found = [e for e in entities(text) if e["entity"] == "ward"]
+    assert [e["value"] for e in found] == ["23"]
+    assert text[found[0]["start"] : found[0]["end"]] == span_text
+
+
+def test_ward_out_of_range_is_still_emitted():
+    # the form's validation explains the range; the extractor does not drop the number
+    assert values("ward 500", "ward") == ["500"]
+    assert values("ward 0", "ward") == ["0"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["23 log bimar", "mere ghar me 2 bachche", "forward 23", "toward 5 km", "award 2020",
+     "srn 23", "phone 9876543210"],
+)
+def test_no_ward_without_a_ward_keyword(text):
+    assert values(text, "ward") == []
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("23", "23"), ("२३", "23"), ("teis", "23"), ("तेईस", "23"), ("one", "1"),
+     ("5 star", "5"), ("option 2", "2"), ("2️⃣", "2"), (" 3. ", "3"), ("twenty-three", "23")],
+)
+def test_whole_message_number(text, value):
+    assert values(text, "number") == [value]
+    assert values(text, "ward") == []
+
+
+@pytest.mark.parametrize("text", ["ward 23", "23 aur 24", "mere ghar 2 log", "SRN 23", "hello"])
+def test_no_number_entity_inside_a_sentence(text):
+    assert values(text, "number") == []
+
+
+@pytest.mark.parametrize(
+    "text, span_text",
+    [
+        ("SRN-000145", "SRN-000145"), ("srn-000145", "srn-000145"), ("SRN 145", "SRN 145"),
+        ("srn145", "srn145"), ("SRN000145", "SRN000145"), ("srn - 145", "srn - 145"),
+        ("एसआरएन 145", "एसआरएन 145"), ("SRN-१४५", "SRN-१४५"), ("SRN_145", "SRN_145"),
+        ("meri shikayat SRN-000145 ka status?", "SRN-000145"),
+        ("status of srn no. 145 please", "srn no. 145"),
+    ],
+)
+def test_complaint_id_forms(text, span_text):
+    found = [e for e in entities(text) if e["entity"] == "complaint_id"]
+    assert [e["value"] for e in found] == ["SRN-000145"]
+    assert text[found[0]["start"] : found[0]["end"]] == span_text
+
+
+@pytest.mark.parametrize("text", ["SRN-1234567", "SRN-0", "SRNX 145", "xsrn 145", "145", "srn"])
+def test_not_a_complaint_id(text):
+    assert values(text, "complaint_id") == []
+
+
+def test_complaint_prefix_comes_from_the_caller():
+    assert values("MRT 12 ka status", "complaint_id", prefix="MRT") == ["MRT-000012"]
+    assert values("SRN 12 ka status", "complaint_id", prefix="MRT") == []
+    assert format_complaint_id("mrt", 7) == "MRT-000007"
+
+
+def test_two_ids_in_one_message():
+    assert values("SRN 1 aur SRN-000002", "complaint_id") == ["SRN-000001", "SRN-000002"]
+
+
+def test_entities_together_with_sorted_spans():
+    text = "SRN-000145 ward 12 saharanpur"
+    found = entities(text)
+    assert [(e["entity"], e["value"]) for e in found] == [
+        ("complaint_id", "SRN-000145"), ("ward", "12"), ("district", "Saharanpur"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, district",
+    [("saharanpur me kitne case", "Saharanpur"), ("सहारनपुर", "Saharanpur"),
+     ("sharanpur", "Saharanpur"), ("noida corona cases", "Gautam Buddha Nagar")],
+)
+def test_district(text, district):
+    assert values(text, "district") == [district]
+
+
+def test_number_words_are_not_districts():
+    assert values("ward twenty three", "district") == []
+
+
+def test_empty_emoji_and_long_messages():
+    assert entities("") == []
+    assert entities("😡😡😡 👍") == []
+    long_text = ("ward 23 me light kharab hai 🙏 " * 400)[:10_000]
+    began = time.perf_counter()
+    found = entities(long_text)
+    assert time.perf_counter() - began < 3
+    assert {e["value"] for e in found if e["entity"] == "ward"} == {"23"}

@@ -1,0 +1,138 @@
+"""civic.numbers: every number 1-100 in digits, Devanagari digits, Hindi, Hinglish, English."""
+import time
+
+import pytest
+
+from civic.numbers import (
+    HINDI_WORDS,
+    HINGLISH_WORDS,
+    find_numbers,
+    parse_choice,
+    parse_menu_choice,
+    parse_number,
+)
+
+# The standard spellings, written out independently of the module's tables.
+HINDI_1_TO_100 = """
+एक दो तीन चार पाँच छह सात आठ नौ दस ग्यारह बारह तेरह चौदह पंद्रह सोलह सत्रह अठारह उन्नीस बीस
+इक्कीस बाईस तेईस चौबीस पच्चीस छब्बीस सत्ताईस अट्ठाईस उनतीस तीस इकतीस बत्तीस तैंतीस चौंतीस
+पैंतीस छत्तीस सैंतीस अड़तीस उनतालीस चालीस इकतालीस बयालीस तैंतालीस चवालीस पैंतालीस छियालीस
+सैंतालीस अड़तालीस उनचास पचास इक्यावन बावन तिरेपन चौवन पचपन छप्पन सत्तावन अट्ठावन उनसठ साठ
+इकसठ बासठ तिरसठ चौंसठ पैंसठ छियासठ सड़सठ अड़सठ उनहत्तर सत्तर इकहत्तर बहत्तर तिहत्तर चौहत्तर
+पचहत्तर छिहत्तर सतहत्तर अठहत्तर उन्यासी अस्सी इक्यासी बयासी तिरासी चौरासी पचासी छियासी सत्तासी
+अट्ठासी नवासी नब्बे इक्यानबे बानबे तिरानबे चौरानबे पंचानबे छियानबे सत्तानबे अट्ठानबे निन्यानबे सौ
+""".split()
+
+HINGLISH_1_TO_100 = """
+ek do teen char paanch chhah saat aath nau das gyarah barah terah chaudah pandrah solah satrah
+atharah unnees bees ikkees baees teis chaubees pachchees chhabbees sattaees atthaees untees tees
+iktees battees taintees chauntees paintees chhattees saintees adtees untalees chalees iktalees
+bayalees taintalees chavalees paintalees chhiyalees saintalees adtalees unchas pachas ikyavan
+bavan tirepan chauvan pachpan chhappan sattavan atthavan unsath saath iksath basath tirsath
+chaunsath painsath chhiyasath sadsath adsath unhattar sattar ikhattar bahattar tihattar
+chauhattar pachhattar chhihattar sathattar athhattar unyasi assi ikyasi bayasi tirasi chaurasi
+pachasi chhiyasi sattasi atthasi navasi nabbe ikyanve banve tiranve chauranve pachanve
+chhiyanve sattanve atthanve ninyanve sau
+""".split()
+
+ENGLISH_UNITS = "one two three four five six seven eight nine".split()
+ENGLISH_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+ENGLISH_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def english(n: int, hyphen: bool) -> str:
+    if n == 100:
+        return "one hundred"
+    if n < 10:
+        return ENGLISH_UNITS[n - 1]
+    if n < 20:
+        return ENGLISH_TEENS[n - 10]
+    tens, unit = divmod(n, 10)
+    word = ENGLISH_TENS[tens - 2]
+    return word if unit == 0 else word + ("-" if hyphen else " ") + ENGLISH_UNITS[unit - 1]
+
+
+def devanagari_digits(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "०१२३४५६७८९"))
+
+
+def test_reference_lists_are_complete():
+    assert len(HINDI_1_TO_100) == 100
+    assert len(HINGLISH_1_TO_100) == 100
+
+
+@pytest.mark.parametrize("n", range(1, 101))
+def test_every_number_in_every_form(n):
+    assert parse_number(str(n)) == n
+    assert parse_number(devanagari_digits(n)) == n
+    assert parse_number(HINDI_1_TO_100[n - 1]) == n
+    assert parse_number(HINGLISH_1_TO_100[n - 1]) == n
+    assert parse_number(english(n, hyphen=False)) == n
+    assert parse_number(english(n, hyphen=True)) == n
+    assert parse_number(english(n, hyphen=False).title()) == n
+
+
+@pytest.mark.parametrize("n", range(1, 101))
+def test_every_listed_variant(n):
+    for spelling in HINDI_WORDS[n] + HINGLISH_WORDS[n]:
+        assert parse_number(spelling) == n, spelling
+        assert parse_number(spelling.upper()) == n, spelling
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("तेइस", 23), ("teyis", 23), ("teiss", 23), ("TEIS", 23), ("tin", 3), ("chaar", 4),
+        ("panch", 5), ("पांच", 5), ("ikkis", 21), ("bais", 22), ("उनहत्तर", 69), ("sattar", 70),
+        ("twentythree", None), ("एक सौ", 100), ("ek sau", 100), ("hundred", 100),
+        ("पन्द्रह", 15), ("छः", 6), ("unnis", 19), ("sadak", None), ("chai", None),
+        ("tera", None), ("no", None), ("23 24", None), ("", None), ("ward 23", None),
+        ("23.", 23), ("(23)", 23), ("  २३ ", 23), ("0", 0), ("अडतीस", 38),
+        ("at", None), ("ते", None), ("साथ", None), ("साठ", 60), ("TEN", 10),
+    ],
+)
+def test_parse_number_examples(text, value):
+    assert parse_number(text) == value
+
+
+def test_find_numbers_offsets():
+    text = "ward 23 aur वार्ड तेईस, twenty-three ya ७0"
+    found = find_numbers(text)
+    assert [v for _, _, v in found] == [23, 23, 23, 70]
+    assert [text[s:e] for s, e, _ in found] == ["23", "तेईस", "twenty-three", "७0"]
+
+
+def test_find_numbers_inside_words_and_long_digit_runs():
+    assert find_numbers("wardno23") == [(6, 8, 23)]
+    assert find_numbers("call 98765432101234") == []  # a phone-like run is no number
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1", 1), ("१", 1), ("ek", 1), ("one", 1), ("One", 1), ("option 2", 2), ("Option-2", 2),
+        ("2.", 2), ("2)", 2), ("2️⃣", 2), ("#3", 3), ("no. 3", 3), ("विकल्प ३", 3), ("do", 2),
+        ("5 star", 5), ("⭐⭐⭐⭐", 4), ("7", None), ("0", None), ("ek do", None),
+        ("option", None), ("hello", None), ("", None), ("1 2 3", None),
+    ],
+)
+def test_parse_menu_choice(text, expected):
+    assert parse_menu_choice(text, 5) == expected
+
+
+def test_parse_choice_span_points_at_the_number():
+    text = "  option 4 "
+    start, end, value = parse_choice(text)
+    assert (text[start:end], value) == ("4", 4)
+
+
+def test_emoji_and_long_text_are_fast_and_safe():
+    long_text = ("ward 23 me paani nahi aa raha 😡 " * 400)[:10_000]
+    began = time.perf_counter()
+    found = find_numbers(long_text)
+    assert parse_number(long_text) is None
+    assert parse_menu_choice(long_text, 5) is None
+    assert find_numbers("😀" * 10_000) == []
+    assert find_numbers("9" * 10_000) == []
+    assert time.perf_counter() - began < 2
+    assert len(found) == long_text.count("23")

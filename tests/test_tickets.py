@@ -1,0 +1,489 @@
+"""The tickets core on SQLite and PostgreSQL: rules, history, concurrency, outages, migrations."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from civic.db import StorageUnavailable, create_engine_for, make_session_factory, migrate
+from civic.tickets import (
+    MAX_DESCRIPTION_CHARS,
+    CreateOutcome,
+    InvalidTicketData,
+    NotTicketOwner,
+    OpenTicketExists,
+    PublicStatus,
+    RatingNotAllowed,
+    ReopenWindowExpired,
+    TicketNotFound,
+    TicketRepository,
+    TransitionNotAllowed,
+    metadata,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2024, 6, 3, 6, 0, tzinfo=timezone.utc)  # 11:30 in Saharanpur
+CITIZEN = "919876543210"
+
+
+def new(repo, citizen=CITIZEN, category="street_light", ward=23, now=T0, **extra):
+    values = dict(location_text="Near Ghanta Ghar", description="Light not working",
+                  language="en", now=now)
+    values.update(extra)
+    return repo.create_ticket(citizen, category, ward, **values)
+
+
+def walk(repo, number, *statuses, now=T0, remark=None):
+    record = None
+    for status in statuses:
+        record = repo.change_status(number, status, "officer:verma", remark, now=now)
+    return record
+
+
+def count_rows(engine, table):
+    with engine.connect() as connection:
+        return connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+
+
+# --- creating ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "category, department, sla_hours",
+    [("street_light", "street_lighting", 72), ("sewer", "water_works", 48),
+     ("sanitation", "sanitation", 24), ("house_tax", "tax", 120)],
+)
+def test_create_routes_to_department_and_sets_due_time(repo, category, department, sla_hours):
+    result = new(repo, category=category, ward="7", latitude=29.96, longitude=77.55,
+                 photo_media_ids=["media-1", "media-2"])
+    assert result.created and result.outcome is CreateOutcome.CREATED
+    ticket = result.ticket
+    assert re.fullmatch(r"SRN-\d{6}", ticket.number)
+    assert (ticket.department, ticket.status, ticket.ward) == (department, "registered", 7)
+    assert ticket.due_at == T0 + timedelta(hours=sla_hours)
+    assert ticket.created_at == ticket.updated_at == T0
+    assert ticket.created_at.tzinfo is not None
+    assert repo.get(ticket.number) == ticket  # what is stored is what was returned
+    assert ticket.photo_media_ids == ("media-1", "media-2")
+    assert (ticket.latitude, ticket.longitude) == (29.96, 77.55)
+    assert [e.status for e in repo.history(ticket.number)] == ["registered"]
+
+
+def test_numbers_follow_the_sequence(repo):
+    numbers = [new(repo, ward=w).ticket.number for w in (1, 2, 3)]
+    assert numbers == ["SRN-000001", "SRN-000002", "SRN-000003"]
+
+
+def test_invalid_input_is_refused(repo):
+    with pytest.raises(InvalidTicketData):
+        new(repo, category="electricity_bill")
+    with pytest.raises(InvalidTicketData):
+        new(repo, ward=71)
+    with pytest.raises(InvalidTicketData):
+        new(repo, ward="teis")
+    with pytest.raises(InvalidTicketData):
+        new(repo, language="fr")
+    with pytest.raises(InvalidTicketData):
+        new(repo, latitude=29.9)
+    with pytest.raises(InvalidTicketData):
+        new(repo, now=datetime(2024, 6, 3, 6, 0))  # naive
+
+
+def test_same_open_complaint_is_a_duplicate(repo):
+    first = new(repo).ticket
+    again = new(repo, description="still dark", now=T0 + timedelta(hours=5))
+    assert again.duplicate and again.ticket.number == first.number
+    assert again.ticket.description == "Light not working"  # the existing ticket, unchanged
+    assert new(repo, ward=24).created  # another ward
+    assert new(repo, category="sewer").created  # another category
+    assert new(repo, citizen="919800000001").created  # another citizen
+    walk(repo, first.number, "assigned", "in_progress", "resolved")
+    assert new(repo).created  # the first is no longer open
+
+
+def test_the_database_itself_refuses_a_second_open_ticket(repo, engine):
+    ticket = new(repo).ticket
+    with pytest.raises(DBAPIError):  # even a writer that skips the repository's check
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO tickets (number, category, department, ward, location_text, "
+                     "description, photo_media_ids, citizen_id, language, status, created_at, "
+                     "updated_at, due_at) SELECT 'SRN-999999', category, department, ward, "
+                     "location_text, description, photo_media_ids, citizen_id, language, "
+                     "'assigned', created_at, updated_at, due_at FROM tickets WHERE number = :n"),
+                {"n": ticket.number},
+            )
+
+
+def test_daily_limit_counts_the_citizens_local_day(engine, city):
+    repo = TicketRepository(make_session_factory(engine),
+                            city=dataclasses.replace(city, max_tickets_per_citizen_per_day=3))
+    # 18:00 UTC is 23:30 in India: the day before the three below.
+    assert new(repo, ward=1, now=datetime(2024, 6, 2, 18, 0, tzinfo=timezone.utc)).created
+    for ward in (2, 3, 4):
+        assert new(repo, ward=ward).created
+    refused = new(repo, ward=5)
+    assert refused.limit_reached and refused.ticket is None
+    assert new(repo, ward=2).duplicate  # a duplicate is still answered at the limit
+    assert new(repo, ward=5, citizen="919800000001").created  # others are not limited
+    assert new(repo, ward=5, now=T0 + timedelta(days=1)).created  # the next day
+
+
+def test_long_description_is_cut_and_says_so(repo):
+    result = new(repo, description="ड" * 1500)
+    assert result.description_truncated
+    assert result.ticket.description == "ड" * MAX_DESCRIPTION_CHARS
+    exact = new(repo, ward=2, description="x" * MAX_DESCRIPTION_CHARS)
+    assert not exact.description_truncated
+    assert len(repo.get(exact.ticket.number).description) == MAX_DESCRIPTION_CHARS
+
+
+def test_text_is_stored_exactly_as_typed(repo):
+    location = "गली नं. ३, \"शिव मंदिर\" के पास 🙏 — O'Brien's shop\\n"
+    description = "नाली बंद है 😡💩 पानी सड़क पर 👨‍👩‍👧 🇮🇳\n'; DROP TABLE tickets; --  \t"
+    ticket = new(repo, location_text=location, description=description, language="hi",
+                 photo_media_ids=["wamid.HBgM==", "फोटो"]).ticket
+    stored = repo.get(ticket.number)
+    assert stored.location_text == location
+    assert stored.description == description
+    assert stored.photo_media_ids == ("wamid.HBgM==", "फोटो")
+
+
+# --- status changes and history ------------------------------------------------------------
+
+
+def test_the_whole_lifecycle_is_allowed(repo):
+    number = new(repo).ticket.number
+    later = T0 + timedelta(hours=3)
+    record = walk(repo, number, "assigned", "in_progress", "resolved", "closed", now=later)
+    assert record.status == "closed"
+    assert record.resolved_at == later and record.updated_at == later
+    assert [e.status for e in repo.history(number)] == [
+        "registered", "assigned", "in_progress", "resolved", "closed"]
+
+
+@pytest.mark.parametrize(
+    "path, refused",
+    [((), "in_progress"), ((), "resolved"), ((), "closed"), ((), "reopened"),
+     (("assigned",), "registered"), (("assigned",), "assigned"),
+     (("assigned", "in_progress", "resolved"), "in_progress"),
+     (("assigned", "in_progress", "resolved", "closed"), "reopened"),
+     (("assigned", "in_progress", "resolved", "closed"), "assigned")],
+)
+def test_transitions_outside_the_rules_are_refused(repo, path, refused):
+    number = new(repo).ticket.number
+    walk(repo, number, *path)
+    with pytest.raises(TransitionNotAllowed) as info:
+        repo.change_status(number, refused, "officer:verma", "trying")
+    assert (info.value.requested, info.value.number) == (refused, number)
+    assert len(repo.history(number)) == 1 + len(path)  # nothing recorded for a refusal
+
+
+def test_rejecting_needs_a_reason_and_is_final(repo):
+    number = new(repo).ticket.number
+    with pytest.raises(TransitionNotAllowed):
+        repo.change_status(number, "rejected", "officer:verma")
+    with pytest.raises(TransitionNotAllowed):
+        repo.change_status(number, "rejected", "officer:verma", "   ")
+    record = repo.change_status(number, "rejected", "officer:verma", "private property")
+    assert record.status == "rejected" and not record.is_open
+    assert repo.history(number)[-1].remark == "private property"
+    with pytest.raises(TransitionNotAllowed):
+        repo.change_status(number, "assigned", "officer:verma")
+
+
+def test_unknown_numbers_and_statuses(repo):
+    with pytest.raises(TicketNotFound):
+        repo.change_status("SRN-123456", "assigned", "officer:verma")
+    with pytest.raises(TicketNotFound):
+        repo.history("SRN-123456")
+    assert repo.get("SRN-123456") is None and repo.status_view("SRN-123456") is None
+    number = new(repo).ticket.number
+    with pytest.raises(InvalidTicketData):
+        repo.change_status(number, "done", "officer:verma")
+
+
+def test_history_is_append_only(repo, engine):
+    number = new(repo).ticket.number
+    walk(repo, number, "assigned", "in_progress", remark="team sent")
+    events = repo.history(number)
+    assert [(e.status, e.actor, e.remark) for e in events] == [
+        ("registered", "citizen", None), ("assigned", "officer:verma", "team sent"),
+        ("in_progress", "officer:verma", "team sent")]
+    for statement in ("UPDATE ticket_events SET remark = 'edited'", "DELETE FROM ticket_events"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with engine.begin() as connection:
+                connection.execute(text(statement))
+    assert repo.history(number) == events
+
+
+# --- citizens: rating and reopening --------------------------------------------------------
+
+
+def test_rating(repo):
+    number = new(repo).ticket.number
+    with pytest.raises(RatingNotAllowed):
+        repo.rate(number, CITIZEN, 5)
+    walk(repo, number, "assigned", "in_progress", "resolved")
+    for stars in (0, 6, True, 4.5):
+        with pytest.raises(InvalidTicketData):
+            repo.rate(number, CITIZEN, stars)
+    with pytest.raises(NotTicketOwner):
+        repo.rate(number, "919800000001", 5)
+    assert repo.rate(number, CITIZEN, 4).rating == 4
+    repo.change_status(number, "closed", "officer:verma")
+    assert repo.rate(number, CITIZEN, 2).rating == 2
+    assert [(e.status, e.remark) for e in repo.history(number)][-3:] == [
+        ("resolved", "rating: 4"), ("closed", None), ("closed", "rating: 2")]
+
+
+def test_reopen_within_the_window_only(repo):
+    number = new(repo).ticket.number
+    walk(repo, number, "assigned", "in_progress", "resolved", now=T0)
+    with pytest.raises(NotTicketOwner):
+        repo.reopen(number, "919800000001", "not fixed", now=T0 + timedelta(days=1))
+    record = repo.reopen(number, CITIZEN, "अभी भी अंधेरा है", now=T0 + timedelta(days=6))
+    assert record.status == "reopened" and record.is_open
+    assert repo.history(number)[-1].actor == "citizen"
+    assert new(repo, now=T0 + timedelta(days=6)).duplicate  # open again
+    # back into the work cycle, resolved again, and the window restarts from then
+    resolved_again = T0 + timedelta(days=7)
+    walk(repo, number, "assigned", "in_progress", "resolved", now=resolved_again)
+    with pytest.raises(ReopenWindowExpired):
+        repo.reopen(number, CITIZEN, "still dark",
+                    now=resolved_again + timedelta(days=7, seconds=1))
+    assert repo.reopen(number, CITIZEN, None, now=resolved_again + timedelta(days=7)).status == "reopened"
+
+
+def test_reopen_refused_when_a_newer_complaint_is_open(repo):
+    first = new(repo).ticket.number
+    walk(repo, first, "assigned", "in_progress", "resolved")
+    second = new(repo, now=T0 + timedelta(hours=1)).ticket.number
+    with pytest.raises(OpenTicketExists) as info:
+        repo.reopen(first, CITIZEN, "not fixed", now=T0 + timedelta(hours=2))
+    assert info.value.existing_number == second
+    assert repo.get(first).status == "resolved"
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def test_status_view_has_no_personal_data(repo):
+    ticket = new(repo, location_text="House 12, Gali 4", description="my neighbour's drain",
+                 photo_media_ids=["m1"]).ticket
+    view = repo.status_view(ticket.number)
+    assert isinstance(view, PublicStatus)
+    assert {f.name for f in dataclasses.fields(view)} == {
+        "number", "category", "department", "status", "updated_at", "due_at"}
+    assert (view.number, view.category, view.department, view.status) == (
+        ticket.number, "street_light", "street_lighting", "registered")
+    assert CITIZEN not in repr(view) and "Gali" not in repr(view)
+
+
+def test_lookups_and_recent(repo):
+    numbers = [new(repo, ward=w, now=T0 + timedelta(minutes=w)).ticket.number for w in range(1, 8)]
+    assert repo.find_by_number_text(f"  {numbers[0].lower()} ").number == numbers[0]
+    assert repo.find_by_number_text("SRN-999999") is None
+    recent = repo.recent_for_citizen(CITIZEN)
+    assert [t.number for t in recent] == numbers[::-1][:5]
+    assert repo.recent_for_citizen("919800000001") == []
+
+
+def test_officer_lists_and_overdue_counts(repo):
+    street = new(repo, ward=1).ticket.number  # due T0 + 72 h
+    water = new(repo, category="drinking_water", ward=2).ticket.number  # due T0 + 24 h
+    garbage = new(repo, category="sanitation", ward=1, now=T0 + timedelta(hours=1)).ticket.number
+    walk(repo, garbage, "assigned", "in_progress", "resolved")  # done: never overdue
+    now = T0 + timedelta(hours=30)
+
+    assert [t.number for t in repo.list_tickets(now=now).items] == [garbage, water, street]
+    overdue = repo.list_tickets(overdue=True, now=now)
+    assert [t.number for t in overdue.items] == [water] and overdue.total == 1
+    assert [t.number for t in repo.list_tickets(overdue=False, now=now).items] == [garbage, street]
+    assert [t.number for t in repo.list_tickets(order="most_overdue", now=now).items] == [
+        water, garbage, street]
+    assert [t.number for t in repo.list_tickets(department="water_works").items] == [water]
+    assert [t.number for t in repo.list_tickets(ward="1", status="registered").items] == [street]
+    assert [t.number for t in repo.list_tickets(category="sanitation").items] == [garbage]
+
+    page = repo.list_tickets(page=2, page_size=2)
+    assert (page.total, page.pages, [t.number for t in page.items]) == (3, 2, [street])
+    with pytest.raises(InvalidTicketData):
+        repo.list_tickets(order="oldest")
+
+    counts = repo.overdue_counts(now=T0 + timedelta(hours=80))
+    assert counts == {"street_lighting": 1, "water_works": 1, "sanitation": 0,
+                      "construction": 0, "tax": 0}
+
+
+# --- concurrency ---------------------------------------------------------------------------
+
+
+def test_concurrent_creations_get_distinct_numbers(migrated_url, city):
+    engines = [create_engine_for(migrated_url) for _ in range(5)]
+    repos = [TicketRepository(make_session_factory(e), city=city) for e in engines]
+    start = threading.Barrier(50)
+
+    def create(i):
+        start.wait()
+        return new(repos[i % 5], citizen=f"91980000{i:04d}").ticket.number
+
+    try:
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            numbers = list(pool.map(create, range(50)))
+        assert len(set(numbers)) == 50
+        assert count_rows(engines[0], "tickets") == 50
+        assert count_rows(engines[0], "ticket_events") == 50
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def test_concurrent_identical_complaints_make_one_ticket(migrated_url, city):
+    engines = [create_engine_for(migrated_url) for _ in range(4)]
+    repos = [TicketRepository(make_session_factory(e), city=city) for e in engines]
+    start = threading.Barrier(20)
+
+    def create(i):
+        start.wait()
+        return new(repos[i % 4])
+
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            results = list(pool.map(create, range(20)))
+        assert sorted(r.outcome.value for r in results) == ["created"] + ["duplicate"] * 19
+        assert len({r.ticket.number for r in results}) == 1
+        assert count_rows(engines[0], "tickets") == 1
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+WORKER = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from civic.db import create_engine_for, make_session_factory
+from civic.tickets import TicketRepository
+repo = TicketRepository(make_session_factory(create_engine_for(sys.argv[2])))
+numbers = [repo.create_ticket(f"{sys.argv[3]}-{i}", "sewer", 5, "x", "y", "en").ticket.number
+           for i in range(10)]
+print(json.dumps(numbers))
+"""
+
+
+def test_several_processes_get_distinct_numbers(migrated_url):
+    workers = [
+        subprocess.Popen([sys.executable, "-c", WORKER, str(ROOT), migrated_url, f"p{n}"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for n in range(3)
+    ]
+    numbers = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, err
+        numbers += json.loads(out)
+    assert len(numbers) == 30 == len(set(numbers))
+
+
+def test_numbers_of_deleted_rows_are_not_reused(repo, engine):
+    new(repo, ward=1)
+    with engine.begin() as connection:  # a ticket with no history, then gone
+        connection.execute(text(
+            "INSERT INTO tickets (category, department, ward, location_text, description, "
+            "photo_media_ids, citizen_id, language, status, created_at, updated_at, due_at) "
+            "SELECT category, department, 2, location_text, description, photo_media_ids, "
+            "citizen_id, language, status, created_at, updated_at, due_at FROM tickets"))
+        connection.execute(text("DELETE FROM tickets WHERE ward = 2"))
+    assert new(repo, ward=3).ticket.number == "SRN-000003"
+
+
+# --- a database that is down ---------------------------------------------------------------
+
+
+def down_urls(tmp_path):
+    (tmp_path / "a-file").write_text("not a directory")
+    return [f"sqlite:///{tmp_path / 'a-file' / 'tickets.db'}",
+            "postgresql://postgres@127.0.0.1:1/test?connect_timeout=2"]
+
+
+def test_unreachable_database_raises_storage_unavailable(tmp_path, city):
+    for url in down_urls(tmp_path):
+        engine = create_engine_for(url)
+        repo = TicketRepository(make_session_factory(engine), city=city)
+        with pytest.raises(StorageUnavailable):
+            new(repo)
+        with pytest.raises(StorageUnavailable):
+            repo.get("SRN-000001")
+        with pytest.raises(StorageUnavailable):
+            migrate(url)
+        engine.dispose()
+
+
+def test_locked_sqlite_database_raises_and_writes_nothing(sqlite_url, city):
+    migrate(sqlite_url)
+    holder = create_engine_for(sqlite_url)
+    impatient = create_engine_for(sqlite_url, sqlite_busy_timeout_ms=100)
+    repo = TicketRepository(make_session_factory(impatient), city=city)
+    try:
+        with holder.begin():  # another worker is in the middle of a write
+            with pytest.raises(StorageUnavailable):
+                new(repo)
+        assert count_rows(holder, "tickets") == 0
+        assert new(repo).created  # and it works again once the lock is gone
+    finally:
+        holder.dispose()
+        impatient.dispose()
+
+
+def test_failure_midway_leaves_nothing_half_written(postgres_url_factory, city):
+    url = postgres_url_factory()
+    migrate(url)
+    impatient = create_engine_for(postgres_url_factory("-clock_timeout=300"))
+    holder = create_engine_for(url)
+    repo = TicketRepository(make_session_factory(impatient), city=city)
+    try:
+        with holder.begin() as connection:
+            # The ticket row goes in; its history row then waits for this lock and times out.
+            connection.execute(text("LOCK TABLE ticket_events IN EXCLUSIVE MODE"))
+            with pytest.raises(StorageUnavailable):
+                new(repo)
+        assert count_rows(holder, "tickets") == 0
+        # The lost ticket had been inserted (its number is used up), then rolled back.
+        assert new(repo).ticket.number == "SRN-000002"
+    finally:
+        holder.dispose()
+        impatient.dispose()
+
+
+# --- migrations ----------------------------------------------------------------------------
+
+
+def test_migrate_fresh_twice_and_concurrently(db_url):
+    with ThreadPoolExecutor(max_workers=3) as pool:  # three workers starting at once
+        list(pool.map(lambda _: migrate(db_url), range(3)))
+    migrate(db_url)  # and again: nothing to do
+    engine = create_engine_for(db_url)
+    try:
+        names = set(inspect(engine).get_table_names())
+        assert {"tickets", "ticket_events", "alembic_version"} <= names
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+            assert versions == [("0001",)]
+            from alembic.autogenerate import compare_metadata
+            from alembic.migration import MigrationContext
+
+            context = MigrationContext.configure(connection, opts={
+                "include_name": lambda name, type_, _: name != "sqlite_sequence"})
+            assert compare_metadata(context, metadata) == []  # models and migration agree
+    finally:
+        engine.dispose()
