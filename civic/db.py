@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional, Union
@@ -67,8 +69,8 @@ def create_engine_for(
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {int(sqlite_busy_timeout_ms)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            _use_wal(cursor, sqlite_busy_timeout_ms)
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -78,6 +80,23 @@ def create_engine_for(
         return engine
     connect_args = {"client_encoding": "utf8"} if url.startswith("postgresql") else {}
     return create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _use_wal(cursor, busy_timeout_ms: int) -> None:
+    """Switch a SQLite file to WAL once; the mode is stored in the file."""
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() in ("wal", "memory"):
+        return
+    # The switch ignores the busy handler, so workers starting together on a new file
+    # retry it themselves for up to the busy timeout.
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -25,7 +25,7 @@ DATA_PATH = Path(__file__).resolve().parent / "data" / "districts.yml"
 # in "bulandsaher" it is a typo. A miss is cheap: the caller offers closest_districts().
 IN_TEXT_THRESHOLD = 0.88
 WHOLE_STRING_THRESHOLD = 0.86
-LONG_WHOLE_STRING_THRESHOLD = 0.8
+LONG_WHOLE_STRING_THRESHOLD = 0.82
 LONG_KEY = 8
 # Per word, for misspelt multi-word names: "bhai nagar" is not "bhim nagar".
 WORD_THRESHOLD = 0.8
@@ -112,7 +112,7 @@ class _Gazetteer:
     alias_words: Dict[str, Tuple[str, ...]]  # canonical → folded words of multi-word aliases
     prefixes: FrozenSet[str]  # every prefix of an exact or folded key: where to stop looking
     first_words: FrozenSet[str]  # folded first words of multi-word aliases
-    # fuzzy candidates by (initial, length, number of words)
+    # fuzzy candidates by (initial, length, number of words); 0 words: any number
     by_shape: Dict[Tuple[str, int, int], Tuple[_Alias, ...]]
     max_words: int
     district_words: FrozenSet[str]
@@ -163,8 +163,8 @@ def _load(path: Path = DATA_PATH) -> _Gazetteer:
 
     by_shape: Dict[Tuple[str, int, int], List[_Alias]] = {}
     for alias in entries.values():
-        shape = (alias.folded[0], len(alias.folded), alias.words)
-        by_shape.setdefault(shape, []).append(alias)
+        for words in (alias.words, 0):
+            by_shape.setdefault((alias.folded[0], len(alias.folded), words), []).append(alias)
     prefixes = {key[:end] for key in [*exact, *folded] for end in range(1, len(key) + 1)}
     first_words = {alias.parts[0] for alias in entries.values() if alias.words > 1}
     return _Gazetteer(
@@ -187,7 +187,7 @@ def _load(path: Path = DATA_PATH) -> _Gazetteer:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _gazetteer() -> _Gazetteer:
     """The gazetteer, loaded once per process."""
     return _load()
@@ -233,9 +233,9 @@ def _fuzzy(words: Tuple[str, ...], in_text: bool) -> Optional[str]:
     mask = _char_mask(key)
     best: Dict[str, float] = {}
     lengths = range(len(key) - MAX_LENGTH_DIFFERENCE, len(key) + MAX_LENGTH_DIFFERENCE + 1)
-    counts = range(1, gaz.max_words + 1) if len(words) == 1 else (len(words),)
-    shapes = [(key[0], length, count) for length in lengths for count in counts]
-    for alias in (a for shape in shapes for a in gaz.by_shape.get(shape, ())):
+    # One word may be a run-together name of any number of words; several compare like for like.
+    count = 0 if len(words) == 1 else len(words)
+    for alias in (a for n in lengths for a in gaz.by_shape.get((key[0], n, count), ())):
         if in_text and alias.ambiguous:
             continue
         # Cheap bound first: every letter one side has and the other lacks is unmatched.
@@ -302,8 +302,9 @@ def find_district(text: str) -> Optional[Tuple[int, int, str]]:
     """The first district named in `text`: (start, end, canonical), offsets into `text`.
 
     At each word the longest exact alias wins ("Kanpur Dehat" over "Kanpur"); words that are
-    also ordinary words ("basti") count only next to "district"/"जिला". Failing an exact
-    alias, a word of 5+ letters (or a run of 2-3 words) may be a close misspelling.
+    also ordinary words ("basti") count only next to "district"/"जिला", and a name followed by
+    "road"/"chowk" is a street. Failing an exact alias, a word of 6+ letters (or a run of 2-3
+    words) may be a close misspelling.
     """
     gaz = _gazetteer()
     tokens = _tokens(text or "")
@@ -360,28 +361,35 @@ def _ratio(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
+@functools.lru_cache(maxsize=4096)
+def _suggestion_keys(candidate: str) -> Tuple[Optional[str], Tuple[Tuple[str, float], ...]]:
+    """A candidate's canonical name (if known) and the (folded key, weight) pairs to compare."""
+    gaz = _gazetteer()
+    own = "".join(_key(candidate))
+    canonical = candidate if candidate in gaz.aliases else _exact(gaz, own)
+    keys = [(key, 1.0) for key in gaz.aliases.get(canonical or "", ()) or (_fold(own),) if key]
+    # One word of a multi-word name ("kanpr" for Kanpur Dehat) counts a little less.
+    keys += [(word, WORD_WEIGHT) for word in gaz.alias_words.get(canonical or "", ())]
+    return canonical, tuple(keys)
+
+
 def closest_districts(name: str, candidates: Iterable[str], n: int = 3) -> List[str]:
     """Up to `n` of `candidates` nearest to `name` ("did you mean"), best first.
 
     Candidates known to the gazetteer are compared through all their aliases, so Devanagari
     input finds English names; unknown candidates are compared by their own spelling.
     """
-    gaz = _gazetteer()
     query = _fold("".join(_key(name or "")))
     if not query or n <= 0:
         return []
     resolved = resolve_district(name)
+    matcher = SequenceMatcher(None, "", query, autojunk=False)
     scored = []
     for candidate in dict.fromkeys(candidates):
-        own = "".join(_key(candidate))
-        canonical = candidate if candidate in gaz.aliases else _exact(gaz, own)
-        keys = gaz.aliases.get(canonical or "", ()) or (_fold(own),)
-        score = max(_ratio(query, key) for key in keys)
-        # One word of a multi-word name ("kanpr" for Kanpur Dehat) counts a little less.
-        words = gaz.alias_words.get(canonical or "", ())
-        score = max([score, *(WORD_WEIGHT * _ratio(query, word) for word in words)])
-        if canonical is not None and canonical == resolved:
-            score = 2.0  # the name itself resolves to this candidate
+        canonical, keys = _suggestion_keys(candidate)
+        score = 2.0 if canonical is not None and canonical == resolved else 0.0
+        for key, weight in keys if not score else ():
+            score = max(score, weight * _similarity(matcher, key, SUGGESTION_FLOOR / weight))
         if score >= SUGGESTION_FLOOR:
             scored.append((-score, candidate))
     return [candidate for _, candidate in sorted(scored)[:n]]

@@ -15,10 +15,10 @@ ID_DIGITS = 6
 
 # A letter of either script; a keyword must not sit inside a longer word.
 _LETTER = r"[A-Za-z\u0900-\u0963\u0971-\u097F]"
-_WARD = r"(?:wards?|vard|waard|wrd|wad|वार्ड|वॉर्ड|वार्ड|वाड|वर्ड)"
+_WARD = r"(?:wards?|vard|waard|wrd|wad|वार्ड|वॉर्ड|वाड|वर्ड)"
 _NUMBER_WORD = (
     r"(?:number|numbr|nmbr|nambar|num|no|nr|nbr|sankhya|sankhiya|"
-    r"नंबर|नम्बर|नंबर|संख्या|सं|नं|न)"
+    r"नंबर|नम्बर|संख्या|सं|नं|न)"
 )
 _SEP = r"[\s\-.:#/]*"
 # Keyword before the number: "ward 23", "ward no. 23", "wardno23", "w.no 23", "वार्ड सं. २३".

@@ -106,7 +106,9 @@ _HINGLISH_REQUEST = re.compile(
     re.IGNORECASE,
 )
 _LANGUAGE_NAMES = {
-    ENGLISH: re.compile(r"\benglish\b|\bangre[zj]i\b|\bangrezee\b|अंग्रेज़?ी|अंग्रेजी|इंग्लिश", re.IGNORECASE),
+    ENGLISH: re.compile(
+        r"\benglish\b|\bangre[zj]i\b|\bangrezee\b|अंग्रेज़?ी|अंग्रेजी|इंग्लिश", re.IGNORECASE
+    ),
     HINDI: re.compile(r"\bhindi\b|\bhindee\b|हिंदी|हिन्दी", re.IGNORECASE),
 }
 # The name must be asked for: with a request word, or alone in a short message.

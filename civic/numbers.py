@@ -20,9 +20,11 @@ HINDI_WORDS: Dict[int, Tuple[str, ...]] = {
     11: ("ग्यारह",), 12: ("बारह",), 13: ("तेरह",), 14: ("चौदह",), 15: ("पंद्रह", "पन्द्रह"),
     16: ("सोलह",), 17: ("सत्रह",), 18: ("अठारह", "अट्ठारह"), 19: ("उन्नीस",), 20: ("बीस",),
     21: ("इक्कीस",), 22: ("बाईस", "बाइस"), 23: ("तेईस", "तेइस"), 24: ("चौबीस",),
-    25: ("पच्चीस",), 26: ("छब्बीस",), 27: ("सत्ताईस", "सत्ताइस"), 28: ("अट्ठाईस", "अट्ठाइस", "अठाईस"),
+    25: ("पच्चीस",), 26: ("छब्बीस",), 27: ("सत्ताईस", "सत्ताइस"),
+    28: ("अट्ठाईस", "अट्ठाइस", "अठाईस"),
     29: ("उनतीस", "उन्तीस"), 30: ("तीस",),
-    31: ("इकतीस", "इकत्तीस"), 32: ("बत्तीस",), 33: ("तैंतीस", "तेंतीस", "तैतीस"), 34: ("चौंतीस", "चौतीस"),
+    31: ("इकतीस", "इकत्तीस"), 32: ("बत्तीस",), 33: ("तैंतीस", "तेंतीस", "तैतीस"),
+    34: ("चौंतीस", "चौतीस"),
     35: ("पैंतीस", "पैतीस"), 36: ("छत्तीस",), 37: ("सैंतीस", "सैतीस"), 38: ("अड़तीस", "अढ़तीस"),
     39: ("उनतालीस", "उनचालीस", "उन्तालीस"), 40: ("चालीस",),
     41: ("इकतालीस",), 42: ("बयालीस", "बियालीस"), 43: ("तैंतालीस", "तेंतालीस", "तैतालीस"),
@@ -238,11 +240,13 @@ def find_numbers(text: str) -> List[Span]:
 _KEYCAP = re.compile("([0-9])\ufe0f?\u20e3")
 _STARS = re.compile(r"[\u2b50\U0001F31F]+")
 _CHOICE_PREFIX = re.compile(
-    r"^(?:option|opt|choice|number|num|no|nr|nbr|nambar|vikalp|विकल्प|नंबर|नम्बर|ऑप्शन)\s*[.:#-]?\s*",
+    r"^(?:option|opt|choice|number|num|no|nr|nbr|nambar|vikalp|विकल्प|नंबर|नम्बर|ऑप्शन)"
+    r"\s*[.:#-]?\s*",
     re.IGNORECASE,
 )
-_CHOICE_SUFFIX = re.compile(r"\s*(?:stars?|star|स्टार|तारे)$", re.IGNORECASE)
-_EDGE_PUNCT = re.compile(r"^[\s#(\[]+|[\s.)\]:!?।,-]+$")
+_CHOICE_SUFFIX = re.compile(r"\s*(?:stars?|स्टार|तारे)$", re.IGNORECASE)
+# A choice is a short message; longer text is a sentence, whatever numbers it holds.
+MAX_CHOICE_LENGTH = 40
 
 
 def parse_number(text: str) -> Optional[int]:
@@ -262,12 +266,10 @@ def parse_choice(text: str) -> Optional[Tuple[int, int, int]]:
 
     Accepts "2", "२", "do", "two", "option 2", "2.", "(2)", "2️⃣", "5 star", "⭐⭐⭐".
     """
-    if not text or len(text) > 40:
+    if not text or len(text) > MAX_CHOICE_LENGTH or not text.strip():
         return None
     stripped = text.strip()
-    offset = text.index(stripped[0]) if stripped else 0
-    if not stripped:
-        return None
+    offset = len(text) - len(text.lstrip())
     stars = _STARS.fullmatch(stripped)
     if stars:
         return offset, offset + len(stripped), len(stripped)

@@ -33,7 +33,8 @@ def context():
 
 
 def build(cls, storage, context, **config):
-    return cls.create({**cls.get_default_config(), **config}, storage, Resource(cls.__name__), context)
+    config = {**cls.get_default_config(), **config}
+    return cls.create(config, storage, Resource(cls.__name__), context)
 
 
 def tokens(message):
@@ -126,12 +127,15 @@ def test_extractor_adds_canonical_entities(storage, context):
 
 def test_extractor_keeps_entities_of_earlier_extractors(storage, context):
     extractor = build(CivicEntityExtractor, storage, context)
-    earlier = {"entity": "category", "value": "sewer", "start": 0, "end": 5, "extractor": "DIETClassifier"}
+    earlier = {
+        "entity": "category", "value": "sewer", "start": 0, "end": 5, "extractor": "DIETClassifier"
+    }
     message = Message(data={TEXT: "sewer ward 7", ENTITIES: [dict(earlier)]})
     extractor.process([message])
     assert message.get(ENTITIES) == [
         earlier,
-        {"entity": "ward", "value": "7", "start": 11, "end": 12, "extractor": "CivicEntityExtractor"},
+        {"entity": "ward", "value": "7", "start": 11, "end": 12,
+         "extractor": "CivicEntityExtractor"},
     ]
 
 

@@ -36,7 +36,9 @@ chhiyanve sattanve atthanve ninyanve sau
 """.split()
 
 ENGLISH_UNITS = "one two three four five six seven eight nine".split()
-ENGLISH_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+ENGLISH_TEENS = (
+    "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+)
 ENGLISH_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
