@@ -3,7 +3,7 @@ import asyncio
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -137,7 +137,7 @@ def reset_complaint() -> List[EventType]:
 class ValidateComplaintForm(FormValidationAction):
     """Fills the complaint form without asking what the citizen already said."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_complaint_form"
 
     # -- reuse the first message ---------------------------------------------------------
@@ -155,7 +155,7 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def extract_description(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         text = self._opening_message(tracker)
         if tracker.get_slot("description") or not text or len(text.split()) < MIN_WORDS_FOR_DESCRIPTION:
             return {}
@@ -163,7 +163,7 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def extract_location(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         text = self._opening_message(tracker)
         if tracker.get_slot("location") or not text:
             return {}
@@ -176,6 +176,8 @@ class ValidateComplaintForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         events = await super().get_validation_events(dispatcher, tracker, domain)
+        if not events:
+            return []  # nothing extracted: let the form reject, so digressions are handled
         tracker.add_slots(events)
         language = language_of(tracker)
         photo = tracker.get_slot("photo")
@@ -189,7 +191,7 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def validate_category(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         category = category_from_answer(value)
         if category is None:
             dispatcher.utter_message(response="utter_not_a_category")
@@ -203,7 +205,7 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def validate_switch_category(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         pending = tracker.get_slot("pending_category")
         result = {"switch_category": False, "pending_category": None}
         if value and pending:
@@ -213,7 +215,7 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def validate_ward(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         ward = ward_from_answer(value)
         if ward is not None and get_city().valid_ward(ward):
             return {"ward": str(ward), "ward_attempts": None}
@@ -225,7 +227,7 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def validate_location(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         if value == "pin":
             latitude, longitude = tracker.get_slot("latitude"), tracker.get_slot("longitude")
             if latitude is None or longitude is None:
@@ -239,7 +241,7 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         text = str(value or "").strip()
         if not text:
             return {"description": None}
@@ -250,7 +252,7 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def validate_photo(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         intent = tracker.get_intent_of_latest_message()
         if intent == "share_photo" and value:
             return {"photo": str(value)}
@@ -264,7 +266,7 @@ class ValidateComplaintForm(FormValidationAction):
 class ActionSubmitComplaint(Action):
     """Register the confirmed complaint; tell the number, department and due time."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_submit_complaint"
 
     async def run(
@@ -316,7 +318,7 @@ class ActionSubmitComplaint(Action):
 class ActionCancelComplaint(Action):
     """Stop the complaint form after the citizen confirmed the cancellation."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_cancel_complaint"
 
     async def run(
@@ -328,7 +330,7 @@ class ActionCancelComplaint(Action):
 class ActionComplaintStatus(Action):
     """Status of a complaint number, or the citizen's last five complaints."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_complaint_status"
 
     async def run(

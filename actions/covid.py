@@ -1,7 +1,7 @@
 """COVID figures of a district, in the citizen's language (responses in domain.yml)."""
 import asyncio
 import json
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -40,11 +40,11 @@ class ActionCovidCases(Action):
     """Figures for the district in the latest message, the `district` slot or the city's own;
     suggestions when the district is not known."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_covid_cases"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         city = get_city()
         asked = (

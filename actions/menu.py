@@ -1,23 +1,29 @@
 """Numbered menus and the "did you mean" step of the two-stage fallback."""
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Type, Union
 
 import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.complaints import ActionComplaintStatus
+from actions.covid import ActionCovidCases
 from civic.numbers import parse_menu_choice
 
 INTENT_LABELS: Dict[str, Dict[str, str]] = yaml.safe_load(
     (Path(__file__).with_name("intent_labels.yml")).read_text(encoding="utf-8")
 )
 
-# What each numbered choice of a menu response leads to (the menus' texts are in domain.yml).
-MENUS: Dict[str, List[str]] = {
-    "utter_greet": ["complaint_form", "action_complaint_status", "utter_covid_menu", "utter_human_handoff"],
-    "utter_help": ["complaint_form", "action_complaint_status", "utter_covid_menu", "utter_human_handoff"],
-    "utter_covid_menu": ["action_covid_cases", "utter_covid_symptoms", "utter_covid_prevention", "utter_covid_helpline"],
+# What each numbered choice of a menu response leads to (the menus' texts are in domain.yml):
+# a response to send, an action whose work is done here, or the complaint form to start.
+COMPLAINT_FORM = "complaint_form"
+MAIN_MENU = [COMPLAINT_FORM, ActionComplaintStatus, "utter_covid_menu", "utter_human_handoff"]
+MENUS: Dict[str, List[Union[str, Type[Action]]]] = {
+    "utter_greet": MAIN_MENU,
+    "utter_help": MAIN_MENU,
+    "utter_covid_menu": [ActionCovidCases, "utter_covid_symptoms", "utter_covid_prevention",
+                         "utter_covid_helpline"],
 }
 
 
@@ -31,13 +37,13 @@ def last_menu(tracker: Tracker) -> Optional[str]:
 
 
 class ActionMenuChoice(Action):
-    """Turn "1", "१", "ek" or "one" after a numbered menu into the chosen action."""
+    """Turn "1", "१", "ek" or "one" after a numbered menu into what was chosen."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_menu_choice"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         menu = last_menu(tracker)
         if menu is None:
@@ -48,17 +54,24 @@ class ActionMenuChoice(Action):
         if choice is None:
             dispatcher.utter_message(response="utter_not_a_menu_choice")
             return []
-        return [FollowupAction(options[choice - 1])]
+        chosen = options[choice - 1]
+        if chosen == COMPLAINT_FORM:
+            return [FollowupAction(COMPLAINT_FORM)]
+        if isinstance(chosen, str):
+            dispatcher.utter_message(response=chosen)
+            return []
+        # Done here rather than as a follow-up action, so the dialogue stays on its rules.
+        return await chosen().run(dispatcher, tracker, domain)
 
 
 class ActionDefaultAskAffirmation(Action):
     """Ask "Did you mean …?" with the intent named in the citizen's language."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_default_ask_affirmation"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [r.get("name") for r in ranking if r.get("name") in INTENT_LABELS]

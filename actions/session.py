@@ -1,5 +1,5 @@
 """Session start and the reply language."""
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
@@ -29,11 +29,11 @@ def city_slots() -> List[EventType]:
 class ActionSessionStart(Action):
     """Start a session with the city facts set, keeping the citizen's slots (language)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_session_start"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         carried = [
             SlotSet(key, value)
@@ -51,11 +51,11 @@ class ActionDetectLanguage(Action):
     language (a number, an emoji, a complaint number) keeps the current one.
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_detect_language"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         current = tracker.get_slot("language")

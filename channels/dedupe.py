@@ -4,6 +4,7 @@ Meta delivers each webhook at least once and retries for up to 7 days, so an id 
 8 days. The claim is atomic in the store itself (a unique key, or Redis ``SET NX``), which
 makes it correct across restarts and across several Rasa processes.
 """
+
 import asyncio
 import logging
 import os
@@ -32,11 +33,7 @@ processed_messages = sa.Table(
 
 def default_dedupe_url() -> str:
     """``WHATSAPP_DEDUPE_URL``, else ``DATABASE_URL``, else a local SQLite file."""
-    return (
-        os.environ.get("WHATSAPP_DEDUPE_URL")
-        or os.environ.get("DATABASE_URL")
-        or DEFAULT_SQLITE_URL
-    )
+    return os.environ.get("WHATSAPP_DEDUPE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_SQLITE_URL
 
 
 class DedupeStore:
@@ -69,11 +66,7 @@ class SQLDedupeStore(DedupeStore):
         now = _utcnow()
         try:
             with self.engine.begin() as conn:
-                conn.execute(
-                    processed_messages.insert().values(
-                        message_id=message_id, received_at=now
-                    )
-                )
+                conn.execute(processed_messages.insert().values(message_id=message_id, received_at=now))
         except IntegrityError:
             return False
         if time.monotonic() - self._last_purge > PURGE_INTERVAL_SECONDS:
@@ -87,9 +80,7 @@ class SQLDedupeStore(DedupeStore):
         cutoff = _utcnow() - self.ttl
         with self.engine.begin() as conn:
             result = conn.execute(
-                processed_messages.delete().where(
-                    processed_messages.c.received_at < cutoff
-                )
+                processed_messages.delete().where(processed_messages.c.received_at < cutoff)
             )
         if result.rowcount:
             logger.info("Purged %d old WhatsApp message ids.", result.rowcount)
@@ -129,18 +120,14 @@ class RedisDedupeStore(DedupeStore):
         self.key_prefix = key_prefix
 
     async def claim(self, message_id: str) -> bool:
-        created = await self.redis.set(
-            self.key_prefix + message_id, 1, nx=True, ex=self.ttl_seconds
-        )
+        created = await self.redis.set(self.key_prefix + message_id, 1, nx=True, ex=self.ttl_seconds)
         return bool(created)
 
     async def close(self) -> None:
         await self.redis.close()
 
 
-def create_dedupe_store(
-    url: Optional[str] = None, ttl_days: float = DEFAULT_TTL_DAYS
-) -> DedupeStore:
+def create_dedupe_store(url: Optional[str] = None, ttl_days: float = DEFAULT_TTL_DAYS) -> DedupeStore:
     """A Redis store for ``redis://``/``rediss://`` URLs, else a SQL store."""
     url = url or default_dedupe_url()
     if url.startswith(("redis://", "rediss://")):

@@ -4,7 +4,7 @@ For tests, the simulator (``scripts/whatsapp_simulator.py``) and the benchmark: 
 here talks to Meta. ``FakeGraphAPI`` listens on 127.0.0.1, records every message the bot
 sends and can answer with scripted errors (429, 5xx, permanent Graph codes).
 """
-import asyncio
+
 import hashlib
 import hmac
 import itertools
@@ -37,7 +37,6 @@ class FakeGraphAPI:
         self.read_receipts: List[str] = []  # message ids marked read
         self._scripted: List[Tuple[int, Dict[str, Any], Dict[str, str]]] = []
         self._failing_recipients: Dict[str, Tuple[int, Dict[str, Any]]] = {}
-        self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
         self._runner: Optional[web.AppRunner] = None
 
@@ -86,14 +85,6 @@ class FakeGraphAPI:
         """Always refuse messages to wa_id (default: "not a WhatsApp user")."""
         self._failing_recipients[wa_id] = (status, _error(code, "recipient refused"))
 
-    async def wait_for_messages(self, count: int, timeout: float = 5.0) -> List[Dict[str, Any]]:
-        """Wait until at least count messages were accepted; returns them all."""
-        async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: len(self.messages) >= count), timeout
-            )
-        return list(self.messages)
-
     async def _messages(self, request: web.Request) -> web.Response:
         try:
             payload = await request.json()
@@ -113,7 +104,6 @@ class FakeGraphAPI:
             return web.json_response(body, status=status, headers=headers)
         if payload.get("status") == "read":
             self.read_receipts.append(payload.get("message_id"))
-            await self._notify()
             return web.json_response({"success": True})
         failure = self._failing_recipients.get(str(payload.get("to")))
         if failure:
@@ -121,7 +111,6 @@ class FakeGraphAPI:
         self.messages.append(payload)
         if self.on_message:
             self.on_message(payload)
-        await self._notify()
         return web.json_response(
             {
                 "messaging_product": "whatsapp",
@@ -139,10 +128,6 @@ class FakeGraphAPI:
                 "mime_type": "image/jpeg",
             }
         )
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
 
 
 def _error(code: int, message: str) -> Dict[str, Any]:
@@ -189,9 +174,7 @@ def webhook_payload(
     }
     senders = {m.get("from") for m in messages if m.get("from")}
     if messages:
-        value["contacts"] = [
-            {"profile": {"name": profile_name}, "wa_id": wa_id} for wa_id in sorted(senders)
-        ]
+        value["contacts"] = [{"profile": {"name": profile_name}, "wa_id": wa_id} for wa_id in sorted(senders)]
         value["messages"] = list(messages)
     if statuses:
         value["statuses"] = list(statuses)

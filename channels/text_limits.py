@@ -4,6 +4,7 @@ A Devanagari syllable such as ``क्षि`` is several code points (consonant
 vowel sign). Cutting inside it leaves a dangling virama or matra, so every cut here falls
 between grapheme clusters, with virama conjuncts kept whole.
 """
+
 import re
 import unicodedata
 from typing import List
@@ -48,9 +49,7 @@ def graphemes(text: str) -> List[str]:
 
 def _ends_with_virama(cluster: str) -> bool:
     stripped = cluster.rstrip(_JOINERS)
-    return bool(stripped) and (
-        unicodedata.combining(stripped[-1]) == _VIRAMA_COMBINING_CLASS
-    )
+    return bool(stripped) and (unicodedata.combining(stripped[-1]) == _VIRAMA_COMBINING_CLASS)
 
 
 def _is_letter(char: str) -> bool:

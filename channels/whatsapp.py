@@ -22,16 +22,17 @@ arrival order, each message id only once. What citizens send becomes Rasa text:
 - image → ``/share_photo{"photo_id": "<media id>"}`` (caption in metadata);
 - anything else → ``/unsupported_message``.
 """
+
 import asyncio
 import hashlib
 import hmac
 import json
 import logging
 import os
-from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Set, Text
-
 from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Set
+
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
@@ -61,6 +62,7 @@ CREDENTIAL_ENV_VARS = {
     "dedupe_url": "WHATSAPP_DEDUPE_URL",
 }
 REQUIRED_CREDENTIALS = ("verify_token", "app_secret", "access_token", "phone_number_id")
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 INTENT_SHARE_LOCATION = "share_location"
 INTENT_SHARE_PHOTO = "share_photo"
@@ -83,9 +85,7 @@ def signature_is_valid(app_secret: str, body: bytes, header: Optional[str]) -> b
         return False
     expected = hmac.new(app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
     received = header[len(SIGNATURE_PREFIX) :].strip().lower()
-    return hmac.compare_digest(
-        expected.encode("ascii"), received.encode("utf-8", "replace")
-    )
+    return hmac.compare_digest(expected.encode("ascii"), received.encode("utf-8", "replace"))
 
 
 def _dicts(value: Any) -> List[Dict[str, Any]]:
@@ -101,7 +101,7 @@ def _text(value: Any) -> Optional[str]:
     """A non-empty string (numbers as their text), else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
+    if isinstance(value, int | float):
         return str(value)
     if isinstance(value, str) and value.strip():
         return value
@@ -145,9 +145,7 @@ def message_text(message: Dict[str, Any]) -> Optional[str]:
         longitude = _number(location.get("longitude"))
         if latitude is None or longitude is None:
             return _intent(INTENT_UNSUPPORTED)
-        return _intent(
-            INTENT_SHARE_LOCATION, {"latitude": latitude, "longitude": longitude}
-        )
+        return _intent(INTENT_SHARE_LOCATION, {"latitude": latitude, "longitude": longitude})
     if kind == "image":
         photo_id = _text(_dict(message.get("image")).get("id"))
         if photo_id is None:
@@ -195,9 +193,7 @@ def _message_metadata(
     return metadata
 
 
-def parse_webhook(
-    payload: Any, phone_number_id: Optional[str] = None
-) -> List[InboundMessage]:
+def parse_webhook(payload: Any, phone_number_id: Optional[str] = None) -> List[InboundMessage]:
     """Every citizen message in a webhook payload, in order; receipts and junk skipped.
 
     Messages addressed to another business number than ``phone_number_id`` are skipped.
@@ -212,9 +208,7 @@ def parse_webhook(
             to_number = _text(_dict(value.get("metadata")).get("phone_number_id"))
             for message in _dicts(value.get("messages")):
                 if phone_number_id and to_number and to_number != str(phone_number_id):
-                    logger.info(
-                        "Skipping WhatsApp message for phone number id %s.", to_number
-                    )
+                    logger.info("Skipping WhatsApp message for phone number id %s.", to_number)
                     continue
                 parsed = _parse_message(message, value)
                 if parsed is not None:
@@ -225,9 +219,7 @@ def parse_webhook(
 def _parse_message(message: Dict[str, Any], value: Dict[str, Any]) -> Optional[InboundMessage]:
     # Citizens with a username may come without a phone number ("from").
     sender_id = (
-        _text(message.get("from"))
-        or _text(message.get("from_user_id"))
-        or _text(message.get("username"))
+        _text(message.get("from")) or _text(message.get("from_user_id")) or _text(message.get("username"))
     )
     message_id = _text(message.get("id"))
     if sender_id is None or message_id is None:
@@ -278,9 +270,7 @@ class SenderQueues:
                 try:
                     await self._handle(message)
                 except Exception:
-                    logger.exception(
-                        "WhatsApp message %s from %s failed.", message.message_id, sender_id
-                    )
+                    logger.exception("WhatsApp message %s from %s failed.", message.message_id, sender_id)
         finally:
             # no await since the queue was seen empty, so nothing slipped in
             if self._queues.get(sender_id) is queue:
@@ -296,11 +286,11 @@ class WhatsAppInput(InputChannel):
     """Receives WhatsApp Cloud API webhooks; replies through ``WhatsAppOutput``."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "whatsapp"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         credentials = credentials or {}
         settings = {
             key: credentials.get(key) or os.environ.get(env_var) or None
@@ -310,9 +300,7 @@ class WhatsAppInput(InputChannel):
         if missing:
             raise RasaException(
                 "The whatsapp channel needs "
-                + ", ".join(
-                    f"'{key}' (or env {CREDENTIAL_ENV_VARS[key]})" for key in missing
-                )
+                + ", ".join(f"'{key}' (or env {CREDENTIAL_ENV_VARS[key]})" for key in missing)
                 + " under 'channels.whatsapp.WhatsAppInput' in credentials.yml."
             )
         return cls(
@@ -350,15 +338,22 @@ class WhatsAppInput(InputChannel):
     def get_output_channel(self) -> OutputChannel:
         return WhatsAppOutput(self.client)
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         whatsapp_webhook = Blueprint("whatsapp_webhook", __name__)
 
         async def handle(message: InboundMessage) -> None:
             await self._handle_message(message, on_new_message)
 
         self.queues = SenderQueues(handle)
+
+        @whatsapp_webhook.listener("before_server_stop")
+        async def finish_turns(*_: Any) -> None:
+            # acknowledged messages are lost if the process stops before their turn
+            try:
+                await asyncio.wait_for(self.queues.join(), SHUTDOWN_GRACE_SECONDS)
+            except asyncio.TimeoutError:
+                logger.warning("Stopping with WhatsApp messages still being handled.")
+            await self.client.close()
 
         @whatsapp_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -377,9 +372,7 @@ class WhatsAppInput(InputChannel):
         @whatsapp_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             body = request.body or b""
-            if not signature_is_valid(
-                self.app_secret, body, request.headers.get(SIGNATURE_HEADER)
-            ):
+            if not signature_is_valid(self.app_secret, body, request.headers.get(SIGNATURE_HEADER)):
                 logger.warning("WhatsApp webhook with a missing or wrong signature.")
                 return response.text("invalid signature", status=403)
             try:
@@ -406,7 +399,13 @@ class WhatsAppInput(InputChannel):
         message: InboundMessage,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
-        if not await self.dedupe_store.claim(message.message_id):
+        try:
+            first_delivery = await self.dedupe_store.claim(message.message_id)
+        except Exception:
+            # store down: a possible duplicate turn is better than a lost complaint
+            logger.exception("Dedupe store failed; handling %s anyway.", message.message_id)
+            first_delivery = True
+        if not first_delivery:
             logger.info("Duplicate WhatsApp message %s ignored.", message.message_id)
             return
         if self.mark_read:

@@ -9,10 +9,11 @@ Rasa responses map to WhatsApp messages as follows:
 - ``custom: {template: {name, language, parameters}}`` → a pre-approved template;
 - ``custom`` with a WhatsApp message ``type`` → sent as given; ``image`` → image by link.
 """
+
 import asyncio
 import logging
 import random
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Optional
 
 import aiohttp
 from rasa.core.channels.channel import OutputChannel
@@ -77,9 +78,7 @@ class WhatsAppAPIError(Exception):
         return self.status is None or self.status == 429 or self.status >= 500
 
     @classmethod
-    def from_response(
-        cls, status: int, body: Any, headers: Dict[str, str]
-    ) -> "WhatsAppAPIError":
+    def from_response(cls, status: int, body: Any, headers: Dict[str, str]) -> "WhatsAppAPIError":
         error = body.get("error") if isinstance(body, dict) else None
         error = error if isinstance(error, dict) else {}
         code = error.get("code")
@@ -190,13 +189,13 @@ class WhatsAppOutput(OutputChannel):
     """Sends Rasa's responses as WhatsApp messages; failures are logged, not raised."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "whatsapp"
 
     def __init__(self, client: WhatsAppClient) -> None:
         self.client = client
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         """As Rasa's, but a location request carries the response text as its body."""
         custom = message.get("custom")
         if (
@@ -209,22 +208,18 @@ class WhatsAppOutput(OutputChannel):
             message["custom"] = {"text": message.pop("text"), **custom}
         await super().send_response(recipient_id, message)
 
-    async def send_text_message(
-        self, recipient_id: Text, text: Text, **kwargs: Any
-    ) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_text(text, TEXT_LIMIT):
             await self._send(recipient_id, "text", {"body": part})
 
-    async def send_image_url(
-        self, recipient_id: Text, image: Text, **kwargs: Any
-    ) -> None:
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self._send(recipient_id, "image", {"link": image})
 
     async def send_text_with_buttons(
         self,
-        recipient_id: Text,
-        text: Text,
-        buttons: List[Dict[Text, Any]],
+        recipient_id: str,
+        text: str,
+        buttons: List[Dict[str, Any]],
         **kwargs: Any,
     ) -> None:
         choices = [_choice(button) for button in buttons if isinstance(button, dict)]
@@ -252,9 +247,7 @@ class WhatsAppOutput(OutputChannel):
             interactive = _list(body, choices, label or DEFAULT_LIST_BUTTON)
         await self._send(recipient_id, "interactive", interactive)
 
-    async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
-    ) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
         if not isinstance(json_message, dict):
             logger.error("WhatsApp custom message is not a mapping: %r", json_message)
             return
@@ -269,9 +262,7 @@ class WhatsAppOutput(OutputChannel):
         else:
             logger.error("WhatsApp custom message of unknown shape: %r", json_message)
 
-    async def _send_location_request(
-        self, recipient_id: Text, json_message: Dict[Text, Any]
-    ) -> None:
+    async def _send_location_request(self, recipient_id: str, json_message: Dict[str, Any]) -> None:
         body = json_message.get("text") or json_message.get("body")
         if not body:
             logger.error("WhatsApp location request without text: %r", json_message)
@@ -286,7 +277,7 @@ class WhatsAppOutput(OutputChannel):
             },
         )
 
-    async def _send_template(self, recipient_id: Text, template: Any) -> None:
+    async def _send_template(self, recipient_id: str, template: Any) -> None:
         if not isinstance(template, dict) or not template.get("name"):
             logger.error("WhatsApp template without a name: %r", template)
             return
@@ -299,23 +290,21 @@ class WhatsAppOutput(OutputChannel):
         components = template.get("components")
         parameters = template.get("parameters") or []
         if components is None and parameters:
-            components = [
-                {"type": "body", "parameters": [_template_parameter(p) for p in parameters]}
-            ]
+            components = [{"type": "body", "parameters": [_template_parameter(p) for p in parameters]}]
         body: Dict[str, Any] = {"name": template["name"], "language": language}
         if components:
             body["components"] = components
         await self._send(recipient_id, "template", body)
 
     async def _send_numbered(
-        self, recipient_id: Text, text: Optional[Text], choices: List[Dict[str, str]]
+        self, recipient_id: str, text: Optional[str], choices: List[Dict[str, str]]
     ) -> None:
         lines = [f"{n}. {choice['title']}" for n, choice in enumerate(choices, 1)]
         message = "\n\n".join(part for part in (text, "\n".join(lines)) if part)
         if message:
             await self.send_text_message(recipient_id, message)
 
-    async def _send(self, recipient_id: Text, kind: str, content: Dict[str, Any]) -> None:
+    async def _send(self, recipient_id: str, kind: str, content: Dict[str, Any]) -> None:
         await self._post(
             {
                 "messaging_product": "whatsapp",

@@ -142,7 +142,7 @@ def load_city(path: Optional[os.PathLike] = None) -> City:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_city() -> City:
     """The configured city, loaded once per process."""
     return load_city()

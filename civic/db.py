@@ -104,13 +104,13 @@ def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, future=True, expire_on_commit=False)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_engine() -> Engine:
     """The process-wide engine for `DATABASE_URL`."""
     return create_engine_for(database_url())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_session_factory() -> sessionmaker:
     """The process-wide session factory for `DATABASE_URL`."""
     return make_session_factory(get_engine())

@@ -47,7 +47,7 @@ def _entity(name: str, value: str, start: int, end: int) -> Dict:
     return {"entity": name, "value": value, "start": start, "end": end}
 
 
-def _complaint_id_pattern(prefix: str) -> "re.Pattern[str]":
+def _complaint_id_pattern(prefix: str) -> re.Pattern[str]:
     latin = re.escape(prefix)
     spoken = r"[\s.]*".join(_LETTER_NAMES.get(c, re.escape(c)) for c in prefix.upper())
     return re.compile(

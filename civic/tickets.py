@@ -12,7 +12,6 @@ queue on. Gaps (a rolled-back insert) are harmless.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
@@ -78,7 +77,6 @@ TRANSITIONS: Dict[str, Tuple[str, ...]] = {
 MAX_DESCRIPTION_CHARS = 1000
 CITIZEN_ACTOR = "citizen"
 # "Today" for the daily limit is the citizen's calendar day, not UTC's.
-DEFAULT_TIMEZONE = "Asia/Kolkata"
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -587,9 +585,7 @@ class TicketRepository:
             raise OpenTicketExists(number, ticket.status, other.number) from None
 
     def _start_of_local_day(self, now: datetime) -> datetime:
-        zone_name = (getattr(self.city, "timezone", None) or os.environ.get("CITY_TIMEZONE")
-                     or DEFAULT_TIMEZONE)
-        local = now.astimezone(ZoneInfo(zone_name))
+        local = now.astimezone(ZoneInfo(self.city.timezone))
         return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
 
 

@@ -11,7 +11,7 @@ city configuration (city.yml) unless the pipeline config overrides them:
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -31,11 +31,11 @@ class CivicEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Adds ward, number, complaint_id and district entities found by rules."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """None means: take the value from the city configuration."""
         return {"complaint_prefix": None, "wards": None}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         config = {**self.get_default_config(), **config}
         prefix: Optional[str] = config["complaint_prefix"]
         wards: Optional[int] = config["wards"]
@@ -51,7 +51,7 @@ class CivicEntityExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,

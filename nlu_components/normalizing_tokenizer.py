@@ -11,7 +11,7 @@ signs and virama, so Devanagari words stay whole; only the lemma needs adding.
 """
 from __future__ import annotations
 
-from typing import List, Text
+from typing import List
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.tokenizer import Token
@@ -27,7 +27,7 @@ from civic.transliterate import normalize_token
 class ScriptNormalizingTokenizer(WhitespaceTokenizer):
     """WhitespaceTokenizer with script- and spelling-normalised lemmas."""
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
         """Tokenize as WhitespaceTokenizer does, then set each lemma to the normal form."""
         tokens = super().tokenize(message, attribute)
         for token in tokens:

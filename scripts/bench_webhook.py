@@ -10,6 +10,7 @@ replies the bot sends go to the fake Graph API started here unless ``--no-graph`
 ``--receipts`` posts status receipts instead, timing the acknowledgement alone.
 Prints p50/p90/p99/max latency in milliseconds and the count of each HTTP status.
 """
+
 import argparse
 import asyncio
 import os
@@ -86,15 +87,14 @@ async def run(args: argparse.Namespace) -> int:
         print("no request succeeded:", dict(statuses))
         return 1
     print(f"{len(latencies)} posts, concurrency {args.concurrency}, {len(latencies) / wall:.0f} req/s")
-    print(
-        "ack latency ms: p50 {:.1f}  p90 {:.1f}  p99 {:.1f}  max {:.1f}  mean {:.1f}".format(
-            percentile(latencies, 0.50),
-            percentile(latencies, 0.90),
-            percentile(latencies, 0.99),
-            max(latencies),
-            statistics.mean(latencies),
-        )
-    )
+    summary = {
+        "p50": percentile(latencies, 0.50),
+        "p90": percentile(latencies, 0.90),
+        "p99": percentile(latencies, 0.99),
+        "max": max(latencies),
+        "mean": statistics.mean(latencies),
+    }
+    print("ack latency ms: " + "  ".join(f"{k} {v:.1f}" for k, v in summary.items()))
     print("statuses:", dict(statuses))
     return 0 if set(statuses) == {200} else 1
 
@@ -105,9 +105,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--senders", type=int, default=50)
-    parser.add_argument(
-        "--app-secret", default=os.environ.get("WHATSAPP_APP_SECRET") or "simulator-secret"
-    )
+    parser.add_argument("--app-secret", default=os.environ.get("WHATSAPP_APP_SECRET") or "simulator-secret")
     parser.add_argument(
         "--phone-number-id",
         default=os.environ.get("WHATSAPP_PHONE_NUMBER_ID") or "100000000000001",

@@ -44,7 +44,7 @@ async def predict(model: str, texts):
 
 def f1_scores(gold, predicted):
     tp, fp, fn = Counter(), Counter(), Counter()
-    for g, p in zip(gold, predicted):
+    for g, p in zip(gold, predicted, strict=False):
         if p in ACCEPTABLE.get(g, {g}):
             tp[g] += 1
         else:
@@ -74,14 +74,14 @@ def main() -> int:
     gold = [i for _, i in examples]
     predicted = asyncio.run(predict(args.model, texts))
 
-    right = [p in ACCEPTABLE.get(g, {g}) for g, p in zip(gold, predicted)]
+    right = [p in ACCEPTABLE.get(g, {g}) for g, p in zip(gold, predicted, strict=False)]
     accuracy = sum(right) / len(right)
     per_script = defaultdict(list)
-    for text, ok in zip(texts, right):
+    for text, ok in zip(texts, right, strict=False):
         per_script[script_of(text)].append(ok)
     scores = f1_scores(gold, predicted)
     errors = [{"text": t, "intent": g, "predicted": p}
-              for t, g, p, ok in zip(texts, gold, predicted, right) if not ok]
+              for t, g, p, ok in zip(texts, gold, predicted, right, strict=False) if not ok]
     report = {
         "examples": len(examples),
         "accuracy": accuracy,

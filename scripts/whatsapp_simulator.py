@@ -12,9 +12,10 @@ simulator (values below are the simulator's defaults)::
     rasa run --credentials credentials.yml --endpoints endpoints.yml &
     python scripts/whatsapp_simulator.py
 
-or let the simulator start Rasa itself (same variables, set for the child process)::
+or let the simulator start ``rasa run`` itself with those variables (the action server
+must be running already)::
 
-    python scripts/whatsapp_simulator.py --start-rasa
+    python scripts/whatsapp_simulator.py --start-rasa [--model models/x.tar.gz]
 
 In the chat:
     any text             a text message (Hindi, Hinglish, English, emoji)
@@ -27,8 +28,10 @@ In the chat:
 
 Options: --rasa-url (default http://localhost:5005/webhooks/whatsapp/webhook),
 --graph-port (8765), --app-secret, --phone-number-id, --wa-id, --name, --pause
-(seconds to wait for replies after each line when input is piped; default 2).
+(seconds to wait for replies after each line when input is piped; default 2),
+--start-rasa with --credentials, --endpoints, --model.
 """
+
 import argparse
 import asyncio
 import json
@@ -112,9 +115,7 @@ class Simulator:
         if kind == "template":
             template = payload["template"]
             params = [
-                p.get("text", p)
-                for c in template.get("components", [])
-                for p in c.get("parameters", [])
+                p.get("text", p) for c in template.get("components", []) for p in c.get("parameters", [])
             ]
             language = template.get("language", {}).get("code")
             return f"[template {template.get('name')} ({language})] {params}"
@@ -128,8 +129,7 @@ class Simulator:
         lines = [body]
         if kind == "button":
             self.choices = [
-                ("button", b["reply"]["id"], b["reply"]["title"])
-                for b in interactive["action"]["buttons"]
+                ("button", b["reply"]["id"], b["reply"]["title"]) for b in interactive["action"]["buttons"]
             ]
             lines += [f"  [{n}] {title}" for n, (_, _, title) in enumerate(self.choices, 1)]
             lines.append("  (/tap N)")
@@ -182,9 +182,7 @@ async def chat(args: argparse.Namespace) -> None:
                 print("?? see /help")
                 continue
             simulator.last_message = message
-            body = encode(
-                webhook_payload([message], args.phone_number_id, profile_name=args.name)
-            )
+            body = encode(webhook_payload([message], args.phone_number_id, profile_name=args.name))
             try:
                 async with session.post(
                     args.rasa_url, data=body, headers=signed_headers(body, args.app_secret)
@@ -211,6 +209,8 @@ def start_rasa(args: argparse.Namespace) -> subprocess.Popen:
     command = [sys.executable, "-m", "rasa", "run", "--credentials", args.credentials]
     if Path(args.endpoints).exists():
         command += ["--endpoints", args.endpoints]
+    if args.model:
+        command += ["--model", args.model]
     return subprocess.Popen(command, env=env)
 
 
@@ -235,9 +235,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="WhatsApp chat simulator for the Rasa bot.")
     parser.add_argument("--rasa-url", default="http://localhost:5005/webhooks/whatsapp/webhook")
     parser.add_argument("--graph-port", type=int, default=8765)
-    parser.add_argument(
-        "--app-secret", default=os.environ.get("WHATSAPP_APP_SECRET") or DEFAULT_SECRET
-    )
+    parser.add_argument("--app-secret", default=os.environ.get("WHATSAPP_APP_SECRET") or DEFAULT_SECRET)
     parser.add_argument(
         "--phone-number-id",
         default=os.environ.get("WHATSAPP_PHONE_NUMBER_ID") or DEFAULT_PHONE_NUMBER_ID,
@@ -248,6 +246,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--start-rasa", action="store_true")
     parser.add_argument("--credentials", default="credentials.yml")
     parser.add_argument("--endpoints", default="endpoints.yml")
+    parser.add_argument("--model", default=None, help="model for --start-rasa")
     return parser.parse_args(argv)
 
 

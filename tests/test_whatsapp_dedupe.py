@@ -1,4 +1,5 @@
-"""Message-id deduplication on SQLite, PostgreSQL and Redis (the latter two when reachable)."""
+"""Message-id deduplication on SQLite, PostgreSQL and Redis (the latter two skip when unreachable)."""
+
 import asyncio
 import os
 import socket
@@ -17,9 +18,6 @@ from channels.dedupe import (
     processed_messages,
 )
 
-POSTGRES_URL = os.environ.get(
-    "WHATSAPP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 REDIS_URL = os.environ.get("WHATSAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -48,22 +46,10 @@ def claims_at_once(stores, message_id):
     return results
 
 
-def sql_urls():
-    yield pytest.param("sqlite", id="sqlite")
-    yield pytest.param(
-        POSTGRES_URL,
-        id="postgresql",
-        marks=pytest.mark.skipif(
-            not reachable("127.0.0.1", 5432), reason="PostgreSQL not reachable on 127.0.0.1:5432"
-        ),
-    )
-
-
-@pytest.fixture(params=list(sql_urls()))
-def sql_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/dedupe.db"
-    return request.param
+@pytest.fixture
+def sql_url(db_url):
+    """An empty SQLite file, then a fresh PostgreSQL schema (conftest's ``db_url``)."""
+    return db_url
 
 
 def test_first_claim_wins_and_later_ones_fail(sql_url):
@@ -103,11 +89,15 @@ def test_purge_removes_ids_older_than_the_retention(sql_url):
         )
     assert store.purge() >= 1
     with store.engine.connect() as conn:
-        left = conn.execute(
-            sa.select(processed_messages.c.message_id).where(
-                processed_messages.c.message_id.in_([old, recent])
+        left = (
+            conn.execute(
+                sa.select(processed_messages.c.message_id).where(
+                    processed_messages.c.message_id.in_([old, recent])
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert left == [recent]
     assert store.claim_sync(old) is True  # a purged id is new again
 

@@ -1,12 +1,13 @@
 """Outbound WhatsApp messages, posted to a fake Graph API on loopback."""
+
 import logging
 
 import pytest
+from whatsapp_support import ACCESS_TOKEN, PHONE_NUMBER_ID, LoopThread
 
 from channels.fake_graph import FakeGraphAPI
 from channels.text_limits import graphemes, measure
 from channels.whatsapp_output import WhatsAppAPIError, WhatsAppClient, WhatsAppOutput
-from whatsapp_support import ACCESS_TOKEN, PHONE_NUMBER_ID, LoopThread
 
 CITIZEN = "919812345678"
 
@@ -147,9 +148,7 @@ def test_long_body_with_buttons_sends_leading_text_first(outbound):
 
 
 def test_location_request_carries_the_response_text(outbound):
-    [sent] = outbound.respond(
-        {"text": "कृपया अपनी लोकेशन भेजें", "custom": {"type": "location_request"}}
-    )
+    [sent] = outbound.respond({"text": "कृपया अपनी लोकेशन भेजें", "custom": {"type": "location_request"}})
     assert sent["interactive"] == {
         "type": "location_request_message",
         "body": {"text": "कृपया अपनी लोकेशन भेजें"},

@@ -1,8 +1,10 @@
 """Cutting and splitting text for WhatsApp without breaking Devanagari syllables."""
+
 import unicodedata
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from channels.text_limits import graphemes, measure, split_text, truncate
 
@@ -53,8 +55,10 @@ def test_split_parts_fit_and_keep_every_letter(text, limit):
     assert squeeze("".join(parts)) == squeeze(text)
 
 
-@given(st.text(alphabet=st.characters(min_codepoint=0x0900, max_codepoint=0x097F), max_size=60),
-       st.integers(min_value=2, max_value=30))
+@given(
+    st.text(alphabet=st.characters(min_codepoint=0x0900, max_codepoint=0x097F), max_size=60),
+    st.integers(min_value=2, max_value=30),
+)
 def test_truncate_devanagari_cuts_between_clusters(text, limit):
     cut = truncate(text, limit)
     assert measure(cut) <= limit

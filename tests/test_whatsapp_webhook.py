@@ -1,4 +1,5 @@
 """The WhatsApp webhook through Rasa's app: handshake, signatures, parsing, dedupe, order."""
+
 import asyncio
 import json
 import random
@@ -8,17 +9,6 @@ import pytest
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.training_data.message import Message
-
-from channels.fake_graph import (
-    encode,
-    inbound_message,
-    new_message_id,
-    sign,
-    signed_headers,
-    text_message,
-    webhook_payload,
-)
-from channels.whatsapp import WhatsAppInput, parse_webhook, signature_is_valid
 from whatsapp_support import (
     APP_SECRET,
     PHONE_NUMBER_ID,
@@ -26,6 +16,16 @@ from whatsapp_support import (
     WhatsAppTestServer,
     random_delay,
 )
+
+from channels.fake_graph import (
+    encode,
+    inbound_message,
+    sign,
+    signed_headers,
+    text_message,
+    webhook_payload,
+)
+from channels.whatsapp import WhatsAppInput, parse_webhook, signature_is_valid
 
 CITIZEN = "919812345678"
 
@@ -152,7 +152,15 @@ def test_signed_garbage_is_a_client_error(server, body):
         {"entry": None},
         {"entry": [None, 1, {"changes": "x"}]},
         {"entry": [{"changes": [{"value": {"messages": [{"type": "text"}]}}]}]},
-        {"entry": [{"changes": [{"value": {"messages": [{"from": CITIZEN, "id": "w1", "type": "text", "text": "x"}]}}]}]},
+        {
+            "entry": [
+                {
+                    "changes": [
+                        {"value": {"messages": [{"from": CITIZEN, "id": "w1", "type": "text", "text": "x"}]}}
+                    ]
+                }
+            ]
+        },
         {"entry": [{"changes": [{"value": {"messages": [{"from": [], "id": {}, "type": 5}]}}]}]},
     ],
 )
@@ -206,7 +214,10 @@ def test_incoming_message_is_marked_read(server):
     [
         (
             "interactive",
-            {"type": "button_reply", "button_reply": {"id": "/complaint_street_light", "title": "स्ट्रीट लाइट"}},
+            {
+                "type": "button_reply",
+                "button_reply": {"id": "/complaint_street_light", "title": "स्ट्रीट लाइट"},
+            },
             "/complaint_street_light",
             "स्ट्रीट लाइट",
         ),
@@ -351,10 +362,7 @@ def test_simultaneous_duplicates_make_one_turn(server):
     body = encode(payload(text_message(CITIZEN, "simultaneous")))
     server.agent.delay = random_delay()
     statuses = []
-    threads = [
-        threading.Thread(target=lambda: statuses.append(server.post_signed(body)))
-        for _ in range(8)
-    ]
+    threads = [threading.Thread(target=lambda: statuses.append(server.post_signed(body))) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -386,6 +394,16 @@ def test_a_failing_turn_does_not_stop_the_next(server):
     post_and_settle(server, text_message(CITIZEN, "boom"))
     post_and_settle(server, text_message(CITIZEN, "after"))
     assert server.texts() == ["boom", "after"]
+
+
+def test_messages_are_handled_when_the_dedupe_store_is_down():
+    down = WhatsAppTestServer("postgresql://postgres@127.0.0.1:1/unreachable").start()
+    try:
+        assert down.post_payload(payload(text_message(CITIZEN, "still handled"))) == 200
+        down.settle()
+        assert down.texts() == ["still handled"]
+    finally:
+        down.stop()
 
 
 def test_bot_reply_reaches_the_graph_api(server):

@@ -6,6 +6,7 @@ handler that records each ``UserMessage`` (and can answer through its output cha
 Everything runs in one event loop on a background thread so tests (including hypothesis
 ones) stay synchronous and post real HTTP requests.
 """
+
 import asyncio
 import random
 import socket
@@ -102,9 +103,7 @@ class WhatsAppTestServer:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        self._server = await app.create_server(
-            sock=sock, return_asyncio_server=True, access_log=False
-        )
+        self._server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
         await self._server.startup()
         await self._server.before_start()
         await self._server.after_start()

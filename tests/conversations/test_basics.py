@@ -1,0 +1,30 @@
+"""The assistant answers in the citizen's language and script, and menus accept numbers."""
+import re
+
+DEVANAGARI = re.compile(r"[\u0900-\u097F]")
+
+
+def test_reply_language_follows_the_latest_message(chat):
+    assert DEVANAGARI.search(chat.texts("नमस्ते"))
+    hinglish = chat.texts("namaste ji")
+    assert not DEVANAGARI.search(hinglish) and "Aap kya karna chahenge" in hinglish
+    assert "What would you like to do" in chat.texts("hello, good morning")
+
+
+def test_explicit_language_choice_sticks(chat):
+    chat.texts("हिंदी में बात करो")
+    assert DEVANAGARI.search(chat.texts("hello"))
+    assert chat.slot("language") == "hi"
+
+
+def test_numbered_menu_accepts_digits_devanagari_and_words(chat):
+    chat.texts("hi")
+    assert "helpline" in chat.texts("4").lower()
+    chat.texts("नमस्ते")
+    assert "1" in chat.texts("३")  # COVID menu, numbered
+    assert "25,480" in chat.texts("ek")  # COVID menu → 1 → figures for the city
+
+
+def test_unknown_number_outside_a_menu_gets_the_help_text(chat):
+    assert "What would you like" in chat.texts("hi there")
+    assert "1 to 4" in chat.texts("9")

@@ -1,0 +1,98 @@
+"""Complaints end to end: message → NLU → form → action server → ticket in the database."""
+import re
+
+DEVANAGARI = re.compile(r"[\u0900-\u097F]")
+NUMBER = re.compile(r"SRN-\d{6}")
+
+
+def test_hindi_complaint_asked_step_by_step_becomes_a_routed_ticket(chat, repository):
+    opening = "तीन दिन से नल में पानी नहीं आ रहा है"
+    assert "वार्ड नंबर" in chat.texts(opening)
+    assert "कहाँ" in chat.texts("वार्ड बारह")
+    assert chat.slot("ward") == "12"
+    assert "फोटो" in chat.texts("घंटाघर के पास")  # the opening message is the description
+    summary = chat.texts("फोटो नहीं है")
+    assert "वार्ड: 12" in summary and "घंटाघर के पास" in summary and opening in summary
+    done = chat.texts("हाँ")
+    number = NUMBER.search(done).group(0)
+    assert "जलकल विभाग" in done
+    ticket = repository.get(number)
+    assert (ticket.category, ticket.department, ticket.ward) == ("drinking_water", "water_works", 12)
+    assert (ticket.location_text, ticket.description) == ("घंटाघर के पास", opening)
+    assert ticket.language == "hi" and ticket.citizen_id == chat.sender_id
+    assert chat.slot("category") is None  # the form is cleared for the next complaint
+
+
+def test_first_message_fills_category_ward_and_place(chat, repository):
+    first = chat.texts("ward 23 me street light kharab hai Court Road pe")
+    assert "photo" in first.lower()  # category, ward, place and description all known
+    summary = chat.texts("skip")
+    assert "Ward: 23" in summary and "Court Road" in summary
+    done = chat.texts("haan")
+    ticket = repository.get(NUMBER.search(done).group(0))
+    assert (ticket.category, ticket.ward, ticket.location_text) == ("street_light", 23, "Court Road")
+    assert ticket.department == "street_lighting" and ticket.language == "hinglish"
+
+
+def test_wrong_ward_is_asked_again_then_the_helpline_is_offered(chat):
+    chat.texts("garbage has not been collected from our lane for a week")
+    assert "1 to 70" in chat.texts("ward 500")
+    assert chat.slot("ward") is None
+    chat.texts("banana")
+    third = chat.texts("0")
+    assert "helpline" in third.lower()
+    assert "Where exactly" in chat.texts("ward 45")
+    assert chat.slot("ward") == "45"
+
+
+def test_duplicate_complaint_gives_the_existing_number(chat, repository):
+    def complain():
+        chat.texts("sewer overflowing in ward 31 near Gill Colony")
+        chat.texts("no photo")
+        return chat.texts("yes")
+
+    first = NUMBER.search(complain()).group(0)
+    again = complain()
+    assert first in again and "already" in again
+    assert len(repository.recent_for_citizen(chat.sender_id)) == 1
+
+
+def test_status_of_own_ticket_of_someone_elses_and_of_an_unknown_number(agent, chat, repository, event_loop_for_agent):
+    from conftest import Chat
+
+    chat.texts("house tax ka bill galat aaya hai ward 5 Nehru Market ke paas")
+    chat.texts("skip")
+    number = NUMBER.search(chat.texts("haan")).group(0)
+
+    own = chat.texts(f"status {number.lower().replace('-', ' ')}")
+    assert number in own and "Nehru Market" not in own and "ward 5" in own.lower()
+    other = Chat(agent, event_loop_for_agent).texts(f"what is the status of {number}")
+    assert number in other and "ward" not in other.lower()
+    assert "not found" in chat.texts("status of SRN-999999")
+    listing = chat.texts("meri shikayat ka kya hua")
+    assert number in listing
+
+
+def test_cancel_in_the_middle_keeps_nothing(chat, repository):
+    chat.texts("road par bade gaddhe hai")
+    assert "cancel" in chat.texts("cancel karo").lower()
+    chat.texts("haan")
+    assert chat.slot("category") is None
+    assert repository.recent_for_citizen(chat.sender_id) == []
+
+
+def test_covid_question_mid_form_is_answered_and_the_form_resumes(chat):
+    chat.texts("meri gali me kooda pada hai koi uthane nahi aata")
+    reply = chat.texts("saharanpur me corona ke kitne case hai")
+    assert "25,480" in reply and "ward" in reply.lower()
+
+
+def test_location_pin_and_photo_from_whatsapp_reach_the_ticket(chat, repository):
+    chat.texts("pipeline leaking water wasting on road ward 14")
+    chat.texts('/share_location{"latitude": 29.9641, "longitude": 77.5461}')
+    chat.texts('/share_photo{"photo_id": "1234567890123"}')
+    done = chat.texts("yes")
+    ticket = repository.get(NUMBER.search(done).group(0))
+    assert (ticket.latitude, ticket.longitude) == (29.9641, 77.5461)
+    assert ticket.photo_media_ids == ("1234567890123",)
+    assert ticket.category == "water_leakage"
