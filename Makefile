@@ -19,7 +19,7 @@ export PYTHONPATH := $(CURDIR)
 
 TRAINING_INPUTS := config.yml domain.yml city.yml $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help venv train run actions shell validate test test-unit test-nlu test-stories crossval lint bench simulate clean
+.PHONY: help venv train run actions validate test test-unit test-nlu test-stories test-conversations crossval lint bench simulate clean
 
 help:
 	@echo "make run       train if needed, start the action server, chat in the terminal"
@@ -64,17 +64,20 @@ lint: venv
 	$(BIN)/ruff check civic actions channels nlu_components scripts tests
 
 test-unit: venv
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -p no:warnings --ignore=tests/conversations
+
+# Whole conversations: the trained model, a real action server process, a real database.
+test-conversations: $(MODEL)
+	NAGAR_MODEL=$(MODEL) $(BIN)/pytest -q -p no:warnings tests/conversations
 
 test-nlu: $(MODEL)
 	$(PY) scripts/nlu_heldout.py --model $(MODEL) --data tests/nlu --out $(RESULTS)/heldout
 
 test-stories: $(MODEL)
-	@scripts/with_action_server.sh $(ACTIONS_PORT) \
-	  $(RASA) test core --model $(MODEL) --stories tests/stories --out $(RESULTS)/stories \
-	  --fail-on-prediction-errors
+	$(RASA) test core --model $(MODEL) --stories tests/stories --out $(RESULTS)/stories \
+	  --e2e --fail-on-prediction-errors
 
-test: validate lint test-unit test-nlu test-stories
+test: validate lint test-unit test-nlu test-stories test-conversations
 	@echo "make test: all checks passed"
 
 crossval: venv

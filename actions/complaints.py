@@ -254,8 +254,8 @@ class ValidateComplaintForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         intent = tracker.get_intent_of_latest_message()
-        if intent == "share_photo" and value:
-            return {"photo": str(value)}
+        if value and (intent == "share_photo" or value == previous_slot_value(tracker, "photo")):
+            return {"photo": str(value)}  # a new photo, or the answer kept from before (form restart)
         text = (tracker.latest_message.get("text") or "").strip().lower()
         if intent == "deny" or text in SKIP_WORDS:
             return {"photo": NO_PHOTO}

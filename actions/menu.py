@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.complaints import ActionComplaintStatus
 from actions.covid import ActionCovidCases
+from actions.ticket_updates import REOPEN_CHOICE, rate_or_reopen
 from civic.numbers import parse_menu_choice
 
 INTENT_LABELS: Dict[str, Dict[str, str]] = yaml.safe_load(
@@ -19,11 +20,13 @@ INTENT_LABELS: Dict[str, Dict[str, str]] = yaml.safe_load(
 # a response to send, an action whose work is done here, or the complaint form to start.
 COMPLAINT_FORM = "complaint_form"
 MAIN_MENU = [COMPLAINT_FORM, ActionComplaintStatus, "utter_covid_menu", "utter_human_handoff"]
-MENUS: Dict[str, List[Union[str, Type[Action]]]] = {
+MENUS: Dict[str, List[Union[str, int, Type[Action]]]] = {
     "utter_greet": MAIN_MENU,
     "utter_help": MAIN_MENU,
     "utter_covid_menu": [ActionCovidCases, "utter_covid_symptoms", "utter_covid_prevention",
                          "utter_covid_helpline"],
+    # 1-5 stars, 6 = still a problem: handled by rate_or_reopen
+    "utter_ticket_resolved": list(range(1, REOPEN_CHOICE + 1)),
 }
 
 
@@ -55,6 +58,8 @@ class ActionMenuChoice(Action):
             dispatcher.utter_message(response="utter_not_a_menu_choice")
             return []
         chosen = options[choice - 1]
+        if menu == "utter_ticket_resolved":
+            return await rate_or_reopen(dispatcher, tracker, choice)
         if chosen == COMPLAINT_FORM:
             return [FollowupAction(COMPLAINT_FORM)]
         if isinstance(chosen, str):

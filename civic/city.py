@@ -45,6 +45,7 @@ class City:
     reopen_window_days: int
     timezone: str
     localities: Tuple[str, ...]
+    whatsapp_templates: Dict[str, object]
     departments: Dict[str, Dict[str, str]]
     categories: Dict[str, Category] = field(default_factory=dict)
 
@@ -136,6 +137,7 @@ def load_city(path: Optional[os.PathLike] = None) -> City:
         max_tickets_per_citizen_per_day=int(city.get("max_tickets_per_citizen_per_day", 10)),
         reopen_window_days=int(city.get("reopen_window_days", 7)),
         timezone=_timezone(city.get("timezone", "Asia/Kolkata")),
+        whatsapp_templates=dict(raw.get("whatsapp_templates") or {}),
         localities=tuple(str(name) for name in (raw.get("localities") or [])),
         departments=depts,
         categories=categories,

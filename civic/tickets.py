@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -76,6 +76,8 @@ TRANSITIONS: Dict[str, Tuple[str, ...]] = {
 }
 MAX_DESCRIPTION_CHARS = 1000
 CITIZEN_ACTOR = "citizen"
+# A callback run inside change_status's transaction: (session, the changed Ticket row).
+ChangeHook = Callable[[Session, "Ticket"], None]
 # "Today" for the daily limit is the citizen's calendar day, not UTC's.
 
 
@@ -439,12 +441,16 @@ class TicketRepository:
 
     def change_status(
         self, number: str, new_status: str, actor: str, remark: Optional[str] = None,
-        now: Optional[datetime] = None,
+        now: Optional[datetime] = None, on_change: Optional[ChangeHook] = None,
     ) -> TicketRecord:
-        """Move a ticket along TRANSITIONS; raises TransitionNotAllowed (or a subclass)."""
+        """Move a ticket along TRANSITIONS; raises TransitionNotAllowed (or a subclass).
+
+        on_change(session, ticket) runs inside the same transaction after the change, so
+        whatever it writes (a notification to send) commits or rolls back with it.
+        """
         if not actor:
             raise InvalidTicketData("actor is required")
-        return self._change(number, new_status, actor, remark, now, owner=None)
+        return self._change(number, new_status, actor, remark, now, owner=None, on_change=on_change)
 
     def list_tickets(
         self,
@@ -457,11 +463,14 @@ class TicketRepository:
         page: int = 1,
         page_size: int = 20,
         now: Optional[datetime] = None,
+        created_after: Optional[datetime] = None,
+        created_before: Optional[datetime] = None,
     ) -> TicketPage:
         """One page of tickets for the officers' workspace.
 
         overdue=True: open and past due; overdue=False: everything else. order "newest"
-        (created_at descending) or "most_overdue" (earliest due first).
+        (created_at descending) or "most_overdue" (earliest due first). created_after /
+        created_before bound the ticket's age (inclusive / exclusive).
         """
         if order not in ("newest", "most_overdue"):
             raise InvalidTicketData(f"order must be 'newest' or 'most_overdue', not {order!r}")
@@ -478,6 +487,10 @@ class TicketRepository:
             conditions.append(Ticket.ward == _ward(ward, self.city))
         if category is not None:
             conditions.append(Ticket.category == category)
+        if created_after is not None:
+            conditions.append(Ticket.created_at >= _now(created_after))
+        if created_before is not None:
+            conditions.append(Ticket.created_at < _now(created_before))
         if overdue is not None:
             is_overdue = _overdue_clause(_now(now))
             conditions.append(is_overdue if overdue else not_(is_overdue))
@@ -545,7 +558,7 @@ class TicketRepository:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _change(self, number, new_status, actor, remark, now, owner) -> TicketRecord:
+    def _change(self, number, new_status, actor, remark, now, owner, on_change=None) -> TicketRecord:
         if new_status not in STATUSES:
             raise InvalidTicketData(f"unknown status {new_status!r}")
         now = _now(now)
@@ -574,6 +587,8 @@ class TicketRepository:
                 session.add(TicketEvent(ticket_id=ticket.id, status=new_status, at=now,
                                         actor=actor, remark=remark))
                 session.flush()
+                if on_change is not None:
+                    on_change(session, ticket)
                 return _record(ticket)
         except IntegrityError:
             # Only a reopen can collide (with a complaint registered in the same instant).

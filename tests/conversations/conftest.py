@@ -121,3 +121,16 @@ def repository(ticket_db_url):
     engine = create_engine_for(ticket_db_url)
     yield TicketRepository(make_session_factory(engine))
     engine.dispose()
+
+
+def trigger(agent, loop, sender_id: str, intent: str, entities: dict) -> List[dict]:
+    """What Rasa's /conversations/{id}/trigger_intent does; returns the messages sent out."""
+    from rasa.core.channels.channel import CollectingOutputChannel
+
+    async def run():
+        output = CollectingOutputChannel()
+        tracker = await agent.processor.fetch_tracker_with_initial_session(sender_id, output)
+        await agent.processor.trigger_external_user_uttered(intent, entities, tracker, output)
+        return output.messages
+
+    return loop.run_until_complete(run())

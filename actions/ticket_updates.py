@@ -1,0 +1,119 @@
+"""The citizen hears back: status changes from the officers, then a rating or a reopening."""
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.complaints import label, language_of, repository, run_storage
+from civic.city import get_city
+from civic.db import StorageUnavailable
+from civic.tickets import RESOLVED, NotTicketOwner, TransitionNotAllowed
+
+logger = logging.getLogger(__name__)
+
+# WhatsApp allows free-form messages only within 24 hours of the citizen's last message.
+SERVICE_WINDOW = timedelta(hours=24)
+UPDATE_RESPONSES = {
+    "assigned": "utter_ticket_assigned",
+    "in_progress": "utter_ticket_in_progress",
+    "resolved": "utter_ticket_resolved",
+    "rejected": "utter_ticket_rejected",
+}
+REOPEN_CHOICE = 6
+
+
+def last_citizen_message_at(tracker: Tracker) -> Optional[datetime]:
+    """When the citizen last wrote (external events are not the citizen)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
+            if not intent.startswith("EXTERNAL_") and event.get("timestamp"):
+                return datetime.fromtimestamp(event["timestamp"], tz=timezone.utc)
+    return None
+
+
+async def latest_remark(number: str) -> Optional[str]:
+    history = await run_storage(repository.history, number)
+    return history[-1].remark if history else None
+
+
+class ActionPrepareTicketUpdate(Action):
+    """Switch the reply language to the ticket's before the update is written."""
+
+    def name(self) -> Text:
+        return "action_prepare_ticket_update"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        number = next(tracker.get_latest_entity_values("complaint_id"), None)
+        ticket = await run_storage(repository.get, number) if number else None
+        if ticket is None or ticket.citizen_id != tracker.sender_id:
+            logger.warning("ticket update for %s: no ticket %s of this citizen", tracker.sender_id, number)
+            return []
+        return [SlotSet("language", ticket.language)]
+
+
+class ActionNotifyTicketUpdate(Action):
+    """Tell the citizen the ticket's new status: a message, or the template after 24 hours."""
+
+    def name(self) -> Text:
+        return "action_notify_ticket_update"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        number = next(tracker.get_latest_entity_values("complaint_id"), None)
+        ticket = await run_storage(repository.get, number) if number else None
+        if ticket is None or ticket.citizen_id != tracker.sender_id or ticket.status not in UPDATE_RESPONSES:
+            return []
+        language = ticket.language
+        remark = await latest_remark(ticket.number)
+        last_seen = last_citizen_message_at(tracker)
+        if last_seen is None or datetime.now(timezone.utc) - last_seen > SERVICE_WINDOW:
+            templates = get_city().whatsapp_templates
+            dispatcher.utter_message(json_message={"template": {
+                "name": templates.get("ticket_update"),
+                "language": (templates.get("language_codes") or {}).get(language, "en"),
+                "parameters": [ticket.number, label("status", ticket.status, language), remark or "-"],
+            }})
+        else:
+            city = get_city()
+            dispatcher.utter_message(
+                response=UPDATE_RESPONSES[ticket.status],
+                ticket_number=ticket.number,
+                department=city.department_name(ticket.department, language),
+                remark=f"\n{label('remark', None, language)}: {remark}" if remark else "",
+            )
+        return [SlotSet("rating_ticket", ticket.number if ticket.status == RESOLVED else None)]
+
+
+async def rate_or_reopen(
+    dispatcher: CollectingDispatcher, tracker: Tracker, choice: int
+) -> List[EventType]:
+    """The citizen's answer to utter_ticket_resolved: 1-5 stars, or 6 to reopen."""
+    number = tracker.get_slot("rating_ticket")
+    if not number:
+        dispatcher.utter_message(response="utter_help")
+        return []
+    try:
+        if choice == REOPEN_CHOICE:
+            await run_storage(repository.reopen, number, tracker.sender_id,
+                              tracker.latest_message.get("text"))
+            dispatcher.utter_message(response="utter_ticket_reopened", ticket_number=number)
+        else:
+            await run_storage(repository.rate, number, tracker.sender_id, choice)
+            dispatcher.utter_message(response="utter_rating_thanks", stars=choice)
+    except (TransitionNotAllowed, NotTicketOwner) as exc:
+        logger.info("rating/reopen of %s refused: %s", number, exc)
+        dispatcher.utter_message(response="utter_reopen_not_possible", ticket_number=number,
+                                 days=get_city().reopen_window_days)
+    except StorageUnavailable as exc:
+        logger.error("rating/reopen of %s failed: %s", number, exc)
+        dispatcher.utter_message(response="utter_status_unavailable")
+        return []
+    return [SlotSet("rating_ticket", None)]

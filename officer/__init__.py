@@ -1,0 +1,1 @@
+"""The officers' web workspace and the `nagar-admin` command line."""

@@ -1,0 +1,70 @@
+"""Officers change a ticket; the citizen hears back in the ticket's language, then rates it."""
+import re
+import time
+
+from conftest import trigger
+
+NUMBER = re.compile(r"SRN-\d{6}")
+
+
+def register(chat, text: str, photo_answer: str, confirm: str) -> str:
+    chat.texts(text)
+    chat.texts(photo_answer)
+    return NUMBER.search(chat.texts(confirm)).group(0)
+
+
+def test_each_status_change_is_told_then_the_citizen_rates(chat, repository, agent, event_loop_for_agent):
+    number = register(chat, "वार्ड 8 में कोर्ट रोड पर स्ट्रीट लाइट खराब है", "फोटो नहीं है", "हाँ")
+    chat.texts("hello, good morning")  # the citizen now writes English; the ticket is in Hindi
+
+    def update(status, remark=None):
+        repository.change_status(number, status, actor="officer:je-lighting", remark=remark)
+        messages = trigger(agent, event_loop_for_agent, chat.sender_id, "EXTERNAL_ticket_update",
+                           {"complaint_id": number})
+        return "\n".join(m.get("text") or "" for m in messages), messages
+
+    assert "अधिकारी को सौंप दी गई" in update("assigned")[0]
+    text, _ = update("in_progress", remark="नया बल्ब मँगाया है")
+    assert "काम शुरू" in text and "नया बल्ब मँगाया है" in text
+    text, messages = update("resolved")
+    assert "समाधान" in text and len(messages[0]["buttons"]) == 6
+    assert "4/5" in chat.texts("4")
+    assert repository.get(number).rating == 4
+    assert [e.status for e in repository.history(number)][-1] == "resolved"
+
+
+def test_still_a_problem_reopens_the_ticket(chat, repository, agent, event_loop_for_agent):
+    number = register(chat, "garbage not lifted for a week in ward 19 near Nehru Market", "skip", "yes")
+    for status in ("assigned", "in_progress", "resolved"):
+        repository.change_status(number, status, actor="officer:si-sanitation")
+    trigger(agent, event_loop_for_agent, chat.sender_id, "EXTERNAL_ticket_update", {"complaint_id": number})
+    assert "reopened" in chat.texts("6")
+    assert repository.get(number).status == "reopened"
+
+
+def test_after_24_hours_the_approved_template_is_sent(chat, repository, agent, event_loop_for_agent):
+    from rasa.shared.core.events import UserUttered
+
+    number = register(chat, "house tax receipt not received ward 3 Gill Colony", "skip", "yes")
+    repository.change_status(number, "assigned", actor="officer:tax")
+
+    async def age_conversation():  # the citizen's messages are now two days old
+        tracker = await agent.processor.fetch_tracker_with_initial_session(chat.sender_id)
+        old = time.time() - 2 * 24 * 3600
+        for event in tracker.events:
+            if isinstance(event, UserUttered):
+                event.timestamp = old
+        await agent.tracker_store.save(tracker)
+
+    event_loop_for_agent.run_until_complete(age_conversation())
+    messages = trigger(agent, event_loop_for_agent, chat.sender_id, "EXTERNAL_ticket_update",
+                       {"complaint_id": number})
+    template = messages[0]["custom"]["template"]
+    assert template["name"] == "nagar_ticket_update" and template["language"] == "en"
+    assert template["parameters"][:2] == [number, "assigned to an officer"]
+
+
+def test_an_update_for_someone_elses_ticket_tells_nobody(chat, agent, event_loop_for_agent):
+    number = register(chat, "sewer overflowing ward 40 near Patel Nagar", "skip", "yes")
+    assert trigger(agent, event_loop_for_agent, "someone-else", "EXTERNAL_ticket_update",
+                   {"complaint_id": number}) == []
