@@ -89,7 +89,8 @@ bench: $(MODEL)
 	$(PY) scripts/bench_nlu.py --model $(MODEL)
 
 simulate: $(MODEL)
-	@scripts/simulate.sh $(MODEL) $(ACTIONS_PORT)
+	@scripts/with_action_server.sh $(ACTIONS_PORT) \
+	  $(PY) scripts/whatsapp_simulator.py --start-rasa --model $(MODEL)
 
 clean:
 	rm -rf $(RESULTS) models/*.tar.gz .pytest_cache

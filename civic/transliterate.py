@@ -51,6 +51,9 @@ ABBREVIATIONS = {
     "kr": "kar", "kro": "karo", "krna": "karna", "krdo": "kardo",
     "plz": "please", "pls": "please", "plzz": "please", "thx": "thanks", "thnx": "thanks",
     "thanx": "thanks", "u": "you", "ur": "your",
+    # chat spellings of greetings and farewells
+    "mrng": "morning", "morng": "morning", "gd": "gud", "nite": "night", "nyt": "night",
+    "evng": "evening", "okk": "ok", "okie": "ok",
 }
 
 _DEVANAGARI_RUN = re.compile(r"[\u0900-\u097F\u200c\u200d]+")
@@ -153,6 +156,7 @@ def devanagari_to_latin(word: str) -> str:
 
 def _collapse_latin(word: str) -> str:
     """Collapse Hinglish spelling variation in one lowercase Latin word."""
+    word = re.sub(r"(.)\1\1+", r"\1", word)  # chat elongation first: hellooo -> hello
     word = word.replace("ph", "f").replace("w", "v").replace("z", "j").replace("q", "k")
     word = word.replace("ee", "i").replace("oo", "u")
     word = word.replace("chch", "ch").replace("cch", "ch")

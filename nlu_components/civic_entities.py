@@ -18,10 +18,21 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 
 from civic.entities import extract_entities
+
+
+# The intent of a message that is only a number.
+ANSWER_INTENT = "inform"
 
 
 @DefaultV1Recipe.register(
@@ -60,7 +71,12 @@ class CivicEntityExtractor(GraphComponent, EntityExtractorMixin):
         return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Appends the rule-based entities of each message to its ENTITIES."""
+        """Appends the rule-based entities of each message to its ENTITIES.
+
+        A message that is nothing but a number ("4", "४", "four", "chaar") is an answer to a
+        question (a menu choice, a rating, a ward): its intent is `inform`, whatever the
+        classifier guessed from so little text.
+        """
         for message in messages:
             text = message.get(TEXT)
             if not text:
@@ -71,4 +87,13 @@ class CivicEntityExtractor(GraphComponent, EntityExtractorMixin):
                 message.get(ENTITIES, []) + self.add_extractor_name(entities),
                 add_to_output=True,
             )
+            if any(entity["entity"] == "number" for entity in entities):
+                self._answer_intent(message)
         return messages
+
+    @staticmethod
+    def _answer_intent(message: Message) -> None:
+        answer = {INTENT_NAME_KEY: ANSWER_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != ANSWER_INTENT]
+        message.set(INTENT, answer, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [answer, *ranking], add_to_output=True)

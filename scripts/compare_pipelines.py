@@ -33,8 +33,11 @@ THRESHOLDS = [0.0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7]
 
 
 def env() -> dict:
+    # No cache: every candidate trains from scratch (comparable times, no stale features
+    # when a component's code changed between runs).
     return {**os.environ, "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3",
-            "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+            "RASA_MAX_CACHE_SIZE": "0", "PYTHONPATH": str(ROOT),
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
 
 
 def train(config: Path, nlu: Path, out: Path, log) -> tuple:

@@ -219,3 +219,19 @@ def test_trained_pipeline_parses_ward_and_intent(tmp_path, monkeypatch):
     hindi = asyncio.run(agent.parse_message("वार्ड नंबर तेईस में पानी नहीं आ रहा"))
     assert hindi["intent"]["name"] == "complaint_drinking_water"
     assert [(e["entity"], e["value"]) for e in hindi["entities"]] == [("ward", "23")]
+
+
+def test_a_message_that_is_only_a_number_is_an_answer(storage, context):
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+
+    extractor = build(CivicEntityExtractor, storage, context)
+    guessed = {"name": "nlu_fallback", "confidence": 0.3}
+    for text in ("four", "४", "chaar", "4"):
+        message = Message(data={TEXT: text, INTENT: guessed,
+                                INTENT_RANKING_KEY: [guessed, {"name": "inform", "confidence": 0.2}]})
+        extractor.process([message])
+        assert message.get(INTENT) == {"name": "inform", "confidence": 1.0}, text
+        assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["inform", "nlu_fallback"]
+    sentence = Message(data={TEXT: "ward 4 me light kharab", INTENT: {"name": "complaint_street_light"}})
+    extractor.process([sentence])
+    assert sentence.get(INTENT) == {"name": "complaint_street_light"}

@@ -1,0 +1,159 @@
+"""The officers' web workspace: a server-rendered Sanic app.
+
+Why Sanic and Jinja2: Sanic 21.12 is already in the virtualenv as Rasa 3.6's own web server
+(rasa pins sanic<21.13), so the workspace adds no second web framework to the environment
+that must keep Rasa's pins; it runs the notification worker as a task on its own event
+loop. Jinja2 (3.1.6, needs only MarkupSafe>=2.0, already installed) renders the pages with
+autoescaping on, so everything a citizen typed is HTML-escaped. No front-end build step:
+plain HTML forms, one CSS file, charts as inline SVG.
+
+Settings come from the environment (see docs/officers.md): OFFICER_SECRET_KEY,
+OFFICER_SESSION_HOURS, OFFICER_COOKIE_SECURE, DATABASE_URL, RASA_URL, RASA_TOKEN,
+WHATSAPP_ACCESS_TOKEN, WHATSAPP_API_BASE_URL, OFFICER_NOTIFY_POLL_SECONDS.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from civic.city import City, get_city
+from civic.notifications import NotificationOutbox
+from civic.officers import OfficerRepository
+from civic.tickets import TicketRepository
+from officer.auth import (
+    CSRF_FIELD,
+    DEFAULT_SESSION_HOURS,
+    SESSION_COOKIE,
+    SessionCodec,
+    csrf_valid,
+    secret_key_from_env,
+)
+from officer.i18n import DEFAULT_LANGUAGE, UI_LANGUAGES
+from officer.media import WhatsAppMedia
+from officer.notifier import NotificationWorker, RasaNotifier
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_app_numbers = itertools.count(1)
+
+
+@dataclass
+class OfficerSettings:
+    secret_key: bytes = field(default_factory=secret_key_from_env)
+    session_hours: float = DEFAULT_SESSION_HOURS
+    cookie_secure: bool = False  # set OFFICER_COOKIE_SECURE=1 behind HTTPS
+    run_notifier: bool = True
+    notify_poll_seconds: float = 10.0
+
+    @classmethod
+    def from_env(cls) -> "OfficerSettings":
+        return cls(
+            session_hours=float(os.environ.get("OFFICER_SESSION_HOURS") or DEFAULT_SESSION_HOURS),
+            cookie_secure=os.environ.get("OFFICER_COOKIE_SECURE", "") in ("1", "true", "yes"),
+            notify_poll_seconds=float(os.environ.get("OFFICER_NOTIFY_POLL_SECONDS") or 10),
+        )
+
+
+def create_app(
+    settings: Optional[OfficerSettings] = None,
+    session_factory=None,
+    city: Optional[City] = None,
+    notifier: Optional[RasaNotifier] = None,
+    media: Optional[WhatsAppMedia] = None,
+) -> Sanic:
+    """The workspace app; session_factory None means DATABASE_URL (civic.db)."""
+    from officer import views
+
+    settings = settings or OfficerSettings.from_env()
+    city = city or get_city()
+    number = next(_app_numbers)
+    app = Sanic("nagar_officer" if number == 1 else f"nagar_officer_{number}")
+    app.config.REQUEST_MAX_SIZE = 1_000_000  # forms only; nothing is uploaded
+    ctx = app.ctx
+    ctx.settings = settings
+    ctx.city = city
+    ctx.tickets = TicketRepository(session_factory, city)
+    ctx.officers = OfficerRepository(session_factory, city)
+    ctx.outbox = NotificationOutbox(session_factory)
+    ctx.session_factory = session_factory
+    ctx.media = media or WhatsAppMedia()
+    ctx.codec = SessionCodec(settings.secret_key, settings.session_hours * 3600)
+    ctx.worker = NotificationWorker(ctx.outbox, notifier or RasaNotifier(),
+                                    poll_seconds=settings.notify_poll_seconds)
+    ctx.templates = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True, lstrip_blocks=True,
+    )
+
+    app.static("/static", str(HERE / "static"), name="static")
+    app.blueprint(views.bp)
+
+    @app.middleware("request")
+    async def load_session(request: Request) -> Optional[HTTPResponse]:
+        codec: SessionCodec = request.app.ctx.codec
+        session = codec.loads(request.cookies.get(SESSION_COOKIE))
+        request.ctx.session_changed = session is None
+        request.ctx.session = session or codec.new(_browser_language(request))
+        request.ctx.officer = None
+        uid = request.ctx.session.get("uid")
+        if uid is not None:
+            officer = await asyncio.to_thread(request.app.ctx.officers.get, uid)
+            # A disabled account or a password changed after sign-in ends the session.
+            if (officer is not None and officer.active
+                    and request.ctx.session.get("iat", 0) >= officer.password_changed_at.timestamp()):
+                request.ctx.officer = officer
+            else:
+                request.ctx.session = codec.new(request.ctx.session.get("lang", DEFAULT_LANGUAGE))
+                request.ctx.session_changed = True
+        if request.method not in SAFE_METHODS:
+            submitted = request.form.get(CSRF_FIELD) if request.form else None
+            if not csrf_valid(request.ctx.session, submitted):
+                return views.error_page(request, 403, "error.csrf")
+        return None
+
+    @app.middleware("response")
+    async def save_session(request: Request, response: HTTPResponse) -> None:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if getattr(request.ctx, "session_changed", False):
+            value = request.app.ctx.codec.dumps(request.ctx.session)
+            response.cookies[SESSION_COOKIE] = value
+            cookie = response.cookies[SESSION_COOKIE]
+            cookie["httponly"] = True
+            cookie["samesite"] = "Lax"
+            cookie["path"] = "/"
+            cookie["max-age"] = int(settings.session_hours * 3600)
+            if settings.cookie_secure:
+                cookie["secure"] = True
+
+    if settings.run_notifier:
+        @app.listener("after_server_start")
+        async def start_worker(app_: Sanic, _loop) -> None:
+            app_.ctx.worker_task = asyncio.ensure_future(app_.ctx.worker.run_forever())
+
+        @app.listener("before_server_stop")
+        async def stop_worker(app_: Sanic, _loop) -> None:
+            task = getattr(app_.ctx, "worker_task", None)
+            if task is not None:
+                task.cancel()
+
+    return app
+
+
+def _browser_language(request: Request) -> str:
+    accepted = (request.headers.get("accept-language") or "").lower()
+    return "hi" if accepted.startswith("hi") and "hi" in UI_LANGUAGES else DEFAULT_LANGUAGE

@@ -1,0 +1,286 @@
+"""`nagar-admin`: officer accounts, tickets and the notification outbox from the command line.
+
+    nagar-admin create-admin USERNAME [--name NAME]          password prompted (or one stdin line)
+    nagar-admin create-officer USERNAME --department DEPT [--name NAME]
+    nagar-admin set-password USERNAME | disable USERNAME | enable USERNAME | officers
+    nagar-admin list [--department D] [--status S] [--ward N] [--category C] [--overdue] [--limit N]
+    nagar-admin show SRN-000012
+    nagar-admin update SRN-000012 --status resolved --remark "..." [--actor NAME] [--no-notify]
+    nagar-admin export --from 2024-06-01 --to 2024-06-30 [--department D] [--output FILE]
+    nagar-admin overdue
+    nagar-admin notify [--once]
+    nagar-admin serve [--host 127.0.0.1] [--port 8080]
+
+Every command first brings the database (DATABASE_URL) to the newest schema.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import getpass
+import os
+import sys
+from datetime import date, datetime, time, timedelta
+from typing import List, Optional, TextIO
+from zoneinfo import ZoneInfo
+
+from civic.city import get_city
+from civic.db import StorageUnavailable, migrate
+from civic.notifications import NotificationOutbox, change_status_and_notify
+from civic.officers import ADMIN, OFFICER, AccountError, OfficerRepository
+from civic.tickets import STATUSES, TicketError, TicketRepository
+
+EXPORT_FIELDS = (
+    "number", "category", "department", "ward", "status", "created_at", "due_at", "resolved_at",
+    "updated_at", "overdue", "location_text", "latitude", "longitude", "description",
+    "photo_count", "language", "citizen_id", "rating",
+)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        migrate()
+        return args.func(args) or 0
+    except (AccountError, TicketError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except StorageUnavailable as exc:
+        print(f"error: the database cannot be reached: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nagar-admin", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    for name, role in (("create-admin", ADMIN), ("create-officer", OFFICER)):
+        p = sub.add_parser(name, help=f"create an {role} account (password prompted or from stdin)")
+        p.add_argument("username")
+        p.add_argument("--name", default="", help="display name")
+        if role == OFFICER:
+            p.add_argument("--department", required=True, choices=list(get_city().departments))
+        p.set_defaults(func=cmd_create, role=role)
+    p = sub.add_parser("set-password", help="set an account's password (ends its sessions)")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_set_password)
+    for name, active in (("disable", False), ("enable", True)):
+        p = sub.add_parser(name, help=f"{name} an account")
+        p.add_argument("username")
+        p.set_defaults(func=cmd_set_active, active=active)
+    sub.add_parser("officers", help="list accounts").set_defaults(func=cmd_officers)
+
+    p = sub.add_parser("list", help="list tickets, newest first")
+    p.add_argument("--department")
+    p.add_argument("--status", choices=STATUSES)
+    p.add_argument("--ward", type=int)
+    p.add_argument("--category")
+    p.add_argument("--overdue", action="store_true", help="only open tickets past due")
+    p.add_argument("--most-overdue", action="store_true", help="order by due time")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("show", help="a ticket, its history and notifications")
+    p.add_argument("number")
+    p.set_defaults(func=cmd_show)
+    p = sub.add_parser("update", help="change a ticket's status (as the web form does)")
+    p.add_argument("number")
+    p.add_argument("--status", required=True, choices=STATUSES)
+    p.add_argument("--remark")
+    p.add_argument("--actor", default=None, help="who is acting (default cli:$USER)")
+    p.add_argument("--no-notify", action="store_true",
+                   help="leave the notification in the outbox for the worker instead of sending now")
+    p.set_defaults(func=cmd_update)
+    p = sub.add_parser("export", help="tickets registered in a date range, as CSV")
+    p.add_argument("--from", dest="start", required=True, type=date.fromisoformat)
+    p.add_argument("--to", dest="end", required=True, type=date.fromisoformat,
+                   help="last day, inclusive (the city's calendar)")
+    p.add_argument("--department")
+    p.add_argument("--output", help="file (default: standard output)")
+    p.set_defaults(func=cmd_export)
+    sub.add_parser("overdue", help="overdue tickets per department").set_defaults(func=cmd_overdue)
+    p = sub.add_parser("notify", help="deliver due citizen notifications to Rasa")
+    p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p.set_defaults(func=cmd_notify)
+    p = sub.add_parser("serve", help="run the officers' web workspace")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+def read_password(stdin: TextIO = sys.stdin) -> str:
+    """Prompted twice on a terminal; otherwise the first line of standard input."""
+    if stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Password again: "):
+            raise AccountError("the passwords differ")
+        return first
+    return stdin.readline().rstrip("\r\n")
+
+
+def cmd_create(args) -> int:
+    account = OfficerRepository().create(
+        args.username, read_password(), args.role, getattr(args, "department", None), args.name)
+    print(f"created {account.role} {account.username}"
+          + (f" ({account.department})" if account.department else ""))
+    return 0
+
+
+def cmd_set_password(args) -> int:
+    OfficerRepository().set_password(args.username, read_password())
+    print(f"password of {args.username} changed")
+    return 0
+
+
+def cmd_set_active(args) -> int:
+    account = OfficerRepository().set_active(args.username, args.active)
+    print(f"{account.username} {'enabled' if account.active else 'disabled'}")
+    return 0
+
+
+def cmd_officers(_args) -> int:
+    for a in OfficerRepository().list():
+        print(f"{a.username:20} {a.role:8} {a.department or '-':16} "
+              f"{'active' if a.active else 'disabled':9} {a.display_name}")
+    return 0
+
+
+# --- tickets -------------------------------------------------------------------------------
+
+
+def _local(value: Optional[datetime]) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(get_city().timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def cmd_list(args) -> int:
+    page = TicketRepository().list_tickets(
+        department=args.department, status=args.status, ward=args.ward, category=args.category,
+        overdue=True if args.overdue else None,
+        order="most_overdue" if args.most_overdue else "newest",
+        page_size=max(1, min(args.limit, 200)),
+    )
+    for t in page.items:
+        flag = " OVERDUE" if t.is_overdue() else ""
+        print(f"{t.number}  {t.status:11} ward {t.ward:<3} {t.category:15} "
+              f"created {_local(t.created_at)}  due {_local(t.due_at)}{flag}")
+    print(f"{len(page.items)} of {page.total}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    repo = TicketRepository()
+    number = args.number.strip().upper()
+    ticket = repo.get(number)
+    if ticket is None:
+        print(f"error: no ticket {number}", file=sys.stderr)
+        return 1
+    for name in ("number", "status", "category", "department", "ward", "location_text",
+                 "latitude", "longitude", "description", "citizen_id", "language", "rating"):
+        print(f"{name:14} {getattr(ticket, name)}")
+    print(f"{'photos':14} {', '.join(ticket.photo_media_ids) or '-'}")
+    for name in ("created_at", "due_at", "resolved_at"):
+        print(f"{name:14} {_local(getattr(ticket, name))}")
+    print("history:")
+    for e in repo.history(number):
+        print(f"  {_local(e.at)}  {e.status:11} {e.actor:24} {e.remark or ''}")
+    print("notifications:")
+    for n in NotificationOutbox().for_ticket(number):
+        print(f"  {n.status:11} {n.state:9} attempts {n.attempts}  {n.last_error or ''}")
+    return 0
+
+
+def cmd_update(args) -> int:
+    actor = args.actor or f"cli:{os.environ.get('USER') or 'admin'}"
+    ticket = change_status_and_notify(
+        TicketRepository(), args.number.strip().upper(), args.status, actor, args.remark)
+    print(f"{ticket.number} is now {ticket.status}")
+    if not args.no_notify:
+        report = _notify_once()
+        print(f"notifications: {report.delivered} sent, {report.failed} failed (retried later)")
+    return 0
+
+
+def cmd_export(args, out: Optional[TextIO] = None) -> int:
+    zone = ZoneInfo(get_city().timezone)
+    start = datetime.combine(args.start, time.min, zone)
+    end = datetime.combine(args.end + timedelta(days=1), time.min, zone)
+    repo = TicketRepository()
+    handle = open(args.output, "w", newline="", encoding="utf-8") if args.output else (out or sys.stdout)
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(EXPORT_FIELDS)
+        page_number, count = 1, 0
+        while True:
+            page = repo.list_tickets(department=args.department, created_after=start,
+                                     created_before=end, page=page_number, page_size=200)
+            for t in reversed(page.items):  # oldest first within the page
+                count += 1
+                writer.writerow([
+                    t.number, t.category, t.department, t.ward, t.status,
+                    *(x.isoformat() if x else "" for x in (t.created_at, t.due_at, t.resolved_at,
+                                                           t.updated_at)),
+                    int(t.is_overdue()), t.location_text, t.latitude, t.longitude, t.description,
+                    len(t.photo_media_ids), t.language, t.citizen_id, t.rating or "",
+                ])
+            if page_number >= page.pages:
+                break
+            page_number += 1
+    finally:
+        if args.output:
+            handle.close()
+    print(f"{count} tickets exported", file=sys.stderr)
+    return 0
+
+
+def cmd_overdue(_args) -> int:
+    city = get_city()
+    counts = TicketRepository().overdue_counts()
+    for department, count in sorted(counts.items(), key=lambda item: -item[1]):
+        print(f"{count:6}  {city.department_name(department, 'en')} ({department})")
+    print(f"{sum(counts.values()):6}  total")
+    return 0
+
+
+# --- notifications and the web app ---------------------------------------------------------
+
+
+def _notify_once():
+    from officer.notifier import NotificationWorker, RasaNotifier
+
+    return asyncio.run(NotificationWorker(NotificationOutbox(), RasaNotifier()).run_once())
+
+
+def cmd_notify(args) -> int:
+    from officer.notifier import NotificationWorker, RasaNotifier
+
+    if args.once:
+        report = _notify_once()
+        print(f"{report.delivered} sent, {report.failed} failed (retried later)")
+        return 0
+    worker = NotificationWorker(NotificationOutbox(), RasaNotifier())
+    try:
+        asyncio.run(worker.run_forever())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import logging
+
+    from officer.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One worker process: the notification worker runs as a task inside it.
+    create_app().run(host=args.host, port=args.port, workers=1, access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

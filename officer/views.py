@@ -1,0 +1,436 @@
+"""Pages of the officers' workspace: sign-in, ticket list and page, dashboard, accounts.
+
+Every ticket route loads the ticket first and answers 404 when it is missing OR belongs to
+another department, so guessing URLs tells an officer nothing. Status changes go through
+civic.notifications.change_status_and_notify (TicketRepository.change_status plus the
+citizen's notification, one transaction). Blocking database work runs off the event loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import math
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Optional, Tuple
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, html, raw, redirect
+
+from civic.db import StorageUnavailable
+from civic.notifications import change_status_and_notify
+from civic.officers import ADMIN, OFFICER, ROLES, AccountError
+from civic.ticket_stats import dashboard as dashboard_figures
+from civic.tickets import (
+    REOPENED,
+    STATUSES,
+    TRANSITIONS,
+    InvalidTicketData,
+    ReopenWindowExpired,
+    TicketRecord,
+    TransitionNotAllowed,
+)
+from officer.auth import CSRF_FIELD
+from officer.charts import ALERT_COLOUR, horizontal_bars, vertical_bars
+from officer.i18n import DEFAULT_LANGUAGE, UI_LANGUAGES, translator
+from officer.media import MediaUnavailable
+
+bp = Blueprint("officer")
+
+PAGE_SIZE = 20
+# Age filter: key -> (at least, less than) days since registration.
+AGE_FILTERS: Dict[str, Tuple[int, Optional[int]]] = {
+    "today": (0, 1), "1-3": (1, 3), "3-7": (3, 7), "7-30": (7, 30), "30+": (30, None),
+}
+ORDERS = ("newest", "most_overdue")
+DASHBOARD_DAYS = (7, 30, 90)
+REASON_REQUIRED = "a reason is required"  # TransitionNotAllowed.reason for a reject without one
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
+    ctx = request.app.ctx
+    language = request.ctx.session.get("lang", DEFAULT_LANGUAGE)
+    city = ctx.city
+    zone = ZoneInfo(city.timezone)
+    t = translator(language)
+    officer = request.ctx.officer
+
+    def local_time(value: Optional[datetime]) -> str:
+        return value.astimezone(zone).strftime("%d-%m-%Y %H:%M") if value else "–"
+
+    def department_name(key: Optional[str]) -> str:
+        if not key:
+            return t("nav.all_departments")
+        return city.department_name(key, language) if key in city.departments else key
+
+    def category_name(key: str) -> str:
+        spec = city.categories.get(key)
+        return spec.name(language) if spec else key
+
+    page = ctx.templates.get_template(template).render(
+        t=t, lang=language, officer=officer, csrf_field=CSRF_FIELD,
+        csrf_token=request.ctx.session.get("csrf", ""), path=request.path,
+        full_path=request.path + (f"?{request.query_string}" if request.query_string else ""),
+        city_name=city.text("name", language), local_time=local_time,
+        department_name=department_name, category_name=category_name,
+        status_name=lambda key: t(f"status.{key}"), **context,
+    )
+    return html(page, status=status)
+
+
+def error_page(request: Request, status: int, message_key: str) -> HTTPResponse:
+    return render(request, "error.html", status=status, message_key=message_key)
+
+
+def login_required(handler):
+    @functools.wraps(handler)
+    async def wrapper(request: Request, *args, **kwargs):
+        if request.ctx.officer is None:
+            return redirect("/login?" + urlencode({"next": request.path}), status=303)
+        try:
+            return await handler(request, *args, **kwargs)
+        except StorageUnavailable:
+            return error_page(request, 503, "error.storage")
+    return wrapper
+
+
+def admin_required(handler):
+    @functools.wraps(handler)
+    async def wrapper(request: Request, *args, **kwargs):
+        if not request.ctx.officer.is_admin:
+            return error_page(request, 403, "error.forbidden")
+        return await handler(request, *args, **kwargs)
+    return login_required(wrapper)
+
+
+async def visible_ticket(request: Request, number: str) -> Optional[TicketRecord]:
+    """The ticket if this officer may see it; None both when missing and when not theirs."""
+    ticket = await asyncio.to_thread(request.app.ctx.tickets.get, (number or "").upper())
+    if ticket is None or not request.ctx.officer.can_see(ticket.department):
+        return None
+    return ticket
+
+
+def local_path(value: Optional[str], default: str = "/tickets") -> str:
+    """Only same-site paths, so `next` cannot send anyone elsewhere."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def _arg(request: Request, name: str) -> str:
+    return (request.args.get(name) or "").strip()
+
+
+# --- sign-in and language ------------------------------------------------------------------
+
+
+@bp.get("/")
+async def home(request: Request) -> HTTPResponse:
+    return redirect("/tickets" if request.ctx.officer else "/login", status=303)
+
+
+@bp.get("/health")
+async def health(_request: Request) -> HTTPResponse:
+    return html("ok")
+
+
+@bp.get("/login")
+async def login_form(request: Request) -> HTTPResponse:
+    return render(request, "login.html", next=local_path(_arg(request, "next")), failed=False)
+
+
+@bp.post("/login")
+async def login(request: Request) -> HTTPResponse:
+    form = request.form
+    username, password = form.get("username", ""), form.get("password", "")
+    next_path = local_path(form.get("next"))
+    try:
+        officer = await asyncio.to_thread(request.app.ctx.officers.authenticate, username, password)
+    except StorageUnavailable:
+        return error_page(request, 503, "error.storage")
+    if officer is None:
+        return render(request, "login.html", status=401, next=next_path, failed=True,
+                      username=username)
+    # A new session (and CSRF token) at sign-in: a token planted before it is worthless.
+    language = request.ctx.session.get("lang", DEFAULT_LANGUAGE)
+    session = request.app.ctx.codec.new(language)
+    session["uid"] = officer.id
+    request.ctx.session, request.ctx.session_changed = session, True
+    return redirect(next_path, status=303)
+
+
+@bp.post("/logout")
+async def logout(request: Request) -> HTTPResponse:
+    request.ctx.session = request.app.ctx.codec.new(request.ctx.session.get("lang", DEFAULT_LANGUAGE))
+    request.ctx.session_changed = True
+    return redirect("/login", status=303)
+
+
+@bp.post("/language")
+async def set_language(request: Request) -> HTTPResponse:
+    language = request.form.get("lang", "")
+    if language in UI_LANGUAGES:
+        request.ctx.session["lang"] = language
+        request.ctx.session_changed = True
+    return redirect(local_path(request.form.get("next")), status=303)
+
+
+# --- tickets -------------------------------------------------------------------------------
+
+
+def list_filters(request: Request) -> Dict[str, str]:
+    """The list's query parameters, each kept only when valid."""
+    city = request.app.ctx.city
+    raw_values = {name: _arg(request, name) for name in
+                  ("status", "ward", "category", "age", "overdue", "order", "department")}
+    valid = {
+        "status": raw_values["status"] in STATUSES,
+        "ward": raw_values["ward"].isdigit() and city.valid_ward(int(raw_values["ward"])),
+        "category": raw_values["category"] in city.categories,
+        "age": raw_values["age"] in AGE_FILTERS,
+        "overdue": raw_values["overdue"] in ("1", "0"),
+        "order": raw_values["order"] in ORDERS,
+        "department": raw_values["department"] in city.departments and request.ctx.officer.is_admin,
+    }
+    return {name: value for name, value in raw_values.items() if valid[name]}
+
+
+@bp.get("/tickets")
+@login_required
+async def ticket_list(request: Request) -> HTTPResponse:
+    ctx = request.app.ctx
+    officer = request.ctx.officer
+    filters = list_filters(request)
+    page_arg = _arg(request, "page")
+    page = int(page_arg) if page_arg.isdigit() and int(page_arg) >= 1 else 1
+    now = datetime.now(timezone.utc)
+    created_after = created_before = None
+    if "age" in filters:
+        low, high = AGE_FILTERS[filters["age"]]
+        created_before = now - timedelta(days=low) if low else None
+        created_after = now - timedelta(days=high) if high else None
+    query = dict(
+        department=officer.scope or filters.get("department"),
+        status=filters.get("status"), ward=filters.get("ward"), category=filters.get("category"),
+        overdue={"1": True, "0": False}.get(filters.get("overdue", "")),
+        order=filters.get("order", "newest"), page_size=PAGE_SIZE, now=now,
+        created_after=created_after, created_before=created_before,
+    )
+    result = await asyncio.to_thread(ctx.tickets.list_tickets, page=page, **query)
+    if page > result.pages:  # past the end (filters narrowed): show the last page
+        result = await asyncio.to_thread(ctx.tickets.list_tickets, page=result.pages, **query)
+    categories = [key for key, spec in ctx.city.categories.items()
+                  if officer.is_admin or spec.department == officer.department]
+
+    def page_url(number: int) -> str:
+        return "/tickets?" + urlencode({**filters, "page": number})
+
+    return render(
+        request, "tickets.html", result=result, filters=filters, now=now,
+        statuses=STATUSES, categories=categories, wards=range(1, ctx.city.wards + 1),
+        departments=list(ctx.city.departments), ages=list(AGE_FILTERS), orders=ORDERS,
+        page_url=page_url,
+    )
+
+
+@bp.get("/tickets/<number>")
+@login_required
+async def ticket_page(request: Request, number: str) -> HTTPResponse:
+    ticket = await visible_ticket(request, number)
+    if ticket is None:
+        return error_page(request, 404, "error.not_found")
+    changed = _arg(request, "changed")
+    return await _ticket_response(request, ticket, changed=changed if changed in STATUSES else None)
+
+
+async def _ticket_response(request: Request, ticket: TicketRecord, status: int = 200,
+                           error: Optional[str] = None, changed: Optional[str] = None,
+                           remark: str = "") -> HTTPResponse:
+    ctx = request.app.ctx
+    history = await asyncio.to_thread(ctx.tickets.history, ticket.number)
+    notifications = await asyncio.to_thread(ctx.outbox.for_ticket, ticket.number)
+    # Reopening is the citizen's own step (with its own window), not an officer's.
+    next_statuses = [s for s in TRANSITIONS[ticket.status] if s != REOPENED]
+    map_url = None
+    if ticket.latitude is not None and ticket.longitude is not None:
+        map_url = ("https://www.openstreetmap.org/?" + urlencode(
+            {"mlat": f"{ticket.latitude:.6f}", "mlon": f"{ticket.longitude:.6f}"})
+            + f"#map=18/{ticket.latitude:.6f}/{ticket.longitude:.6f}")
+    return render(
+        request, "ticket.html", status=status, ticket=ticket, history=history,
+        notifications=notifications, next_statuses=next_statuses, map_url=map_url,
+        error=error, changed=changed, remark=remark, now=datetime.now(timezone.utc),
+    )
+
+
+@bp.post("/tickets/<number>/status")
+@login_required
+async def change_status(request: Request, number: str) -> HTTPResponse:
+    ticket = await visible_ticket(request, number)
+    if ticket is None:
+        return error_page(request, 404, "error.not_found")
+    officer = request.ctx.officer
+    new_status = request.form.get("status", "")
+    remark = (request.form.get("remark") or "").strip()
+    t = translator(request.ctx.session.get("lang", DEFAULT_LANGUAGE))
+    if new_status not in STATUSES or new_status == REOPENED:
+        return await _ticket_response(request, ticket, 400, t("error.unknown_status"), remark=remark)
+    try:
+        await asyncio.to_thread(
+            change_status_and_notify, request.app.ctx.tickets, ticket.number, new_status,
+            f"{officer.role}:{officer.username}", remark or None,
+        )
+    except TransitionNotAllowed as exc:
+        reason = ("error.reopen_window" if isinstance(exc, ReopenWindowExpired)
+                  else "error.reason_required" if exc.reason == REASON_REQUIRED
+                  else "error.not_next")
+        message = t("error.transition", number=ticket.number, current=t(f"status.{exc.current}"),
+                    requested=t(f"status.{exc.requested}"), reason=t(reason))
+        current = await visible_ticket(request, number)
+        return await _ticket_response(request, current, 409, message, remark=remark)
+    except InvalidTicketData:
+        return await _ticket_response(request, ticket, 400, t("error.unknown_status"), remark=remark)
+    request.app.ctx.worker.wake()
+    return redirect(f"/tickets/{ticket.number}?changed={new_status}", status=303)
+
+
+@bp.post("/tickets/<number>/notifications/<notification_id:int>/retry")
+@login_required
+async def retry_notification(request: Request, number: str, notification_id: int) -> HTTPResponse:
+    ticket = await visible_ticket(request, number)
+    notification = await asyncio.to_thread(request.app.ctx.outbox.get, notification_id)
+    if ticket is None or notification is None or notification.ticket_number != ticket.number:
+        return error_page(request, 404, "error.not_found")
+    await asyncio.to_thread(request.app.ctx.outbox.retry, notification_id)
+    request.app.ctx.worker.wake()
+    return redirect(f"/tickets/{ticket.number}", status=303)
+
+
+@bp.get("/tickets/<number>/photos/<index:int>")
+@login_required
+async def photo(request: Request, number: str, index: int) -> HTTPResponse:
+    ticket = await visible_ticket(request, number)
+    if ticket is None or not 0 <= index < len(ticket.photo_media_ids):
+        return error_page(request, 404, "error.not_found")
+    try:
+        media = await request.app.ctx.media.fetch(ticket.photo_media_ids[index])
+    except MediaUnavailable:
+        return error_page(request, 502, "error.photo")
+    # Only images are shown inline; anything else downloads, so it cannot run as a page.
+    is_image = media.content_type.startswith("image/") and "svg" not in media.content_type
+    headers = {"Cache-Control": "private, max-age=300"}
+    if not is_image:
+        headers["Content-Disposition"] = "attachment"
+    return raw(media.content, content_type=media.content_type if is_image
+               else "application/octet-stream", headers=headers)
+
+
+# --- dashboard -----------------------------------------------------------------------------
+
+
+@bp.get("/dashboard")
+@login_required
+async def dashboard(request: Request) -> HTTPResponse:
+    ctx = request.app.ctx
+    officer = request.ctx.officer
+    days_arg = _arg(request, "days")
+    days = int(days_arg) if days_arg.isdigit() and int(days_arg) in DASHBOARD_DAYS else 30
+    figures = await asyncio.to_thread(
+        dashboard_figures, ctx.session_factory, ctx.city, officer.scope, days)
+    language = request.ctx.session.get("lang", DEFAULT_LANGUAGE)
+    t = translator(language)
+
+    def cat_name(key: str) -> str:
+        return ctx.city.categories[key].name(language)
+
+    def dept_name(key: str) -> str:
+        return ctx.city.department_name(key, language)
+
+    wards = sorted(figures.per_ward.items(), key=lambda item: (-item[1], item[0]))[:20]
+    charts = {
+        "per_category": horizontal_bars(
+            [(cat_name(k), v) for k, v in figures.per_category.items()], t("dash.per_category")),
+        "per_ward": horizontal_bars(
+            [(f"{t('list.ward')} {w}", v) for w, v in wards], t("dash.per_ward"), label_width=110),
+        "per_day": vertical_bars(
+            [(d.strftime("%d-%m"), v) for d, v in figures.per_day], t("dash.per_day"),
+            label_every=max(1, math.ceil(days / 6))),
+        "median_resolution": horizontal_bars(
+            [(dept_name(k), v) for k, v in figures.median_resolution_hours.items()],
+            t("dash.median_resolution")),
+        "overdue": horizontal_bars(
+            [(dept_name(k), v) for k, v in figures.overdue.items()], t("dash.overdue"),
+            colour=ALERT_COLOUR),
+    }
+    return render(request, "dashboard.html", figures=figures, charts=charts, days=days,
+                  day_choices=DASHBOARD_DAYS, has_wards=bool(wards))
+
+
+# --- accounts (admins) ---------------------------------------------------------------------
+
+
+@bp.get("/admin/officers")
+@admin_required
+async def officers_page(request: Request) -> HTTPResponse:
+    return await _officers_response(request)
+
+
+async def _officers_response(request: Request, status: int = 200, error: str = "",
+                             message: str = "") -> HTTPResponse:
+    accounts = await asyncio.to_thread(request.app.ctx.officers.list)
+    return render(request, "officers.html", status=status, accounts=accounts, roles=ROLES,
+                  departments=list(request.app.ctx.city.departments), error=error,
+                  message=message or _officer_message(request))
+
+
+def _officer_message(request: Request) -> str:
+    done, username = _arg(request, "done"), _arg(request, "username")
+    if done in ("created_ok", "updated_ok") and username:
+        return translator(request.ctx.session.get("lang", DEFAULT_LANGUAGE))(
+            f"officers.{done}", username=username)
+    return ""
+
+
+@bp.post("/admin/officers")
+@admin_required
+async def create_officer(request: Request) -> HTTPResponse:
+    form = request.form
+    role = form.get("role", OFFICER)
+    try:
+        account = await asyncio.to_thread(
+            request.app.ctx.officers.create, form.get("username", ""), form.get("password", ""),
+            role, form.get("department") if role != ADMIN else None, form.get("display_name", ""))
+    except AccountError as exc:
+        return await _officers_response(request, 400, error=str(exc))
+    return redirect("/admin/officers?" + urlencode(
+        {"done": "created_ok", "username": account.username}), status=303)
+
+
+@bp.post("/admin/officers/<username>/active")
+@admin_required
+async def set_active(request: Request, username: str) -> HTTPResponse:
+    try:
+        await asyncio.to_thread(request.app.ctx.officers.set_active, username,
+                                request.form.get("active") == "1")
+    except AccountError as exc:
+        return await _officers_response(request, 400, error=str(exc))
+    return redirect("/admin/officers?" + urlencode({"done": "updated_ok", "username": username}),
+                    status=303)
+
+
+@bp.post("/admin/officers/<username>/password")
+@admin_required
+async def set_password(request: Request, username: str) -> HTTPResponse:
+    try:
+        await asyncio.to_thread(request.app.ctx.officers.set_password, username,
+                                request.form.get("password", ""))
+    except AccountError as exc:
+        return await _officers_response(request, 400, error=str(exc))
+    return redirect("/admin/officers?" + urlencode({"done": "updated_ok", "username": username}),
+                    status=303)
