@@ -58,7 +58,7 @@ class OfficerSettings:
     notify_poll_seconds: float = 10.0
 
     @classmethod
-    def from_env(cls) -> "OfficerSettings":
+    def from_env(cls) -> OfficerSettings:
         return cls(
             session_hours=float(os.environ.get("OFFICER_SESSION_HOURS") or DEFAULT_SESSION_HOURS),
             cookie_secure=os.environ.get("OFFICER_COOKIE_SECURE", "") in ("1", "true", "yes"),

@@ -72,7 +72,7 @@ class SessionCodec:
         except (ValueError, TypeError):
             return None
         now = time.time() if now is None else now
-        if not isinstance(session, dict) or not isinstance(session.get("exp"), (int, float)):
+        if not isinstance(session, dict) or not isinstance(session.get("exp"), int | float):
             return None
         return session if session["exp"] > now else None
 

@@ -1,0 +1,67 @@
+"""The city configuration loader: the real file, another city, and clear errors."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from civic.city import CityConfigError, load_city
+
+ROOT = Path(__file__).resolve().parent.parent
+SARAHANPUR = yaml.safe_load((ROOT / "city.yml").read_text(encoding="utf-8"))
+
+
+def write(tmp_path, data) -> Path:
+    path = tmp_path / "city.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_saharanpur_defaults():
+    city = load_city(ROOT / "city.yml")
+    assert (city.name["en"], city.name["hi"], city.wards, city.complaint_prefix) == (
+        "Saharanpur", "सहारनपुर", 70, "SRN")
+    assert city.whatsapp_number == "8477008058" and city.district == "Saharanpur"
+    routing = {key: c.department for key, c in city.categories.items()}
+    assert routing == {
+        "street_light": "street_lighting", "drinking_water": "water_works",
+        "water_leakage": "water_works", "sewer": "water_works", "sanitation": "sanitation",
+        "construction": "construction", "house_tax": "tax"}
+    assert city.department_name("water_works", "hi") == "जलकल विभाग"
+    assert city.department_name("water_works", "hinglish") == "Water Works (Jalkal)"
+    assert all(c.sla_hours > 0 for c in city.categories.values())
+    assert city.valid_ward(1) and city.valid_ward(70) and not city.valid_ward(0) and not city.valid_ward(71)
+
+
+def test_another_city_from_city_config(tmp_path, monkeypatch):
+    data = yaml.safe_load(yaml.safe_dump(SARAHANPUR))
+    data["city"].update(name={"en": "Meerut", "hi": "मेरठ"}, wards=90, complaint_prefix="MRT",
+                        district="Meerut")
+    monkeypatch.setenv("CITY_CONFIG", str(write(tmp_path, data)))
+    city = load_city()
+    assert (city.name["hi"], city.wards, city.complaint_prefix) == ("मेरठ", 90, "MRT")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["city"].update(wards=0), "city.wards"),
+    (lambda d: d["city"].update(wards="seventy"), "city.wards"),
+    (lambda d: d["city"].update(complaint_prefix="srn-1"), "complaint_prefix"),
+    (lambda d: d["city"].update(timezone="Mars/Olympus"), "timezone"),
+    (lambda d: d["city"].pop("district"), "'district' is required"),
+    (lambda d: d["categories"]["sewer"].update(department="drains"), "unknown department"),
+    (lambda d: d["categories"]["sewer"].update(sla_hours=-4), "sla_hours"),
+    (lambda d: d.pop("departments"), "'departments' is required"),
+])
+def test_a_wrong_file_names_the_field_at_fault(tmp_path, change, message):
+    data = yaml.safe_load(yaml.safe_dump(SARAHANPUR))
+    change(data)
+    with pytest.raises(CityConfigError, match=message):
+        load_city(write(tmp_path, data))
+
+
+def test_missing_or_broken_file(tmp_path):
+    with pytest.raises(CityConfigError, match="not found"):
+        load_city(tmp_path / "nope.yml")
+    broken = tmp_path / "broken.yml"
+    broken.write_text("city: [unclosed", encoding="utf-8")
+    with pytest.raises(CityConfigError, match="not valid YAML"):
+        load_city(broken)
