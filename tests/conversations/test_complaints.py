@@ -96,3 +96,22 @@ def test_location_pin_and_photo_from_whatsapp_reach_the_ticket(chat, repository)
     assert (ticket.latitude, ticket.longitude) == (29.9641, 77.5461)
     assert ticket.photo_media_ids == ("1234567890123",)
     assert ticket.category == "water_leakage"
+
+
+def test_a_ten_thousand_character_rant_is_cut_told_and_stored(chat, repository):
+    sentence = "Sir ward 33 me sewer ka ganda paani sadak par bah raha hai 😡 bachche beemar ho rahe hain. "
+    rant = sentence * (10_000 // len(sentence))
+    rant += "!" * (10_000 - len(rant))
+    reply = chat.texts(rant)
+    assert "1,000" in reply  # the citizen is told the description was cut
+    chat.texts("Patel Nagar ke paas")
+    chat.texts("skip")
+    done = chat.texts("haan")
+    ticket = repository.get(NUMBER.search(done).group(0))
+    assert ticket.description == rant.strip()[:1000]
+    assert ticket.category == "sewer" and ticket.ward == 33
+
+
+def test_emoji_only_and_empty_looking_messages_get_an_answer(chat):
+    for text in ("🙏🙏🙏", "👍", "???", "..."):
+        assert chat.say(text), text

