@@ -1,14 +1,14 @@
 """The citizen hears back: status changes from the officers, then a rating or a reopening."""
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Text
+from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.complaints import label, language_of, repository, run_storage
+from actions.complaints import label, repository, run_storage
 from civic.city import get_city
 from civic.db import StorageUnavailable
 from civic.tickets import RESOLVED, NotTicketOwner, TransitionNotAllowed

@@ -30,7 +30,6 @@ from rasa.shared.nlu.training_data.message import Message
 
 from civic.entities import extract_entities
 
-
 # The intent of a message that is only a number.
 ANSWER_INTENT = "inform"
 

@@ -3,9 +3,10 @@
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from whatsapp_support import PHONE_NUMBER_ID, WhatsAppTestServer
 
 from channels.fake_graph import encode, inbound_message, webhook_payload
+
+from whatsapp_support import PHONE_NUMBER_ID, WhatsAppTestServer
 
 FUZZ = settings(
     max_examples=60,

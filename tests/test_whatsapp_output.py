@@ -3,11 +3,12 @@
 import logging
 
 import pytest
-from whatsapp_support import ACCESS_TOKEN, PHONE_NUMBER_ID, LoopThread
 
 from channels.fake_graph import FakeGraphAPI
 from channels.text_limits import graphemes, measure
 from channels.whatsapp_output import WhatsAppAPIError, WhatsAppClient, WhatsAppOutput
+
+from whatsapp_support import ACCESS_TOKEN, PHONE_NUMBER_ID, LoopThread
 
 CITIZEN = "919812345678"
 

@@ -4,9 +4,10 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from whatsapp_support import PHONE_NUMBER_ID, WhatsAppTestServer
 
 from channels.fake_graph import webhook_payload
+
+from whatsapp_support import PHONE_NUMBER_ID, WhatsAppTestServer
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "whatsapp_simulator.py"
 spec = importlib.util.spec_from_file_location("whatsapp_simulator", SCRIPT)

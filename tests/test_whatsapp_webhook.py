@@ -9,13 +9,6 @@ import pytest
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.training_data.message import Message
-from whatsapp_support import (
-    APP_SECRET,
-    PHONE_NUMBER_ID,
-    VERIFY_TOKEN,
-    WhatsAppTestServer,
-    random_delay,
-)
 
 from channels.fake_graph import (
     encode,
@@ -26,6 +19,14 @@ from channels.fake_graph import (
     webhook_payload,
 )
 from channels.whatsapp import WhatsAppInput, parse_webhook, signature_is_valid
+
+from whatsapp_support import (
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    VERIFY_TOKEN,
+    WhatsAppTestServer,
+    random_delay,
+)
 
 CITIZEN = "919812345678"
 

@@ -4,8 +4,8 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import MODEL, Chat, start_action_server, stop
 
+from conftest import MODEL, Chat, start_action_server, stop
 from tcp_proxy import TcpProxy
 
 NUMBER = re.compile(r"SRN-\d{6}")
