@@ -32,11 +32,12 @@ help:
 	@echo "make simulate  WhatsApp simulator: fake Graph API + signed webhooks to a local Rasa"
 
 # --- set-up ---------------------------------------------------------------------------
-$(BIN)/activate: requirements.txt constraints.txt
+$(BIN)/activate: requirements.txt constraints.txt pyproject.toml
 	@scripts/ensure_python.sh
 	@test -x $(PY) || $$(scripts/ensure_python.sh --print) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip==24.0"
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .  # nagar-admin
 	@touch $(BIN)/activate
 
 venv: $(BIN)/activate
@@ -61,7 +62,7 @@ validate: venv
 	$(PY) scripts/validate_data.py
 
 lint: venv
-	$(BIN)/ruff check civic actions channels nlu_components scripts tests
+	$(BIN)/ruff check civic actions channels nlu_components officer scripts tests
 
 test-unit: venv
 	$(BIN)/pytest -q -p no:warnings --ignore=tests/conversations

@@ -92,7 +92,7 @@ class NotificationRecord:
 
 def backoff(attempts: int) -> timedelta:
     """Wait before the next try after `attempts` failed ones: 30 s, 1 min, 2 min … 1 h."""
-    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+    return min(BACKOFF_BASE * (2 ** min(max(0, attempts - 1), 16)), BACKOFF_MAX)
 
 
 def queue_notification(session: Session, ticket: Ticket, now: datetime) -> None:

@@ -58,7 +58,10 @@ def vertical_bars(
         h = (base - 16) * value / top
         parts.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{max(1.0, step - 2):.1f}" '
                      f'height="{h:.1f}" fill="{colour}"><title>{escape(label)}: {value:g}</title></rect>')
-        if i % label_every == 0 or i == n - 1:
+        if i == n - 1:  # the last label ends at its column, inside the picture
+            parts.append(f'<text x="{x + step:.1f}" y="{height - 8}" text-anchor="end" '
+                         f'class="label">{escape(label)}</text>')
+        elif i % label_every == 0 and i < n - label_every / 2:
             parts.append(f'<text x="{x:.1f}" y="{height - 8}" class="label">{escape(label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

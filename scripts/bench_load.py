@@ -18,7 +18,7 @@ Everything runs on this machine, on loopback, in a temporary folder:
 
 Reports msg/s (turns answered per second of wall time), p50/p95/p99 per turn, tickets
 created, errors; the ratio Nagar/baseline; the machine. --profile FILE records the Nagar
-Rasa server with py-spy during nagar-rest (a speedscope JSON, or .svg flame graph).
+Rasa server with py-spy during nagar-rest (speedscope .json, flame graph .svg, collapsed .txt).
 --json FILE writes the numbers.
 """
 from __future__ import annotations
@@ -38,7 +38,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -222,7 +222,7 @@ class NagarStack:
         self.port = free_port()
         self.db_path = workdir / "tickets.db"
 
-    def __enter__(self) -> "NagarStack":
+    def __enter__(self) -> NagarStack:
         env = base_env(DATABASE_URL=f"sqlite:///{self.db_path}", COVID_DATA_URL="")
         action_port = free_port()
         log = self.workdir / "actions.log"
@@ -278,7 +278,7 @@ class BaselineStack:
         if models:
             return models[-1]
         shutil.rmtree(self.project, ignore_errors=True)
-        self.project.parent.mkdir(parents=True, exist_ok=True)
+        self.project.mkdir(parents=True)  # rasa init wants the folder to exist
         print(f"baseline: rasa init into {self.project} (trains its model once)", flush=True)
         log = self.workdir / "baseline-init.log"
         with open(log, "w") as handle:
@@ -287,7 +287,7 @@ class BaselineStack:
                            stderr=subprocess.STDOUT, check=True)
         return sorted((self.project / "models").glob("*.tar.gz"))[-1]
 
-    def __enter__(self) -> "BaselineStack":
+    def __enter__(self) -> BaselineStack:
         model = self.ensure_project()
         log = self.workdir / "baseline-rasa.log"
         self.rasa = start(
@@ -447,7 +447,7 @@ def print_table(rows: List[Dict[str, object]]) -> None:
 
 
 def start_profiler(pid: int, out: Path) -> subprocess.Popen:
-    fmt = "flamegraph" if out.suffix == ".svg" else "speedscope"
+    fmt = {".svg": "flamegraph", ".txt": "raw"}.get(out.suffix, "speedscope")
     return subprocess.Popen([str(BIN / "py-spy"), "record", "--pid", str(pid), "--rate", "50",
                              "--format", fmt, "--output", str(out), "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

@@ -42,10 +42,9 @@ def env() -> dict:
 
 def train(config: Path, nlu: Path, out: Path, log) -> tuple:
     """Trains an NLU-only model (Rasa's output to log); returns (model path, seconds)."""
-    rasa = Path(sys.executable).with_name("rasa")
     start = time.perf_counter()
-    subprocess.run([str(rasa), "train", "nlu", "--config", str(config), "--nlu", str(nlu),
-                    "--out", str(out), "--fixed-model-name", "candidate"],
+    subprocess.run([sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config),
+                    "--nlu", str(nlu), "--out", str(out), "--fixed-model-name", "candidate"],
                    cwd=ROOT, env=env(), check=True, stdout=subprocess.DEVNULL,
                    stderr=log)
     return out / "candidate.tar.gz", time.perf_counter() - start
@@ -132,10 +131,9 @@ def score(model: Path, config: Path, test: Path) -> dict:
 
 def crossval(config: Path, nlu: Path, out: Path, log) -> dict:
     """5-fold cross-validation on the training data: intent accuracy and macro F1."""
-    rasa = Path(sys.executable).with_name("rasa")
     start = time.perf_counter()
-    subprocess.run([str(rasa), "test", "nlu", "--nlu", str(nlu), "--config", str(config),
-                    "--cross-validation", "--folds", "5", "--runs", "1", "--out", str(out)],
+    subprocess.run([sys.executable, "-m", "rasa", "test", "nlu", "--nlu", str(nlu),
+                    "--config", str(config), "--cross-validation", "--folds", "5", "--runs", "1", "--out", str(out)],
                    cwd=ROOT, env=env(), check=True, stdout=subprocess.DEVNULL,
                    stderr=log)
     report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))

@@ -6,7 +6,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Dict
 
 import pytest
-from officer_support import PASSWORD, AppServer, FakeRasa, FakeWhatsAppMedia
+from officer_support import (
+    MEDIA_TOKEN,
+    PASSWORD,
+    RASA_TOKEN,
+    AppServer,
+    FakeRasa,
+    FakeWhatsAppMedia,
+)
 
 import civic.officers
 from civic.db import make_session_factory
@@ -16,9 +23,6 @@ from civic.tickets import TicketRepository
 from officer.app import OfficerSettings, create_app
 from officer.media import WhatsAppMedia
 from officer.notifier import RasaNotifier
-
-MEDIA_TOKEN = "test-media-token"
-RASA_TOKEN = "test-rasa-token"
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,8 @@ from sanic import Sanic
 Sanic.test_mode = True  # several apps in one test process
 
 PASSWORD = "correct horse battery"
+MEDIA_TOKEN = "test-media-token"
+RASA_TOKEN = "test-rasa-token"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -50,7 +52,7 @@ class AppServer:
         self._server = None
         self.base_url = ""
 
-    def start(self) -> "AppServer":
+    def start(self) -> AppServer:
         self.loop_thread.run(self._start())
         return self
 
@@ -174,9 +176,9 @@ class LoopbackHTTPServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
 
-    def start(self) -> "LoopbackHTTPServer":
+    def start(self) -> LoopbackHTTPServer:
         self._thread.start()
         return self
 

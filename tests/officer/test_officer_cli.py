@@ -1,0 +1,106 @@
+"""`nagar-admin` as a real process: accounts without default passwords, list/show, the update
+path (history and notification as the web form), CSV export, the overdue report, notify."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from officer_support import PASSWORD, RASA_TOKEN
+
+from civic.tickets import ASSIGNED, REGISTERED
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture
+def cli(sqlite_url, sqlite_workspace, fake_rasa):
+    def run(*args, stdin: str = ""):
+        env = dict(os.environ, DATABASE_URL=sqlite_url, RASA_URL=fake_rasa.url,
+                   RASA_TOKEN=RASA_TOKEN, PYTHONPATH=ROOT, USER="tester")
+        return subprocess.run([sys.executable, "-m", "officer.cli", *args], input=stdin,
+                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    return run
+
+
+def test_update_changes_the_status_with_history_and_notifies(cli, sqlite_workspace, fake_rasa):
+    ws = sqlite_workspace
+    number = ws.numbers["light_new"]
+    result = cli("update", number.lower(), "--status", "assigned", "--remark", "Lineman Ramesh sent")
+    assert result.returncode == 0, result.stderr
+    assert f"{number} is now assigned" in result.stdout
+    assert "1 sent, 0 failed" in result.stdout
+    event = ws.tickets.history(number)[-1]
+    assert (event.status, event.actor, event.remark) == (ASSIGNED, "cli:tester", "Lineman Ramesh sent")
+    assert ws.outbox.for_ticket(number)[0].state == "delivered"
+    assert fake_rasa.triggers[0]["json"]["entities"] == {"complaint_id": number}
+
+
+def test_update_refuses_a_transition_clearly_and_changes_nothing(cli, sqlite_workspace, fake_rasa):
+    ws = sqlite_workspace
+    number = ws.numbers["light_new"]
+    result = cli("update", number, "--status", "resolved")
+    assert result.returncode == 1
+    assert f"error: {number}: registered -> resolved not allowed: not a next status" in result.stderr
+    result = cli("update", number, "--status", "rejected")
+    assert result.returncode == 1 and "a reason is required" in result.stderr
+    assert ws.tickets.get(number).status == REGISTERED and ws.outbox.for_ticket(number) == []
+    assert cli("update", "SRN-999999", "--status", "assigned").returncode == 1
+    assert fake_rasa.triggers == []
+
+
+def test_update_when_rasa_is_down_keeps_the_change_and_queues_the_message(cli, sqlite_workspace, fake_rasa):
+    ws = sqlite_workspace
+    number = ws.numbers["light_new"]
+    fake_rasa.failures = [502]
+    result = cli("update", number, "--status", "assigned")
+    assert result.returncode == 0 and "0 sent, 1 failed" in result.stdout
+    assert ws.tickets.get(number).status == ASSIGNED
+    row = ws.outbox.for_ticket(number)[0]
+    assert row.state == "pending" and "502" in row.last_error
+    ws.outbox.retry(row.id)
+    assert "1 sent, 0 failed" in cli("notify", "--once").stdout
+
+
+def test_accounts_need_a_real_password(cli, sqlite_workspace):
+    ws = sqlite_workspace
+    assert cli("create-admin", "chief").returncode == 1  # no password on stdin: no account
+    assert ws.officers.by_username("chief") is None
+    assert cli("create-admin", "chief", stdin="short\n").returncode == 1
+    result = cli("create-officer", "jal", "--department", "water_works", "--name", "Jal Officer",
+                 stdin=PASSWORD + "\n")
+    assert result.returncode == 0 and "created officer jal (water_works)" in result.stdout
+    assert ws.officers.authenticate("jal", PASSWORD).department == "water_works"
+    assert cli("create-officer", "x", "--department", "police", stdin=PASSWORD + "\n").returncode == 2
+    assert cli("set-password", "jal", stdin="a brand new password\n").returncode == 0
+    assert ws.officers.authenticate("jal", "a brand new password") is not None
+    assert cli("disable", "jal").returncode == 0
+    assert ws.officers.authenticate("jal", "a brand new password") is None
+    listing = cli("officers").stdout
+    assert "jal" in listing and "disabled" in listing and "admin" in listing
+
+
+def test_list_show_overdue_and_export(cli, sqlite_workspace):
+    ws = sqlite_workspace
+    listing = cli("list", "--department", "street_lighting").stdout
+    assert ws.numbers["light_old"] in listing and "OVERDUE" in listing
+    assert ws.numbers["safai_new"] not in listing and "3 of 3" in listing
+    shown = cli("show", ws.numbers["light_new"]).stdout
+    assert '<script>alert("x")</script>' in shown and "mediaA1, expired" in shown
+    overdue = cli("overdue").stdout
+    assert "1  Street Lighting (street_lighting)" in overdue and "2  total" in overdue
+
+    today = datetime.now(ZoneInfo(ws.city.timezone)).date()  # the range is in the city's days
+    result = cli("export", "--from", (today - timedelta(days=3)).isoformat(), "--to", today.isoformat())
+    assert result.returncode == 0
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {r["number"] for r in rows} == {ws.numbers[k] for k in ("light_new", "light_w5", "safai_new", "water")}
+    light = next(r for r in rows if r["number"] == ws.numbers["light_new"])
+    assert light["description"] == ws.tickets.get(ws.numbers["light_new"]).description
+    assert light["photo_count"] == "2" and light["department"] == "street_lighting"
+    assert "4 tickets exported" in result.stderr
