@@ -37,7 +37,7 @@ FORM_SLOTS = [
 NO_PHOTO = "none"
 # Words that skip the photo question when NLU does not call them `deny`.
 SKIP_WORDS = {"skip", "छोड़ें", "छोड़ो", "छोड़े", "chhodo", "chodo", "chhoden", "chhod do", "no photo"}
-# Before the third wrong ward the citizen is also offered the helpline.
+# From the third wrong ward answer on, the helpline is offered too.
 WARD_TRIES_BEFORE_HELPLINE = 3
 MIN_WORDS_FOR_DESCRIPTION = 4
 
@@ -77,6 +77,12 @@ def label(group: str, key: Optional[str], language: Optional[str]) -> str:
     """A word from labels.yml in `language`: label("status", "resolved", "hi")."""
     names = LABELS[group][key] if key else LABELS[group]
     return names.get(language or "en") or names["en"]
+
+
+def latest_intent(tracker: Tracker) -> str:
+    """The latest message's intent (past a fallback, the runner-up, as rasa-sdk does)."""
+    return (tracker.get_intent_of_latest_message()
+            or (tracker.latest_message.get("intent") or {}).get("name") or "")
 
 
 def language_of(tracker: Tracker) -> str:
@@ -147,7 +153,7 @@ class ValidateComplaintForm(FormValidationAction):
         """The message that started the form, if it named a complaint in words."""
         if tracker.get_slot("requested_slot") is not None:
             return None
-        intent = tracker.get_intent_of_latest_message() or ""
+        intent = latest_intent(tracker)
         text = (tracker.latest_message.get("text") or "").strip()
         if not intent.startswith("complaint_") or intent == "complaint_status" or text.startswith("/"):
             return None
@@ -253,7 +259,7 @@ class ValidateComplaintForm(FormValidationAction):
     async def validate_photo(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        intent = tracker.get_intent_of_latest_message()
+        intent = latest_intent(tracker)
         if value and (intent == "share_photo" or value == previous_slot_value(tracker, "photo")):
             return {"photo": str(value)}  # a new photo, or the answer kept from before (form restart)
         text = (tracker.latest_message.get("text") or "").strip().lower()

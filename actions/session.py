@@ -59,7 +59,7 @@ class ActionDetectLanguage(Action):
     ) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         current = tracker.get_slot("language")
-        if tracker.get_intent_of_latest_message() == "switch_language":
+        if (tracker.latest_message.get("intent") or {}).get("name") == "switch_language":
             chosen = requested_language(text) or detect_language(text)
             if chosen:
                 return [SlotSet("language", chosen), SlotSet("language_pinned", True)]

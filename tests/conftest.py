@@ -7,6 +7,7 @@ never see each other's rows; tests skip with the reason when the server is not r
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from civic.db import create_engine_for, make_session_factory, migrate
 from civic.tickets import TicketRepository
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Modules that open the default ticket database (the actions) get a throw-away one, never the
+# developer's tickets.db.
+os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='nagar-tests-')}/tickets.db"
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

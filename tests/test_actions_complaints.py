@@ -1,0 +1,188 @@
+"""The complaint form's validators and the ticket actions, with tracker fixtures, the real
+domain and a real (throw-away SQLite) ticket database."""
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.complaints import (
+    NO_PHOTO,
+    ActionComplaintStatus,
+    ActionSubmitComplaint,
+    ValidateComplaintForm,
+    repository,
+)
+from actions.menu import ActionMenuChoice
+from actions.session import ActionDetectLanguage
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def tracker(text="", intent="inform", slots=None, entities=None, events=None, metadata=None,
+            sender=None) -> Tracker:
+    return Tracker.from_dict({
+        "sender_id": sender or "91" + uuid.uuid4().hex[:10],
+        "slots": {"language": "en", **(slots or {})},
+        "latest_message": {"text": text, "intent": {"name": intent}, "entities": entities or [],
+                           "metadata": metadata or {}},
+        "events": events or [],
+        "active_loop": {"name": "complaint_form"},
+    })
+
+
+def validate(slot, value, state):
+    dispatcher = CollectingDispatcher()
+    method = getattr(ValidateComplaintForm(), f"validate_{slot}")
+    result = asyncio.run(method(value, dispatcher, state, DOMAIN))
+    return result, [m.get("response") for m in dispatcher.messages]
+
+
+def run(action, state):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, state, DOMAIN))
+    return events, dispatcher.messages
+
+
+@pytest.mark.parametrize("answer, category", [
+    ("1", "street_light"), ("४", "sewer"), ("saat", "house_tax"), ("sanitation", "sanitation"),
+])
+def test_category_from_the_menu(answer, category):
+    result, said = validate("category", answer, tracker(answer, slots={"requested_slot": "category"}))
+    assert result == {"category": category} and said == []
+
+
+def test_category_that_is_not_on_the_menu_is_asked_again():
+    result, said = validate("category", "9", tracker("9", slots={"requested_slot": "category"}))
+    assert result == {"category": None} and said == ["utter_not_a_category"]
+
+
+def test_a_different_complaint_mid_form_asks_before_switching():
+    events = [{"event": "slot", "name": "category", "value": "street_light"},
+              {"event": "user", "text": "aur sadak bhi tooti hai"},
+              {"event": "slot", "name": "category", "value": "construction"}]
+    state = tracker("aur sadak bhi tooti hai", "complaint_construction",
+                    slots={"requested_slot": "location", "category": "construction"}, events=events)
+    result, _ = validate("category", "construction", state)
+    assert result == {"category": "street_light", "pending_category": "construction",
+                      "switch_category": None}
+    switched, _ = validate("switch_category", True, tracker("haan", "affirm",
+                           slots={"pending_category": "construction"}))
+    assert switched["category"] == "construction" and switched["switch_category"] is False
+    kept, _ = validate("switch_category", False, tracker("nahi", "deny",
+                       slots={"pending_category": "construction"}))
+    assert "category" not in kept and kept["pending_category"] is None
+
+
+@pytest.mark.parametrize("answer, ward", [("23", "23"), ("२३", "23"), ("teis", "23"),
+                                          ("ward no. 7", "7"), ("वार्ड सत्तर", "70")])
+def test_ward_in_any_form(answer, ward):
+    result, said = validate("ward", answer, tracker(answer))
+    assert result["ward"] == ward and said == []
+
+
+def test_wrong_wards_are_counted_and_the_third_offers_the_helpline():
+    attempts = None
+    for answer in ("500", "0", "banana"):
+        result, said = validate("ward", answer, tracker(answer, slots={"ward_attempts": attempts}))
+        attempts = result["ward_attempts"]
+        assert result["ward"] is None
+    assert attempts == 3 and said == ["utter_invalid_ward", "utter_ward_helpline"]
+
+
+def test_location_pin_becomes_readable_text_with_the_address():
+    state = tracker('/share_location', "share_location", slots={"latitude": 29.96412, "longitude": 77.54611},
+                    metadata={"location_address": "Court Road, Saharanpur"})
+    result, _ = validate("location", "pin", state)
+    assert result["location"] == "Court Road, Saharanpur 📍 shared location (29.96412, 77.54611)"
+
+
+def test_long_description_is_cut_and_the_citizen_told():
+    text = "क" * 1500
+    result, said = validate("description", text, tracker(text))
+    assert len(result["description"]) == 1000 and said == ["utter_description_cut"]
+
+
+@pytest.mark.parametrize("text, intent, value, expected", [
+    ("skip", "inform", "skip", NO_PHOTO),
+    ("nahi hai", "deny", "nahi hai", NO_PHOTO),
+    ('/share_photo', "share_photo", "wamid-media-1", "wamid-media-1"),
+    ("lorem ipsum", "inform", "lorem ipsum", None),
+])
+def test_photo_answers(text, intent, value, expected):
+    result, said = validate("photo", value, tracker(text, intent))
+    assert result == {"photo": expected}
+    assert said == ([] if expected else ["utter_photo_expected"])
+
+
+def filled_form(sender, **extra):
+    return tracker("yes", "affirm", sender=sender, slots={
+        "category": "drinking_water", "ward": "12", "location": "घंटाघर के पास",
+        "description": "नल में 3 दिन से पानी नहीं 😡 \"urgent\"", "photo": NO_PHOTO,
+        "confirm": True, "language": "hi", **extra})
+
+
+def test_submit_stores_the_ticket_exactly_as_typed_and_clears_the_form():
+    sender = "91" + uuid.uuid4().hex[:10]
+    events, said = run(ActionSubmitComplaint(), filled_form(sender))
+    assert said[0]["response"] == "utter_ticket_created"
+    ticket = repository.get(said[0]["ticket_number"])
+    assert ticket.description == "नल में 3 दिन से पानी नहीं 😡 \"urgent\""
+    assert ticket.department == "water_works" and said[0]["department"] == "जलकल विभाग"
+    cleared = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert cleared["category"] is None and cleared["ticket_outcome"] == "created"
+
+    _, again = run(ActionSubmitComplaint(), filled_form(sender))
+    assert again[0]["response"] == "utter_ticket_duplicate"
+    assert again[0]["ticket_number"] == ticket.number
+
+
+def test_submit_after_no_registers_nothing():
+    sender = "91" + uuid.uuid4().hex[:10]
+    _, said = run(ActionSubmitComplaint(), filled_form(sender, confirm=False))
+    assert [m["response"] for m in said] == ["utter_complaint_cancelled"]
+    assert repository.recent_for_citizen(sender) == []
+
+
+def test_status_for_the_owner_for_others_and_unknown_numbers():
+    sender = "91" + uuid.uuid4().hex[:10]
+    _, said = run(ActionSubmitComplaint(), filled_form(sender))
+    number = said[0]["ticket_number"]
+    entity = [{"entity": "complaint_id", "value": number}]
+    _, own = run(ActionComplaintStatus(), tracker(f"status {number}", "complaint_status",
+                                                  entities=entity, sender=sender))
+    assert own[0]["response"] == "utter_ticket_status" and own[0]["ward"] == 12
+    _, other = run(ActionComplaintStatus(), tracker("status", "complaint_status", entities=entity))
+    assert other[0]["response"] == "utter_ticket_status_public" and "ward" not in other[0]
+    _, unknown = run(ActionComplaintStatus(), tracker("status", "complaint_status",
+                     entities=[{"entity": "complaint_id", "value": "SRN-999999"}]))
+    assert unknown[0]["response"] == "utter_ticket_not_found"
+    _, listing = run(ActionComplaintStatus(), tracker("meri shikayat", "complaint_status", sender=sender))
+    assert listing[0]["response"] == "utter_ticket_list" and number in listing[0]["tickets"]
+
+
+def test_menu_choice_needs_a_menu_before_it():
+    greeted = [{"event": "bot", "text": "…", "metadata": {"utter_action": "utter_greet"}}]
+    events, said = run(ActionMenuChoice(), tracker("ek", events=greeted))
+    assert events == [{"event": "followup", "timestamp": None, "name": "complaint_form"}]
+    _, said = run(ActionMenuChoice(), tracker("9", events=greeted))
+    assert said[0]["response"] == "utter_not_a_menu_choice"
+    _, said = run(ActionMenuChoice(), tracker("2", events=[]))
+    assert said[0]["response"] == "utter_help"
+
+
+@pytest.mark.parametrize("text, intent, slots, expected", [
+    ("पानी नहीं आ रहा", "complaint_drinking_water", {"language": "en"}, "hi"),
+    ("paani nahi aa raha", "complaint_drinking_water", {"language": "hi"}, "hinglish"),
+    ("23", "inform", {"language": "hi"}, None),  # a number keeps the language
+    ("English please", "switch_language", {"language": "hi"}, "en"),
+    ("पानी नहीं आ रहा", "complaint_drinking_water", {"language": "en", "language_pinned": True}, None),
+])
+def test_reply_language(text, intent, slots, expected):
+    events, _ = run(ActionDetectLanguage(), tracker(text, intent, slots=slots))
+    language = {e["name"]: e["value"] for e in events}.get("language")
+    assert language == expected
