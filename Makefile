@@ -19,7 +19,7 @@ export PYTHONPATH := $(CURDIR)
 
 TRAINING_INPUTS := config.yml domain.yml city.yml $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help venv train run actions validate test test-unit test-nlu test-stories test-conversations crossval lint bench simulate clean
+.PHONY: help venv train run actions validate test test-unit test-nlu test-stories test-conversations test-scale crossval lint bench export-misunderstood simulate clean
 
 help:
 	@echo "make run       train if needed, start the action server, chat in the terminal"
@@ -30,6 +30,7 @@ help:
 	@echo "make lint      ruff"
 	@echo "make bench     benchmarks (numbers in README / docs/benchmarks.md)"
 	@echo "make simulate  WhatsApp simulator: fake Graph API + signed webhooks to a local Rasa"
+	@echo "make export-misunderstood  messages the bot did not understand, ready to annotate"
 
 # --- set-up ---------------------------------------------------------------------------
 $(BIN)/activate: requirements.txt constraints.txt pyproject.toml
@@ -65,11 +66,15 @@ lint: venv
 	$(BIN)/ruff check civic actions channels nlu_components officer scripts tests
 
 test-unit: venv
-	$(BIN)/pytest -q -p no:warnings --ignore=tests/conversations
+	$(BIN)/pytest -q -p no:warnings --ignore=tests/conversations --ignore=tests/scale
 
 # Whole conversations: the trained model, a real action server process, a real database.
 test-conversations: $(MODEL)
 	NAGAR_MODEL=$(MODEL) $(BIN)/pytest -q -p no:warnings tests/conversations
+
+# Two Rasa replicas behind a round-robin proxy, injected faults (needs Redis and PostgreSQL).
+test-scale: $(MODEL)
+	NAGAR_MODEL=$(MODEL) $(BIN)/pytest -q -p no:warnings tests/scale
 
 test-nlu: $(MODEL)
 	$(PY) scripts/nlu_heldout.py --model $(MODEL) --data tests/nlu --out $(RESULTS)/heldout
@@ -78,7 +83,7 @@ test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --out $(RESULTS)/stories \
 	  --e2e --fail-on-prediction-errors
 
-test: validate lint test-unit test-nlu test-stories test-conversations
+test: validate lint test-unit test-nlu test-stories test-conversations test-scale
 	@echo "make test: all checks passed"
 
 crossval: venv
@@ -88,6 +93,10 @@ crossval: venv
 
 bench: $(MODEL)
 	$(PY) scripts/bench_nlu.py --model $(MODEL)
+	$(PY) scripts/bench_load.py --users 20 --turns 21 --json $(RESULTS)/bench/bench_load.json
+
+export-misunderstood: venv
+	$(PY) scripts/export_misunderstood.py --out $(RESULTS)/misunderstood.yml
 
 simulate: $(MODEL)
 	@scripts/with_action_server.sh $(ACTIONS_PORT) \

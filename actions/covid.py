@@ -72,4 +72,4 @@ class ActionCovidCases(Action):
             _utter_figures(dispatcher, result.figures, language)
         # Remember the district answered, and forget a name that matched nothing.
         district = result.figures.district if result.figures else None
-        return [SlotSet("district", district)] if "district" in domain.get("slots", {}) else []
+        return [SlotSet("district", district)]

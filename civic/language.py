@@ -27,6 +27,7 @@ HINGLISH_WORDS = frozenset(
     chahiye chaiye batao bataye bataiye bata bolo bol dekho dekhiye suno
     aa aata aati aaya aayi aaye jata jati gaya gayi gaye laga lagi lage rakha
     theek thik sahi galat accha acha achha haan ha han ji shukriya dhanyavad dhanyawad
+    dhanyavaad dhanyvad dhanyawaad bilkul alvida phir milenge madad sahayata kripya krupya
     namaste namaskar pranam bhai bhaiya sahab
     paani pani bijli batti khamba gali galiyon mohalla muhalla sadak sarak sadke nali naali
     naala nala kooda kuda kura kachra kachara safai safayi gandagi ganda gandi gande ganda

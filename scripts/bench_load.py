@@ -205,8 +205,14 @@ def stop(process: Optional[subprocess.Popen]) -> None:
         process.wait()
 
 
+# --server-pythonpath: folders put before the venv in the servers' path, to measure a package
+# version (e.g. `pip install --target DIR jsonschema==3.2.0`) before pinning it.
+SERVER_PYTHONPATH: List[str] = []
+
+
 def base_env(**extra: str) -> Dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3",
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([*SERVER_PYTHONPATH, str(ROOT)]),
+               TF_CPP_MIN_LOG_LEVEL="3",
                SQLALCHEMY_SILENCE_UBER_WARNING="1", PYTHONHASHSEED="0")
     env.update(extra)
     return env
@@ -406,7 +412,8 @@ async def drive_whatsapp(port: int, phase: Phase, inbox: Inbox, run_id: str,
                 except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                     phase.error(type(exc).__name__)
                     continue
-                got = await inbox.wait(wa_id, since, reply_counts.get(key, 1), quiet=1.5, timeout=60)
+                # Unknown count (no REST phase before): wait until the replies pause for 1.5 s.
+                got = await inbox.wait(wa_id, since, reply_counts.get(key, 10**6), quiet=1.5, timeout=60)
                 if not got:
                     phase.error("no reply")
                     continue
@@ -458,6 +465,7 @@ async def run(args: argparse.Namespace) -> int:
     cache = Path(os.environ.get("NAGAR_BENCH_CACHE") or Path(tempfile.gettempdir()) / "nagar-bench-cache")
     run_id = uuid.uuid4().hex[:8]
     info = machine()
+    info["server_pythonpath"] = SERVER_PYTHONPATH
     print(f"machine: {info}\nworkdir: {workdir}", flush=True)
     results: List[Dict[str, object]] = []
     reply_counts: Dict = {}
@@ -538,7 +546,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--profile", help="py-spy output during nagar-rest (.json speedscope or .svg)")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
+    parser.add_argument("--server-pythonpath", action="append", default=[],
+                        help="a folder put first on the servers' PYTHONPATH (repeatable)")
     args = parser.parse_args(argv)
+    SERVER_PYTHONPATH[:] = [str(Path(p).resolve()) for p in args.server_pythonpath]
     if args.no_baseline:
         args.phases = [p for p in args.phases if p != "baseline-rest"]
     return args

@@ -1,0 +1,151 @@
+"""Two `rasa run` replicas behind a round-robin proxy, sharing Redis (lock store) and
+PostgreSQL (tracker store in a fresh database, tickets in a fresh schema), one action server.
+
+The same citizens' messages are spread over both replicas: every complaint ends in exactly
+one ticket, every message is recorded and answered once, each conversation keeps its order,
+and messages one citizen sends at the same moment are serialised by the Redis lock."""
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from scale_support import (
+    MODEL,
+    POSTGRES_URL,
+    REDIS_HOST,
+    REDIS_PORT,
+    RoundRobinProxy,
+    postgres_parts,
+    reachable,
+    say,
+    start_actions,
+    start_rasa,
+    stop,
+    wait_http,
+)
+
+TICKET = re.compile(r"SRN-\d{6}")
+CITIZENS = 8
+
+
+@pytest.fixture
+def services():
+    if not MODEL.exists():
+        pytest.skip(f"no trained model at {MODEL}: run `make train` first")
+    if not reachable(REDIS_HOST, REDIS_PORT):
+        pytest.skip(f"Redis not reachable at {REDIS_HOST}:{REDIS_PORT} (lock store)")
+    pg = postgres_parts()
+    if not reachable(pg["host"], pg["port"]):
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    return pg
+
+
+@pytest.fixture
+def tracker_database(services):
+    """A fresh PostgreSQL database for Rasa's SQL tracker store, its tables created once."""
+    import psycopg2
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    pg = services
+    name = "nagar_scale_" + uuid.uuid4().hex[:10]
+    admin = psycopg2.connect(host=pg["host"], port=pg["port"], user=pg["user"],
+                             password=pg["password"] or None, dbname=pg["db"])
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    config = {"type": "SQL", "dialect": "postgresql", "url": pg["host"], "port": pg["port"],
+              "db": name, "username": pg["user"], "password": pg["password"] or None}
+    # Create the tables before both replicas start, so they do not race to create them.
+    store = SQLTrackerStore(Domain.empty(), dialect="postgresql", host=pg["host"], port=pg["port"],
+                            db=name, username=pg["user"], password=pg["password"] or None)
+    store.engine.dispose()
+    yield config, store
+    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def cluster(tracker_database, postgres_url, tmp_path):
+    config, store = tracker_database
+    actions, action_port = start_actions(postgres_url, tmp_path / "actions.log")
+    endpoints = {
+        "action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"},
+        "tracker_store": config,
+        "lock_store": {"type": "redis", "url": REDIS_HOST, "port": REDIS_PORT, "db": 0,
+                       "key_prefix": "scale" + uuid.uuid4().hex[:8]},
+    }
+    replicas = [start_rasa(endpoints, tmp_path, f"replica{n}") for n in (1, 2)]
+    proxy = None
+    try:
+        wait_http(f"http://127.0.0.1:{action_port}/health", actions, tmp_path / "actions.log")
+        for process, port, log in replicas:
+            wait_http(f"http://127.0.0.1:{port}/", process, log)
+        proxy = RoundRobinProxy([port for _, port, _ in replicas])
+        yield proxy, store, replicas
+    finally:
+        if proxy is not None:
+            proxy.close()
+        for process, _, _ in replicas:
+            stop(process)
+        stop(actions)
+
+
+def recorded(store, sender):
+    """(user texts, bot texts) of a conversation as the shared tracker store holds it."""
+    import asyncio
+
+    tracker = asyncio.run(store.retrieve_full_tracker(sender))
+    users = [e.text for e in tracker.events if e.type_name == "user"]
+    bots = [e.text for e in tracker.events if e.type_name == "bot"]
+    return users, bots
+
+
+def test_two_replicas_share_conversations_without_loss_or_duplicates(cluster, postgres_url):
+    from civic.db import create_engine_for, make_session_factory
+    from civic.tickets import TicketRepository
+
+    proxy, store, replicas = cluster
+    run = uuid.uuid4().hex[:6]
+    citizens = [f"91900{run}{n:02d}" for n in range(CITIZENS)]
+    flows = {c: [f"ward {10 + n} me street light kharab hai Court Road pe", "skip", "haan",
+                 "meri shikayat ka kya hua"] for n, c in enumerate(citizens)}
+    burst = ["hello", "thank you", "what is the status of my complaints"]
+    answers = {c: [] for c in citizens}
+
+    def converse(citizen):
+        for text in flows[citizen]:  # one citizen's turns in order; citizens interleave
+            answers[citizen].append((text, *say(proxy.port, citizen, text)))
+
+    def at_once(citizen_text):
+        citizen, text = citizen_text
+        return citizen, text, *say(proxy.port, citizen, text)
+
+    with ThreadPoolExecutor(max_workers=CITIZENS * len(burst)) as pool:
+        list(pool.map(converse, citizens))
+        # Each citizen's three messages at the same moment, on both replicas.
+        burst_answers = list(pool.map(at_once, [(c, t) for c in citizens for t in burst]))
+
+    assert all(n > 0 for n in proxy.sent.values()), proxy.sent
+    assert all(process.poll() is None for process, _, _ in replicas)
+    engine = create_engine_for(postgres_url)
+    repository = TicketRepository(make_session_factory(engine))
+    try:
+        for citizen in citizens:
+            turns = answers[citizen]
+            assert [status for _, status, _ in turns] == [200] * 4
+            assert all(texts for _, _, texts in turns), turns
+            number = TICKET.search(" ".join(turns[2][2])).group(0)
+            tickets = repository.recent_for_citizen(citizen)
+            assert [t.number for t in tickets] == [number]  # exactly one ticket per complaint
+            assert number in " ".join(turns[3][2])  # the status turn sees it, on either replica
+
+            mine = [b for b in burst_answers if b[0] == citizen]
+            assert all(status == 200 and texts for _, _, status, texts in mine), mine
+            users, bots = recorded(store, citizen)
+            assert users[:4] == flows[citizen]  # in order, each once
+            assert sorted(users[4:]) == sorted(burst)  # serialised, none lost or doubled
+            sent_back = [t for _, _, texts in turns for t in texts] + [
+                t for _, _, _, texts in mine for t in texts]
+            assert sorted(bots) == sorted(sent_back)  # every reply recorded once, nothing extra
+    finally:
+        engine.dispose()
