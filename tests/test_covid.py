@@ -560,11 +560,6 @@ def test_action_says_when_the_source_is_down(server, clock, monkeypatch):
     assert messages[-1]["age_days"] == "1"
 
 
-def test_action_sets_no_slot_the_domain_lacks(action_client):
-    _, events = run_action(tracker(), domain={"slots": {}})
-    assert events == []
-
-
 # -- the responses the action names exist, in three languages, with its variables -----------
 
 
