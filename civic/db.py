@@ -195,3 +195,13 @@ def migrate(url_or_engine: Union[str, Engine, None] = None, revision: str = "hea
     finally:
         if engine is not url_or_engine:
             engine.dispose()
+
+
+class UnitOfWork:
+    """Base of the repositories: each public call is one session, committed or rolled back."""
+
+    def __init__(self, session_factory: Optional[sessionmaker] = None):
+        self._session_factory = session_factory
+
+    def _unit(self):
+        return session_scope(self._session_factory or get_session_factory())

@@ -19,7 +19,7 @@ from typing import List, Optional
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from civic.db import get_session_factory, session_scope
+from civic.db import UnitOfWork
 from civic.tickets import (
     ASSIGNED,
     IN_PROGRESS,
@@ -116,16 +116,13 @@ def change_status_and_notify(
     )
 
 
-class NotificationOutbox:
+class NotificationOutbox(UnitOfWork):
     """Reads and updates the outbox; each call is one transaction."""
 
     def __init__(self, session_factory: Optional[sessionmaker] = None,
                  max_attempts: int = MAX_ATTEMPTS):
-        self._session_factory = session_factory
+        super().__init__(session_factory)
         self.max_attempts = max_attempts
-
-    def _unit(self):
-        return session_scope(self._session_factory or get_session_factory())
 
     def claim_due(self, limit: int = 20, now: Optional[datetime] = None) -> List[NotificationRecord]:
         """Due, undelivered rows, oldest first; each counted as an attempt and leased."""

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from civic.city import City, get_city
-from civic.db import get_session_factory, session_scope
+from civic.db import UnitOfWork
 from civic.tickets import Base, UTCDateTime, _now
 
 __all__ = [
@@ -105,19 +105,16 @@ def _check_password(password: str) -> None:
         raise AccountError(f"the password may have at most {MAX_PASSWORD_BYTES} bytes")
 
 
-class OfficerRepository:
+class OfficerRepository(UnitOfWork):
     """Officer accounts; each call is one transaction."""
 
     def __init__(self, session_factory: Optional[sessionmaker] = None, city: Optional[City] = None):
-        self._session_factory = session_factory
+        super().__init__(session_factory)
         self._city = city
 
     @property
     def city(self) -> City:
         return self._city or get_city()
-
-    def _unit(self):
-        return session_scope(self._session_factory or get_session_factory())
 
     def create(self, username: str, password: str, role: str = OFFICER,
                department: Optional[str] = None, display_name: str = "",

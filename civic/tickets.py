@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from civic.city import LANGUAGES, City, get_city
-from civic.db import StorageUnavailable, advisory_lock_key, get_session_factory, session_scope
+from civic.db import StorageUnavailable, UnitOfWork, advisory_lock_key
 
 __all__ = [
     "STATUSES", "OPEN_STATUSES", "TRANSITIONS", "MAX_DESCRIPTION_CHARS",
@@ -314,19 +314,16 @@ class TicketPage:
 # --- the repository ----------------------------------------------------------------------
 
 
-class TicketRepository:
+class TicketRepository(UnitOfWork):
     """All ticket reads and writes; each call is one transaction."""
 
     def __init__(self, session_factory: Optional[sessionmaker] = None, city: Optional[City] = None):
-        self._session_factory = session_factory
+        super().__init__(session_factory)
         self._city = city
 
     @property
     def city(self) -> City:
         return self._city or get_city()
-
-    def _unit(self):
-        return session_scope(self._session_factory or get_session_factory())
 
     # -- citizens -------------------------------------------------------------------------
 
