@@ -63,7 +63,7 @@ validate: venv
 	$(PY) scripts/validate_data.py
 
 lint: venv
-	$(BIN)/ruff check civic actions channels nlu_components officer scripts tests
+	$(BIN)/ruff check civic actions channels nlu_components officer rasa_extensions scripts tests
 
 test-unit: venv
 	$(BIN)/pytest -q -p no:warnings --ignore=tests/conversations --ignore=tests/scale

@@ -53,7 +53,7 @@ class Stack:
         self.loop.run(self.graph.start())
         endpoints = {
             "action_endpoint": {"url": f"http://127.0.0.1:{self.action_port}/webhook"},
-            "lock_store": {"type": "redis", "url": "127.0.0.1", "port": self.redis.port, "db": 0,
+            "lock_store": {"type": "rasa_extensions.lock_store.AtomicRedisLockStore", "url": "127.0.0.1", "port": self.redis.port, "db": 0,
                            "key_prefix": "faults" + uuid.uuid4().hex[:8]},
         }
         credentials = {"rest": None, "channels.whatsapp.WhatsAppInput": {

@@ -71,7 +71,7 @@ def cluster(tracker_database, postgres_url, tmp_path):
     endpoints = {
         "action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"},
         "tracker_store": config,
-        "lock_store": {"type": "redis", "url": REDIS_HOST, "port": REDIS_PORT, "db": 0,
+        "lock_store": {"type": "rasa_extensions.lock_store.AtomicRedisLockStore", "url": REDIS_HOST, "port": REDIS_PORT, "db": 0,
                        "key_prefix": "scale" + uuid.uuid4().hex[:8]},
     }
     replicas = [start_rasa(endpoints, tmp_path, f"replica{n}") for n in (1, 2)]

@@ -1,0 +1,68 @@
+"""The atomic Redis lock store: one turn at a time per conversation, across processes."""
+import asyncio
+import socket
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+REDIS = ("127.0.0.1", 6379)
+
+
+def redis_reachable() -> bool:
+    try:
+        socket.create_connection(REDIS, timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+pytestmark = pytest.mark.skipif(not redis_reachable(), reason=f"Redis not reachable at {REDIS[0]}:{REDIS[1]}")
+
+
+def store(prefix: str):
+    from rasa.core.lock_store import LockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    # Each caller its own store and Redis connection, as each Rasa replica has.
+    return LockStore.create(EndpointConfig(
+        url=REDIS[0], port=REDIS[1], db=5, key_prefix=prefix,
+        type="rasa_extensions.lock_store.AtomicRedisLockStore"))
+
+
+def test_tickets_taken_at_the_same_moment_are_all_different():
+    prefix, conversation = "t" + uuid.uuid4().hex[:8], "919800000001"
+    stores = [store(prefix) for _ in range(16)]
+    with ThreadPoolExecutor(16) as pool:
+        tickets = list(pool.map(lambda s: s.issue_ticket(conversation), stores))
+    assert sorted(tickets) == list(range(16))
+
+
+def test_turns_of_one_conversation_never_overlap_and_keep_their_order():
+    prefix, conversation = "t" + uuid.uuid4().hex[:8], "919800000002"
+    counter_key = f"{prefix}:counter"
+    inside, overlaps, order = [0], [], []
+
+    def turn(n: int) -> None:
+        s = store(prefix)
+        time.sleep(n * 0.01)  # arrival order
+
+        async def run():
+            async with s.lock(conversation, wait_time_in_seconds=0.01):
+                inside[0] += 1
+                if inside[0] > 1:
+                    overlaps.append(n)
+                value = int(s.red.get(counter_key) or 0)  # a read-modify-write, like a turn
+                await asyncio.sleep(0.01)
+                s.red.set(counter_key, value + 1)
+                order.append(n)
+                inside[0] -= 1
+
+        asyncio.run(run())
+
+    with ThreadPoolExecutor(12) as pool:
+        list(pool.map(turn, range(12)))
+    assert overlaps == []
+    assert int(store(prefix).red.get(counter_key)) == 12
+    assert order == list(range(12))
