@@ -17,7 +17,7 @@ from civic.db import StorageUnavailable, migrate
 from civic.entities import extract_entities
 from civic.location import extract_location
 from civic.numbers import parse_menu_choice, parse_number
-from civic.tickets import MAX_DESCRIPTION_CHARS, TicketRecord, TicketRepository
+from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord, TicketRepository
 
 logger = logging.getLogger(__name__)
 
@@ -364,6 +364,9 @@ class ActionComplaintStatus(Action):
                 example_number=f"{city.complaint_prefix}-000145",
             )
             return
+        if ticket.citizen_id != citizen_id:
+            # Someone else's number: only what the repository's public view holds.
+            ticket = await run_storage(repository.status_view, number)
         common = dict(
             ticket_number=ticket.number,
             category=city.categories[ticket.category].name(language),
@@ -371,7 +374,7 @@ class ActionComplaintStatus(Action):
             status=label("status", ticket.status, language),
             updated=local_time(ticket.updated_at),
         )
-        if ticket.citizen_id != citizen_id:
+        if isinstance(ticket, PublicStatus):
             dispatcher.utter_message(response="utter_ticket_status_public", **common)
             return
         history = await run_storage(repository.history, ticket.number)

@@ -23,6 +23,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
+from civic.city import City, get_city
+
 DEFAULT_DATABASE_URL = "sqlite:///tickets.db"
 # How long a SQLite writer waits for another process's write to finish before giving up.
 DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -198,10 +200,16 @@ def migrate(url_or_engine: Union[str, Engine, None] = None, revision: str = "hea
 
 
 class UnitOfWork:
-    """Base of the repositories: each public call is one session, committed or rolled back."""
+    """Base of the repositories: each public call is one session, committed or rolled back;
+    `city` is the given city configuration, else the configured one."""
 
-    def __init__(self, session_factory: Optional[sessionmaker] = None):
+    def __init__(self, session_factory: Optional[sessionmaker] = None, city: Optional[City] = None):
         self._session_factory = session_factory
+        self._city = city
+
+    @property
+    def city(self) -> City:
+        return self._city or get_city()
 
     def _unit(self):
         return session_scope(self._session_factory or get_session_factory())

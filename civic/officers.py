@@ -14,9 +14,7 @@ from typing import List, Optional
 import bcrypt
 from sqlalchemy import Boolean, CheckConstraint, Column, Integer, String, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
 
-from civic.city import City, get_city
 from civic.db import UnitOfWork
 from civic.tickets import Base, UTCDateTime, _now
 
@@ -108,13 +106,6 @@ def _check_password(password: str) -> None:
 class OfficerRepository(UnitOfWork):
     """Officer accounts; each call is one transaction."""
 
-    def __init__(self, session_factory: Optional[sessionmaker] = None, city: Optional[City] = None):
-        super().__init__(session_factory)
-        self._city = city
-
-    @property
-    def city(self) -> City:
-        return self._city or get_city()
 
     def create(self, username: str, password: str, role: str = OFFICER,
                department: Optional[str] = None, display_name: str = "",

@@ -38,10 +38,10 @@ from sqlalchemy import (
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, declarative_base, sessionmaker
+from sqlalchemy.orm import Session, declarative_base
 from sqlalchemy.types import TypeDecorator
 
-from civic.city import LANGUAGES, City, get_city
+from civic.city import LANGUAGES, City
 from civic.db import StorageUnavailable, UnitOfWork, advisory_lock_key
 
 __all__ = [
@@ -317,13 +317,6 @@ class TicketPage:
 class TicketRepository(UnitOfWork):
     """All ticket reads and writes; each call is one transaction."""
 
-    def __init__(self, session_factory: Optional[sessionmaker] = None, city: Optional[City] = None):
-        super().__init__(session_factory)
-        self._city = city
-
-    @property
-    def city(self) -> City:
-        return self._city or get_city()
 
     # -- citizens -------------------------------------------------------------------------
 
@@ -520,10 +513,6 @@ class TicketRepository(UnitOfWork):
         with self._unit() as session:
             ticket = _by_number(session, number)
             return _record(ticket) if ticket is not None else None
-
-    def find_by_number_text(self, text: str) -> Optional[TicketRecord]:
-        """Look up a canonical number as typed (surrounding blanks and case ignored)."""
-        return self.get((text or "").strip().upper())
 
     def status_view(self, number: str) -> Optional[PublicStatus]:
         """The status of any number, safe to show to someone who is not its owner."""
