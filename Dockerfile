@@ -17,5 +17,5 @@ RUN test -f models/nagar-sahayak.tar.gz || (echo "run 'make train' before buildi
 USER nagar
 
 EXPOSE 5005 5055 8080
-CMD ["rasa", "run", "--model", "models/nagar-sahayak.tar.gz", "--endpoints", "deploy/endpoints.production.yml", \
+CMD ["python", "-m", "rasa_extensions", "run", "--model", "models/nagar-sahayak.tar.gz", "--endpoints", "deploy/endpoints.production.yml", \
      "--credentials", "credentials.yml", "--port", "5005"]

@@ -1,4 +1,4 @@
-"""Session start and the reply language."""
+"""Session start: the city facts, and the citizen's language carried over."""
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -6,7 +6,6 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from civic.city import get_city
-from civic.language import detect_language, requested_language
 
 
 def city_slots() -> List[EventType]:
@@ -41,31 +40,3 @@ class ActionSessionStart(Action):
             if value is not None and key in ("language", "language_pinned")
         ]
         return [SessionStarted(), *carried, *city_slots(), ActionExecuted("action_listen")]
-
-
-class ActionDetectLanguage(Action):
-    """Fill `language` from the latest message (custom slot mapping, runs every turn).
-
-    An explicit request ("English please", "हिंदी में बोलो") pins the language; otherwise the
-    language follows the script and words of the latest message. A message that carries no
-    language (a number, an emoji, a complaint number) keeps the current one.
-    """
-
-    def name(self) -> str:
-        return "action_detect_language"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        current = tracker.get_slot("language")
-        if (tracker.latest_message.get("intent") or {}).get("name") == "switch_language":
-            chosen = requested_language(text) or detect_language(text)
-            if chosen:
-                return [SlotSet("language", chosen), SlotSet("language_pinned", True)]
-        if tracker.get_slot("language_pinned"):
-            return []
-        detected = detect_language(text)
-        if detected and detected != current:
-            return [SlotSet("language", detected)]
-        return []

@@ -8,7 +8,7 @@ keeps the language it had. `requested_language` recognises "English please" or
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 HINDI, HINGLISH, ENGLISH = "hi", "hinglish", "en"
 
@@ -147,3 +147,21 @@ def requested_language(text: str) -> Optional[str]:
         if not _negated(text, m.start(), m.end())
     }
     return asked.pop() if len(asked) == 1 else None
+
+
+def reply_language(text: str, intent: Optional[str], current: Optional[str],
+                   pinned: bool) -> Dict[str, Any]:
+    """The slot changes after a citizen message: {"language": ..., "language_pinned": ...}.
+
+    An explicit request (intent `switch_language`) pins the language asked for (or, if it
+    names none, the one it is written in). Otherwise a pinned language stays, and an
+    unpinned one follows the message; a message without a language changes nothing.
+    """
+    if intent == "switch_language":
+        chosen = requested_language(text) or detect_language(text)
+        if chosen:
+            return {"language": chosen, "language_pinned": True}
+    if pinned:
+        return {}
+    detected = detect_language(text)
+    return {"language": detected} if detected and detected != current else {}

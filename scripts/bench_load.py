@@ -249,8 +249,10 @@ class NagarStack:
         }
         (self.workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
         log = self.workdir / "rasa.log"
+        rasa = [str(BIN / "rasa")] if self.args.plain_rasa else [str(BIN / "python"), "-m",
+                                                                 "rasa_extensions"]
         self.rasa = start(
-            [str(BIN / "rasa"), "run", "--model", str(ROOT / self.args.model),
+            [*rasa, "run", "--model", str(ROOT / self.args.model),
              "--endpoints", str(self.workdir / "endpoints.yml"),
              "--credentials", str(self.workdir / "credentials.yml"),
              "--interface", "127.0.0.1", "--port", str(self.port)],
@@ -546,6 +548,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--profile", help="py-spy output during nagar-rest (.json speedscope or .svg)")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
+    parser.add_argument("--plain-rasa", action="store_true",
+                        help="start Nagar's server with plain `rasa` instead of "
+                             "`python -m rasa_extensions` (Rasa without rasa_extensions.speedups)")
     parser.add_argument("--server-pythonpath", action="append", default=[],
                         help="a folder put first on the servers' PYTHONPATH (repeatable)")
     args = parser.parse_args(argv)

@@ -5,4 +5,4 @@ model=$1; port=$2
 export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore}  # library deprecation notices, not for the chat
 export ACTIONS_LOG=${ACTIONS_LOG:-results/action_server.log}
 echo "Starting the action server (log: $ACTIONS_LOG) and a chat. Type /stop to end."
-exec scripts/with_action_server.sh "$port" .venv/bin/rasa shell --model "$model" --endpoints endpoints.yml
+exec scripts/with_action_server.sh "$port" .venv/bin/python -m rasa_extensions shell --model "$model" --endpoints endpoints.yml

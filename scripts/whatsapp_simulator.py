@@ -206,7 +206,7 @@ def start_rasa(args: argparse.Namespace) -> subprocess.Popen:
         WHATSAPP_PHONE_NUMBER_ID=args.phone_number_id,
         WHATSAPP_API_BASE_URL=f"http://127.0.0.1:{args.graph_port}/v21.0",
     )
-    command = [sys.executable, "-m", "rasa", "run", "--credentials", args.credentials]
+    command = [sys.executable, "-m", "rasa_extensions", "run", "--credentials", args.credentials]
     if Path(args.endpoints).exists():
         command += ["--endpoints", args.endpoints]
     if args.model:

@@ -17,7 +17,6 @@ from actions.complaints import (
     repository,
 )
 from actions.menu import ActionMenuChoice
-from actions.session import ActionDetectLanguage
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -173,16 +172,3 @@ def test_menu_choice_needs_a_menu_before_it():
     assert said[0]["response"] == "utter_not_a_menu_choice"
     _, said = run(ActionMenuChoice(), tracker("2", events=[]))
     assert said[0]["response"] == "utter_help"
-
-
-@pytest.mark.parametrize("text, intent, slots, expected", [
-    ("पानी नहीं आ रहा", "complaint_drinking_water", {"language": "en"}, "hi"),
-    ("paani nahi aa raha", "complaint_drinking_water", {"language": "hi"}, "hinglish"),
-    ("23", "inform", {"language": "hi"}, None),  # a number keeps the language
-    ("English please", "switch_language", {"language": "hi"}, "en"),
-    ("पानी नहीं आ रहा", "complaint_drinking_water", {"language": "en", "language_pinned": True}, None),
-])
-def test_reply_language(text, intent, slots, expected):
-    events, _ = run(ActionDetectLanguage(), tracker(text, intent, slots=slots))
-    language = {e["name"]: e["value"] for e in events}.get("language")
-    assert language == expected

@@ -105,6 +105,9 @@ def agent(action_server, event_loop_for_agent):
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
+    from rasa_extensions import speedups
+
+    speedups.apply()  # as `python -m rasa_extensions run` serves citizens
     return Agent.load(str(MODEL), action_endpoint=EndpointConfig(url=action_server))
 
 

@@ -42,7 +42,7 @@ def whatsapp_stack(tmp_path):
                WHATSAPP_DEDUPE_URL=f"sqlite:///{tmp_path / 'dedupe.db'}")
     log = open(tmp_path / "rasa.log", "w")
     rasa = subprocess.Popen(
-        [sys.executable, "-m", "rasa", "run", "--model", str(MODEL), "--port", str(port),
+        [sys.executable, "-m", "rasa_extensions", "run", "--model", str(MODEL), "--port", str(port),
          "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints),
          "--enable-api", "--auth-token", RASA_TOKEN],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

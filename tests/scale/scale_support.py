@@ -79,7 +79,7 @@ def start_rasa(endpoints: dict, folder: Path, name: str, credentials: Optional[d
     (folder / f"{name}-credentials.yml").write_text(yaml.safe_dump(credentials or {"rest": None}))
     log = folder / f"{name}.log"
     process = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "--model", str(MODEL), "--interface", "127.0.0.1",
+        [str(BIN / "python"), "-m", "rasa_extensions", "run", "--model", str(MODEL), "--interface", "127.0.0.1",
          "--port", str(port), "--endpoints", str(folder / f"{name}-endpoints.yml"),
          "--credentials", str(folder / f"{name}-credentials.yml")],
         cwd=ROOT, env=env(**(extra_env or {})), stdout=open(log, "w"), stderr=subprocess.STDOUT)
