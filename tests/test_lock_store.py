@@ -18,19 +18,47 @@ def redis_reachable() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not redis_reachable(), reason=f"Redis not reachable at {REDIS[0]}:{REDIS[1]}")
+needs_redis = pytest.mark.skipif(not redis_reachable(), reason=f"Redis not reachable at {REDIS[0]}:{REDIS[1]}")
 
 
-def store(prefix: str):
+def store(prefix: str, port: int = REDIS[1]):
     from rasa.core.lock_store import LockStore
     from rasa.utils.endpoints import EndpointConfig
 
     # Each caller its own store and Redis connection, as each Rasa replica has.
     return LockStore.create(EndpointConfig(
-        url=REDIS[0], port=REDIS[1], db=5, key_prefix=prefix,
+        url=REDIS[0], port=port, db=5, key_prefix=prefix,
         type="rasa_extensions.lock_store.AtomicRedisLockStore"))
 
 
+def closed_port() -> int:
+    with socket.socket() as probe:  # bound, then closed: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_without_redis_turns_still_run_one_at_a_time_in_order(caplog):
+    s = store("t" + uuid.uuid4().hex[:8], port=closed_port())
+    inside, overlaps, order = [0], [], []
+
+    async def turn(n: int) -> None:
+        await asyncio.sleep(n * 0.01)  # arrival order
+        async with s.lock("919800000003", wait_time_in_seconds=0.01):
+            inside[0] += 1
+            overlaps.extend([n] if inside[0] > 1 else [])
+            await asyncio.sleep(0.02)
+            order.append(n)
+            inside[0] -= 1
+
+    async def all_turns():
+        await asyncio.gather(*(turn(n) for n in range(5)))
+
+    asyncio.run(all_turns())
+    assert order == list(range(5)) and overlaps == []
+    assert "Redis unreachable" in caplog.text and "locked in this process only" in caplog.text
+
+
+@needs_redis
 def test_tickets_taken_at_the_same_moment_are_all_different():
     prefix, conversation = "t" + uuid.uuid4().hex[:8], "919800000001"
     stores = [store(prefix) for _ in range(16)]
@@ -39,6 +67,7 @@ def test_tickets_taken_at_the_same_moment_are_all_different():
     assert sorted(tickets) == list(range(16))
 
 
+@needs_redis
 def test_turns_of_one_conversation_never_overlap_and_keep_their_order():
     prefix, conversation = "t" + uuid.uuid4().hex[:8], "919800000002"
     counter_key = f"{prefix}:counter"
