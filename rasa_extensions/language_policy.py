@@ -30,7 +30,7 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, EXTERNAL_MESSAGE_PREFIX
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.generator import TrackerWithCachedStates
@@ -80,6 +80,8 @@ class LanguagePolicy(Policy):
         if tracker.latest_action_name != ACTION_LISTEN_NAME or not tracker.latest_message:
             return []
         message = tracker.latest_message
+        if (message.text or "").startswith(EXTERNAL_MESSAGE_PREFIX):
+            return []  # an event from the officers' side (trigger_intent), not the citizen
         changes = reply_language(
             message.text or "",
             (message.intent or {}).get("name"),

@@ -76,6 +76,14 @@ def test_later_predictions_in_the_same_turn_leave_the_language_alone(policy, dom
     assert slot_changes(policy, domain, tracker) == {}
 
 
+def test_an_external_event_is_not_a_citizen_message(policy, domain):
+    events = [ActionExecuted("action_listen"), SlotSet("language", "hi"),
+              UserUttered.create_external("EXTERNAL_ticket_update", [])]
+    tracker = DialogueStateTracker.from_events("citizen", events, domain.slots)
+    assert tracker.latest_message.text.startswith("EXTERNAL: ")
+    assert slot_changes(policy, domain, tracker) == {}
+
+
 def test_rasa_applies_the_events_although_another_policy_wins(policy, domain):
     tracker = after_message(domain, "पानी नहीं आ रहा", "complaint_drinking_water",
                             {"language": "en"})
