@@ -46,6 +46,8 @@ from channels.whatsapp_output import (
     WhatsAppClient,
     WhatsAppOutput,
 )
+from civic.city import get_city
+from civic.language import detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -282,6 +284,24 @@ class SenderQueues:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
+# Sent when a turn produced no reply at all; the helpline comes from city.yml.
+NO_REPLY = {
+    "hi": "माफ़ कीजिए, अभी हम आपके संदेश का जवाब नहीं दे पाए। कृपया कुछ मिनट बाद इसे फिर से भेजें। "
+          "ज़रूरी हो तो हेल्पलाइन {helpline} पर कॉल करें।",
+    "hinglish": "Maaf kijiye, abhi hum aapke message ka jawab nahi de paaye. Kripya kuch minute "
+                "baad ise phir se bhejiye. Zaroori ho to helpline {helpline} par call kijiye.",
+    "en": "Sorry, we could not answer your message just now. Please send it again in a few "
+          "minutes. If it is urgent, call the helpline {helpline}.",
+}
+
+
+def no_reply_text(text: Optional[str]) -> str:
+    """The apology in the language the message is written in (Hindi when it has none)."""
+    city = get_city()
+    helpline = city.helplines.get("nagar_nigam", city.whatsapp_number)
+    return NO_REPLY[detect_language(text or "") or "hi"].format(helpline=helpline)
+
+
 class WhatsAppInput(InputChannel):
     """Receives WhatsApp Cloud API webhooks; replies through ``WhatsAppOutput``."""
 
@@ -418,13 +438,22 @@ class WhatsAppInput(InputChannel):
                     error.status,
                     error.code,
                 )
-        await on_new_message(
-            UserMessage(
-                text=message.text,
-                output_channel=self.get_output_channel(),
-                sender_id=message.sender_id,
-                input_channel=self.name(),
-                message_id=message.message_id,
-                metadata=message.metadata,
+        output = self.get_output_channel()
+        try:
+            await on_new_message(
+                UserMessage(
+                    text=message.text,
+                    output_channel=output,
+                    sender_id=message.sender_id,
+                    input_channel=self.name(),
+                    message_id=message.message_id,
+                    metadata=message.metadata,
+                )
             )
-        )
+        finally:
+            if not output.responses:
+                # The turn failed or said nothing (an action server that is down, say):
+                # the citizen is not left waiting in silence.
+                logger.error("No reply to WhatsApp message %s from %s; sent the apology.",
+                             message.message_id, message.sender_id)
+                await output.send_text_message(message.sender_id, no_reply_text(message.text))

@@ -194,9 +194,11 @@ class WhatsAppOutput(OutputChannel):
 
     def __init__(self, client: WhatsAppClient) -> None:
         self.client = client
+        self.responses = 0  # Rasa responses handed to this channel (one turn's output)
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         """As Rasa's, but a location request carries the response text as its body."""
+        self.responses += 1
         custom = message.get("custom")
         if (
             isinstance(custom, dict)

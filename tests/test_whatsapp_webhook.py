@@ -18,7 +18,14 @@ from channels.fake_graph import (
     text_message,
     webhook_payload,
 )
-from channels.whatsapp import WhatsAppInput, parse_webhook, signature_is_valid
+from channels.whatsapp import (
+    NO_REPLY,
+    WhatsAppInput,
+    no_reply_text,
+    parse_webhook,
+    signature_is_valid,
+)
+from civic.city import get_city
 
 from whatsapp_support import (
     APP_SECRET,
@@ -395,6 +402,49 @@ def test_a_failing_turn_does_not_stop_the_next(server):
     post_and_settle(server, text_message(CITIZEN, "boom"))
     post_and_settle(server, text_message(CITIZEN, "after"))
     assert server.texts() == ["boom", "after"]
+
+
+@pytest.mark.parametrize("text, language, words", [
+    ("पानी नहीं आ रहा", "hi", "माफ़ कीजिए"),
+    ("paani nahi aa raha", "hinglish", "Maaf kijiye"),
+    ("no water since morning", "en", "Sorry"),
+    ("23", "hi", "माफ़ कीजिए"),  # no language in the message: Hindi, the city's
+])
+def test_a_turn_that_fails_gets_the_apology_in_the_citizens_language(server, text, language,
+                                                                     words):
+    async def fail(message):
+        raise RuntimeError("action server unreachable")
+
+    server.agent.reply = fail
+    post_and_settle(server, text_message(CITIZEN, text))
+    [sent] = server.fake_graph.messages
+    assert sent["to"] == CITIZEN and sent["text"]["body"].startswith(words)
+    assert sent["text"]["body"] == no_reply_text(text)
+    assert get_city().helplines["nagar_nigam"] in sent["text"]["body"]
+
+
+def test_a_turn_that_says_nothing_gets_the_apology_and_one_that_answers_does_not(server):
+    async def silent(message):
+        return None
+
+    server.agent.reply = silent
+    post_and_settle(server, text_message(CITIZEN, "hello"))
+    assert [m["text"]["body"] for m in server.fake_graph.messages] == [no_reply_text("hello")]
+
+    async def answer(message):
+        await message.output_channel.send_response(message.sender_id, {"text": "नमस्ते"})
+
+    server.fake_graph.reset()
+    server.agent.reply = answer
+    post_and_settle(server, text_message(CITIZEN, "hello"))
+    assert [m["text"]["body"] for m in server.fake_graph.messages] == ["नमस्ते"]
+
+
+def test_the_apology_exists_in_every_language_in_its_script():
+    for language, text in NO_REPLY.items():
+        devanagari = any("\u0900" <= ch <= "\u097f" for ch in text)
+        assert devanagari == (language == "hi"), language
+        assert "{helpline}" in text
 
 
 def test_messages_are_handled_when_the_dedupe_store_is_down():
