@@ -71,10 +71,10 @@ class LanguagePolicy(Policy):
                                      **kwargs: Any) -> PolicyPrediction:
         """No action; the slot events for the first prediction after a citizen message."""
         return self._prediction(self._default_predictions(domain),
-                                events=self._language_events(tracker, domain))
+                                events=self._language_events(tracker))
 
     @staticmethod
-    def _language_events(tracker: DialogueStateTracker, domain: Domain) -> List[SlotSet]:
+    def _language_events(tracker: DialogueStateTracker) -> List[SlotSet]:
         # Only right after the citizen spoke: later predictions in the same turn must not
         # undo what an action set (a ticket update switches to the ticket's language).
         if tracker.latest_action_name != ACTION_LISTEN_NAME or not tracker.latest_message:

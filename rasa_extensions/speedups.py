@@ -30,7 +30,6 @@ _APPLIED = False
 
 def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
     """`RemoteAction._validate_action_result` with a validator built once per process."""
-    from jsonschema import ValidationError
     from jsonschema.exceptions import best_match
 
     error = best_match(_action_response_validator(type(self)).iter_errors(result))
@@ -45,7 +44,6 @@ def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
         f"For more information about the format visit "
         f"{DOCS_BASE_URL}/custom-actions"
     )
-    assert isinstance(error, ValidationError)
     raise error
 
 
