@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Set
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.nlg.interpolator import interpolate_text
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -284,22 +285,27 @@ class SenderQueues:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
-# Sent when a turn produced no reply at all; the helpline comes from city.yml.
-NO_REPLY = {
-    "hi": "माफ़ कीजिए, अभी हम आपके संदेश का जवाब नहीं दे पाए। कृपया कुछ मिनट बाद इसे फिर से भेजें। "
-          "ज़रूरी हो तो हेल्पलाइन {helpline} पर कॉल करें।",
-    "hinglish": "Maaf kijiye, abhi hum aapke message ka jawab nahi de paaye. Kripya kuch minute "
-                "baad ise phir se bhejiye. Zaroori ho to helpline {helpline} par call kijiye.",
-    "en": "Sorry, we could not answer your message just now. Please send it again in a few "
-          "minutes. If it is urgent, call the helpline {helpline}.",
-}
+# The response the channel sends itself when a turn produced no reply at all (domain.yml).
+NO_REPLY_RESPONSE = "utter_no_reply"
 
 
-def no_reply_text(text: Optional[str]) -> str:
-    """The apology in the language the message is written in (Hindi when it has none)."""
+def no_reply_text(domain: Any, text: Optional[str]) -> Optional[str]:
+    """`utter_no_reply` in the language the message is written in (Hindi when it has none),
+    with the city's helpline; None if the assistant's domain has no such response."""
+    variations = getattr(domain, "responses", {}).get(NO_REPLY_RESPONSE) or []
+    language = detect_language(text or "") or "hi"
+
+    def written_in(variation: Dict[str, Any]) -> Optional[str]:
+        conditions = variation.get("condition") or []
+        return next((c.get("value") for c in conditions if c.get("name") == "language"), None)
+
+    chosen = next((v for v in variations if written_in(v) == language), None) or next(
+        (v for v in variations if not v.get("condition")), None)
+    if chosen is None:
+        return None
     city = get_city()
     helpline = city.helplines.get("nagar_nigam", city.whatsapp_number)
-    return NO_REPLY[detect_language(text or "") or "hi"].format(helpline=helpline)
+    return interpolate_text(chosen["text"], {"helpline": helpline})
 
 
 class WhatsAppInput(InputChannel):
@@ -352,6 +358,7 @@ class WhatsAppInput(InputChannel):
         self.phone_number_id = phone_number_id
         self.dedupe_store = dedupe_store or create_dedupe_store()
         self.mark_read = mark_read
+        self._domain: Any = None  # the loaded model's domain, seen at each webhook
         self.client = client or WhatsAppClient(access_token, phone_number_id, api_base_url)
         self.queues: Optional[SenderQueues] = None
 
@@ -408,6 +415,8 @@ class WhatsAppInput(InputChannel):
             except Exception:  # a payload shape nobody foresaw must not make Meta retry
                 logger.exception("Could not read WhatsApp webhook payload.")
                 return response.json({"status": "ignored"})
+            # the loaded model's domain, for utter_no_reply (a model can be replaced at run time)
+            self._domain = getattr(request.app.ctx.agent, "domain", None)
             for message in messages:
                 self.queues.submit(message)
             return response.json({"status": "ok"})
@@ -454,6 +463,9 @@ class WhatsAppInput(InputChannel):
             if not output.responses:
                 # The turn failed or said nothing (an action server that is down, say):
                 # the citizen is not left waiting in silence.
-                logger.error("No reply to WhatsApp message %s from %s; sent the apology.",
-                             message.message_id, message.sender_id)
-                await output.send_text_message(message.sender_id, no_reply_text(message.text))
+                apology = no_reply_text(self._domain, message.text)
+                logger.error("No reply to WhatsApp message %s from %s; %s.", message.message_id,
+                             message.sender_id, "sent utter_no_reply" if apology else
+                             "the domain has no utter_no_reply to send")
+                if apology:
+                    await output.send_text_message(message.sender_id, apology)

@@ -3,7 +3,8 @@
 Rasa's validator counts a response as used only when a story or rule names it, so it warns
 about every response that a form asks (`utter_ask_<slot>`) or that an action dispatches by
 name. This script runs the same checks as `rasa data validate`, fails on every warning and
-error, except "utterance not used" for a response that a form asks or that actions/ names, and
+error, except "utterance not used" for a response that a form asks or that actions/ or
+channels/ names (the WhatsApp channel sends `utter_no_reply` itself), and
 "intent without NLU examples" for EXTERNAL_ intents, which only Rasa's external-event API sends.
 Any other warning fails: an intent without examples, a duplicate example, a story conflict.
 """
@@ -20,7 +21,7 @@ EXTERNAL = re.compile(r"The intent 'EXTERNAL_\w+' is listed in the domain file, 
 
 def responses_used_by_code_and_forms(domain) -> set:
     used = {"utter_default"}  # sent by Rasa's own action_default_fallback
-    for path in (ROOT / "actions").glob("*.py"):
+    for path in [*(ROOT / "actions").glob("*.py"), *(ROOT / "channels").glob("*.py")]:
         used.update(re.findall(r"[\"'](utter_\w+)[\"']", path.read_text(encoding="utf-8")))
     for form, definition in domain.forms.items():
         for slot in definition.get("required_slots", []):

@@ -13,6 +13,7 @@ import socket
 import threading
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import UserMessage
@@ -36,6 +37,9 @@ class CollectingAgent:
     """Stands in for Rasa's Agent: records messages; optional work and reply per message."""
 
     def __init__(self) -> None:
+        from rasa.shared.core.domain import Domain
+
+        self.domain = Domain.load(str(Path(__file__).resolve().parents[1] / "domain.yml"))
         self.messages: List[UserMessage] = []
         self.delay: Optional[Callable[[UserMessage], float]] = None
         self.reply: Optional[Callable[[UserMessage], Awaitable[None]]] = None
