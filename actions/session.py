@@ -15,7 +15,7 @@ def city_slots() -> List[EventType]:
         SlotSet("city_name_en", city.name["en"]),
         SlotSet("city_name_hi", city.text("name", "hi")),
         SlotSet("ward_count", city.wards),
-        SlotSet("helpline", city.helplines.get("nagar_nigam", city.whatsapp_number)),
+        SlotSet("helpline", city.helpline),
         SlotSet("covid_helpline", city.helplines.get("covid_national", "1075")),
         *(
             SlotSet(f"{field}_{language}", city.text(field, language))

@@ -303,9 +303,7 @@ def no_reply_text(domain: Any, text: Optional[str]) -> Optional[str]:
         (v for v in variations if not v.get("condition")), None)
     if chosen is None:
         return None
-    city = get_city()
-    helpline = city.helplines.get("nagar_nigam", city.whatsapp_number)
-    return interpolate_text(chosen["text"], {"helpline": helpline})
+    return interpolate_text(chosen["text"], {"helpline": get_city().helpline})
 
 
 class WhatsAppInput(InputChannel):

@@ -57,6 +57,11 @@ class City:
     def valid_ward(self, ward: int) -> bool:
         return 1 <= ward <= self.wards
 
+    @property
+    def helpline(self) -> str:
+        """The corporation's helpline the replies name (the WhatsApp number if none is set)."""
+        return self.helplines.get("nagar_nigam", self.whatsapp_number)
+
     def text(self, field_name: str, language: str) -> str:
         """A per-language text field (name, corporation, office_hours) in `language`."""
         values = getattr(self, field_name)
