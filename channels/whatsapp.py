@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Set
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.core.nlg.interpolator import interpolate_text
+from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -291,19 +291,15 @@ NO_REPLY_RESPONSE = "utter_no_reply"
 
 def no_reply_text(domain: Any, text: Optional[str]) -> Optional[str]:
     """`utter_no_reply` in the language the message is written in (Hindi when it has none),
-    with the city's helpline; None if the assistant's domain has no such response."""
-    variations = getattr(domain, "responses", {}).get(NO_REPLY_RESPONSE) or []
-    language = detect_language(text or "") or "hi"
-
-    def written_in(variation: Dict[str, Any]) -> Optional[str]:
-        conditions = variation.get("condition") or []
-        return next((c.get("value") for c in conditions if c.get("name") == "language"), None)
-
-    chosen = next((v for v in variations if written_in(v) == language), None) or next(
-        (v for v in variations if not v.get("condition")), None)
-    if chosen is None:
+    with the city's helpline, chosen by Rasa's own response generator; None if the
+    assistant's domain has no such response."""
+    responses = getattr(domain, "responses", None) or {}
+    if NO_REPLY_RESPONSE not in responses:
         return None
-    return interpolate_text(chosen["text"], {"helpline": get_city().helpline})
+    slots = {"language": detect_language(text or "") or "hi", "helpline": get_city().helpline}
+    reply = TemplatedNaturalLanguageGenerator(responses).generate_from_slots(
+        NO_REPLY_RESPONSE, slots, WhatsAppInput.name())
+    return (reply or {}).get("text")
 
 
 class WhatsAppInput(InputChannel):
