@@ -109,3 +109,19 @@ def city():
 def repo(engine, city) -> TicketRepository:
     """A ticket repository on a migrated, empty database (SQLite and PostgreSQL)."""
     return TicketRepository(make_session_factory(engine), city=city)
+
+
+# Rasa graph components (NLU components, policies) are created and loaded through these.
+@pytest.fixture
+def storage(tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+    (tmp_path / "storage").mkdir()
+    return LocalModelStorage(tmp_path / "storage")
+
+
+@pytest.fixture
+def context():
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+
+    return ExecutionContext(GraphSchema({}), "test-model", node_name="test-node")

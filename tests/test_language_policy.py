@@ -4,8 +4,6 @@ from pathlib import Path
 import pytest
 from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
 from rasa.core.policies.policy import PolicyPrediction
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
@@ -23,10 +21,8 @@ def domain() -> Domain:
 
 
 @pytest.fixture
-def policy(tmp_path) -> LanguagePolicy:
+def policy(storage, context) -> LanguagePolicy:
     """Trained and loaded back the way `rasa train` / `rasa run` do."""
-    storage = LocalModelStorage(tmp_path)
-    context = ExecutionContext(GraphSchema({}), "model")
     resource = Resource("language_policy")
     trained = LanguagePolicy.create(LanguagePolicy.get_default_config(), storage, resource, context)
     trained.train([], Domain.empty())
@@ -84,14 +80,14 @@ def test_an_external_event_is_not_a_citizen_message(policy, domain):
     assert slot_changes(policy, domain, tracker) == {}
 
 
-def test_rasa_applies_the_events_although_another_policy_wins(policy, domain):
+def test_rasa_applies_the_events_although_another_policy_wins(policy, domain, context):
     tracker = after_message(domain, "पानी नहीं आ रहा", "complaint_drinking_water",
                             {"language": "en"})
     winner = PolicyPrediction([0.0] * domain.num_actions, "RulePolicy", policy_priority=6)
     winner.probabilities[domain.index_for_action("complaint_form")] = 1.0
     ours = policy.predict_action_probabilities(tracker, domain)
     ensemble = DefaultPolicyPredictionEnsemble.create(
-        {}, policy._model_storage, Resource("ensemble"), ExecutionContext(GraphSchema({}), "m"))
+        {}, policy._model_storage, Resource("ensemble"), context)
     best = ensemble.combine_predictions_from_kwargs(tracker, domain, policy0=winner, policy1=ours)
     assert best.policy_name == "RulePolicy"
     assert [(e.key, e.value) for e in best.events if isinstance(e, SlotSet)] == [("language", "hi")]

@@ -4,9 +4,6 @@ import textwrap
 import time
 
 import numpy as np
-import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
@@ -19,17 +16,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from civic.city import get_city
 from nlu_components.civic_entities import CivicEntityExtractor
 from nlu_components.normalizing_tokenizer import ScriptNormalizingTokenizer
-
-
-@pytest.fixture
-def storage(tmp_path):
-    (tmp_path / "storage").mkdir()
-    return LocalModelStorage(tmp_path / "storage")
-
-
-@pytest.fixture
-def context():
-    return ExecutionContext(GraphSchema({}), "test-model")
 
 
 def build(cls, storage, context, **config):
