@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export PYTHONHASHSEED ?= 0
 export PYTHONPATH := $(CURDIR)
 
-TRAINING_INPUTS := config.yml domain.yml city.yml $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+TRAINING_INPUTS := config.yml city.yml $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
 .PHONY: help venv train run actions validate test test-unit test-nlu test-stories test-conversations test-scale crossval lint bench export-misunderstood simulate clean
 
@@ -46,7 +46,7 @@ venv: $(BIN)/activate
 # --- model ----------------------------------------------------------------------------
 # Trains only when no model is newer than the data, config and components.
 $(MODEL): $(BIN)/activate $(TRAINING_INPUTS)
-	$(RASA) train --fixed-model-name nagar-sahayak --out models
+	$(RASA) train --domain domain --fixed-model-name nagar-sahayak --out models
 	@touch $(MODEL)
 
 train: $(MODEL)

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 LABELS: Dict[str, Any] = yaml.safe_load(
     Path(__file__).with_name("labels.yml").read_text(encoding="utf-8")
 )
-# The order of the category menu in utter_ask_category (domain.yml).
+# The order of the category menu in utter_ask_category (the domain).
 CATEGORY_MENU = [
     "street_light", "drinking_water", "water_leakage", "sewer", "sanitation", "construction",
     "house_tax",

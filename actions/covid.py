@@ -1,4 +1,4 @@
-"""COVID figures of a district, in the citizen's language (responses in domain.yml)."""
+"""COVID figures of a district, in the citizen's language (responses in the domain)."""
 import asyncio
 import json
 from typing import Any, Dict, List

@@ -16,7 +16,7 @@ INTENT_LABELS: Dict[str, Dict[str, str]] = yaml.safe_load(
     (Path(__file__).with_name("intent_labels.yml")).read_text(encoding="utf-8")
 )
 
-# What each numbered choice of a menu response leads to (the menus' texts are in domain.yml):
+# What each numbered choice of a menu response leads to (the menus' texts are in the domain):
 # a response to send, an action whose work is done here, or the complaint form to start.
 COMPLAINT_FORM = "complaint_form"
 MAIN_MENU = [COMPLAINT_FORM, ActionComplaintStatus, "utter_covid_menu", "utter_human_handoff"]

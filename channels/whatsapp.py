@@ -285,7 +285,7 @@ class SenderQueues:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
-# The response the channel sends itself when a turn produced no reply at all (domain.yml).
+# The response the channel sends itself when a turn produced no reply at all (the domain).
 NO_REPLY_RESPONSE = "utter_no_reply"
 
 

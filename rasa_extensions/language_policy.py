@@ -1,6 +1,6 @@
 """Keeps the `language` slot (the reply language) inside the Rasa server, with no remote call.
 
-The responses in `domain.yml` are conditioned on `language`. After every citizen message
+The responses in `domain/` are conditioned on `language`. After every citizen message
 this policy sets it:
 
 - "English please" / "हिंदी में बोलो" (intent `switch_language`): the language asked for,

@@ -34,7 +34,7 @@ def main() -> int:
     from rasa.validator import Validator
 
     importer = TrainingDataImporter.load_from_config(
-        str(ROOT / "config.yml"), str(ROOT / "domain.yml"), [str(ROOT / "data")]
+        str(ROOT / "config.yml"), str(ROOT / "domain"), [str(ROOT / "data")]
     )
     validator = Validator.from_importer(importer)
     with warnings.catch_warnings(record=True) as caught:

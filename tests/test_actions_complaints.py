@@ -5,7 +5,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
+from domain_support import DOMAIN
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -19,7 +19,6 @@ from actions.complaints import (
 from actions.menu import ActionMenuChoice
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
 def tracker(text="", intent="inform", slots=None, entities=None, events=None, metadata=None,

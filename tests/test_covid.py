@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-import yaml
+from domain_support import DOMAIN as FULL_DOMAIN
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -565,7 +565,7 @@ def test_action_says_when_the_source_is_down(server, clock, monkeypatch):
 
 def test_domain_has_every_response_the_action_sends_with_its_variables(action_client, server, clock,
                                                                       monkeypatch):
-    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    responses = FULL_DOMAIN["responses"]
     sent = []
     for state in (tracker(), tracker(slots={"district": "Anantapur"}),
                   tracker(entities=[{"entity": "district", "value": "muzaffar"}]),

@@ -4,10 +4,9 @@ import string
 from pathlib import Path
 
 import pytest
-import yaml
+from domain_support import DOMAIN
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 RESPONSES = DOMAIN["responses"]
 
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(ROOT / "domain.yml")
+    return Domain.load(ROOT / "domain")
 
 
 @pytest.fixture

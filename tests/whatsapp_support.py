@@ -39,7 +39,7 @@ class CollectingAgent:
     def __init__(self) -> None:
         from rasa.shared.core.domain import Domain
 
-        self.domain = Domain.load(str(Path(__file__).resolve().parents[1] / "domain.yml"))
+        self.domain = Domain.load(str(Path(__file__).resolve().parents[1] / "domain"))
         self.messages: List[UserMessage] = []
         self.delay: Optional[Callable[[UserMessage], float]] = None
         self.reply: Optional[Callable[[UserMessage], Awaitable[None]]] = None
