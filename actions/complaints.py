@@ -1,103 +1,126 @@
-"""The complaint form, ticket submission and status: thin adapters over civic.tickets."""
-import asyncio
-import logging
-import threading
-from pathlib import Path
-from typing import Any, Dict, List, Optional
-from zoneinfo import ZoneInfo
+"""The complaint form, ticket submission and status: thin adapters over civic.tickets.
 
-import yaml
-from rasa_sdk import Action, FormValidationAction, Tracker
+The form (`complaint_form`, slots in domain/slots.yml) asks, in order, only what is missing:
+category, ward, place, description, photo, then a summary to confirm. It listens on the way:
+a place or a photo given early is kept, a ward can come from a locality, a correction at the
+summary changes that field, and an open ticket of the same category and ward is found as soon
+as both are known. Free text (a ward, a place, a description) is read here, not by slot
+mappings, so that a change of mind or a question is never stored as an answer.
+"""
+import logging
+import re
+from typing import Any, Dict, List, Optional, Sequence
+
+from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.common import (
+    GuardedAction,
+    label,
+    language_of,
+    latest_entity,
+    latest_intent,
+    local_time,
+    raw_intent,
+    repository,
+    run_storage,
+    typed_text,
+)
 from civic.city import get_city
-from civic.db import StorageUnavailable, migrate
+from civic.corrections import FIELDS, Correction, parse_correction, ward_in_text
+from civic.db import StorageUnavailable
 from civic.entities import extract_entities
-from civic.location import extract_location
-from civic.numbers import parse_menu_choice, parse_number
-from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord, TicketRepository
+from civic.location import extract_location, localities_in, wards_of
+from civic.numbers import find_numbers, parse_menu_choice, parse_number
+from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord
 
 logger = logging.getLogger(__name__)
 
-LABELS: Dict[str, Any] = yaml.safe_load(
-    Path(__file__).with_name("labels.yml").read_text(encoding="utf-8")
-)
-# The order of the category menu in utter_ask_category (the domain).
-CATEGORY_MENU = [
-    "street_light", "drinking_water", "water_leakage", "sewer", "sanitation", "construction",
-    "house_tax",
-]
+FORM = "complaint_form"
+NO_PHOTO = "none"
+PHOTO_LATER = "later"  # "photo kal bhej dunga": no photo now; the ticket's reply says how
+# Everything the form fills or uses; cleared for the next complaint.
 FORM_SLOTS = [
     "category", "ward", "location", "latitude", "longitude", "description", "photo", "confirm",
-    "pending_category", "ward_attempts", "category_label",
-    "pending_category_label", "photo_label", "requested_slot",
+    "pending_category", "switch_category", "ward_attempts", "ward_choices", "ward_problem", "ward_locality",
+    "category_label", "pending_category_label", "photo_label", "category_choices", "editing",
+    "edit_field", "existing_ticket", "existing_status", "add_to_existing", "photo_later",
+    "requested_slot",
 ]
-NO_PHOTO = "none"
-# Words that skip the photo question when NLU does not call them `deny`.
-SKIP_WORDS = {"skip", "छोड़ें", "छोड़ो", "छोड़े", "chhodo", "chodo", "chhoden", "chhod do", "no photo"}
+# Questions and requests answered in the middle of the form; never an answer to it.
+DIGRESSIONS = frozenset({
+    "covid_cases", "covid_symptoms", "covid_prevention", "covid_helpline", "help",
+    "bot_challenge", "human_handoff", "complaint_status", "stop", "greet", "thank", "goodbye",
+    "switch_language", "frustration", "reopen_complaint", "other_agency", "municipal_service",
+})
+NOT_FREE_TEXT = DIGRESSIONS | {"affirm", "deny", "share_photo", "share_location",
+                               "unsupported_message", "edit_complaint"}
+# The photo question: "skip", or a promise to send it later (then the citizen is told how).
+SKIP_PHOTO = re.compile(
+    r"^(?:skip|no|nahi|nahin|nhi|na|no photo|photo nahi( hai)?|nahi hai|chhodo|chodo|chhod do|"
+    r"छोड़ें|छोड़ो|छोड़े|नहीं|नहीं है|फोटो नहीं है|no pic|none)[\s.!]*$", re.IGNORECASE)
+LATER_PHOTO = re.compile(
+    r"\b(?:kal|baad|bad\s+me|later|tomorrow|abhi\s+nahi|evening|shaam)\b|कल|बाद\s+में|अभी\s+नहीं",
+    re.IGNORECASE)
+PHOTO_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+DONT_KNOW = re.compile(
+    r"\b(?:pata\s+nahi|pta\s+nhi|pata\s+nhi|nahi\s+pata|nhi\s+pta|maloom\s+nahi|malum\s+nahi|"
+    r"don'?t\s+know|dont\s+know|no\s+idea|not\s+sure|idea\s+nahi)\b|पता\s+नहीं|नहीं\s+पता|मालूम\s+नहीं",
+    re.IGNORECASE)
 # From the third wrong ward answer on, the helpline is offered too.
 WARD_TRIES_BEFORE_HELPLINE = 3
 MIN_WORDS_FOR_DESCRIPTION = 4
-
-repository = TicketRepository()
-_schema_lock = threading.Lock()
-_schema_ready = False
+MIN_CAPTION_WORDS = 3
 
 
-def ensure_schema() -> None:
-    """Bring the ticket database to the latest migration (once per process)."""
-    global _schema_ready
-    if _schema_ready:
-        return
-    with _schema_lock:
-        if not _schema_ready:
-            migrate()
-            _schema_ready = True
+# -- reading the latest message ---------------------------------------------------------
 
 
-try:  # at action-server start; a database that is down now is retried on first use
-    ensure_schema()
-except StorageUnavailable as exc:  # pragma: no cover - depends on the environment
-    logger.warning("ticket database not ready at start (%s); will retry on first use", exc)
+def category_intents() -> Dict[str, str]:
+    """complaint_<category> intent → category, for the city's categories."""
+    return {f"complaint_{key}": key for key in get_city().categories}
 
 
-async def run_storage(function, *args, **kwargs):
-    """Run a blocking ticket call off the event loop, schema first."""
-
-    def call():
-        ensure_schema()
-        return function(*args, **kwargs)
-
-    return await asyncio.to_thread(call)
-
-
-def label(group: str, key: Optional[str], language: Optional[str]) -> str:
-    """A word from labels.yml in `language`: label("status", "resolved", "hi")."""
-    names = LABELS[group][key] if key else LABELS[group]
-    return names.get(language or "en") or names["en"]
+def answering_now(tracker: Tracker) -> bool:
+    """True when the form runs right after the citizen's message, False when it resumes
+    after a digression (the latest message was already answered by something else)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return True
+        if event.get("event") == "action" and event.get("name") not in (
+                FORM, "action_listen", "action_extract_slots", "validate_complaint_form"):
+            return False
+    return True
 
 
-def latest_intent(tracker: Tracker) -> str:
-    """The latest message's intent (past a fallback, the runner-up, as rasa-sdk does)."""
-    return (tracker.get_intent_of_latest_message()
-            or (tracker.latest_message.get("intent") or {}).get("name") or "")
-
-
-def language_of(tracker: Tracker) -> str:
-    return tracker.get_slot("language") or "en"
-
-
-def local_time(moment) -> str:
-    """A date and time in the city's zone, written the same way in every language."""
-    return moment.astimezone(ZoneInfo(get_city().timezone)).strftime("%d-%m-%Y %H:%M")
-
-
-def category_label(category: Optional[str], language: str) -> Optional[str]:
-    if not category:
+def free_text(tracker: Tracker) -> Optional[str]:
+    """The citizen's words if they can answer the form's question now: typed (or a caption),
+    new, and neither a question of another kind nor a yes/no."""
+    text = typed_text(tracker)
+    if text is None or not answering_now(tracker):
         return None
-    return get_city().categories[category].name(language)
+    if raw_intent(tracker) == "nlu_fallback":  # an unusual place name often falls back
+        return text.strip() or None
+    return None if latest_intent(tracker) in NOT_FREE_TEXT else (text.strip() or None)
+
+
+def named_category(tracker: Tracker) -> Optional[str]:
+    """The category the latest message's intent names, if any."""
+    return category_intents().get(latest_intent(tracker))
+
+
+def another_category(tracker: Tracker) -> bool:
+    """The latest message names a different complaint than the one being registered."""
+    named = named_category(tracker)
+    return named is not None and named != tracker.get_slot("category")
+
+
+def is_opening(tracker: Tracker) -> bool:
+    """The latest message is the complaint that started the form."""
+    return tracker.get_slot("requested_slot") is None and answering_now(tracker)
 
 
 def previous_slot_value(tracker: Tracker, slot: str) -> Any:
@@ -111,17 +134,21 @@ def previous_slot_value(tracker: Tracker, slot: str) -> Any:
     return None
 
 
-def category_from_answer(value: Any) -> Optional[str]:
-    """A category from a menu answer ("3", "teen") or its key; None when it is neither."""
+def category_from_answer(value: Any, shown: Optional[Sequence[str]] = None) -> Optional[str]:
+    """A category from a menu answer ("3", "teen") or its key; None when it is neither.
+    Numbers count in the menu that was shown (`shown`, else the city's order)."""
     text = str(value or "").strip()
-    if text in CATEGORY_MENU:
+    categories = list(get_city().categories)
+    if text in categories:
         return text
-    choice = parse_menu_choice(text, len(CATEGORY_MENU))
-    return CATEGORY_MENU[choice - 1] if choice else None
+    menu = list(shown or categories)
+    choice = parse_menu_choice(text, len(menu))
+    return menu[choice - 1] if choice else None
 
 
 def ward_from_answer(value: Any) -> Optional[int]:
-    """The ward number in an answer: "23", "२३", "teis", "ward no. 23"."""
+    """The ward number in an answer: "23", "२३", "teis", "ward no. 23", "ok 52",
+    "41 hai, 14 nahi"."""
     text = str(value or "").strip()
     if text.isdigit():
         return int(text)
@@ -132,12 +159,46 @@ def ward_from_answer(value: Any) -> Optional[int]:
     for entity in extract_entities(text, city.complaint_prefix, city.wards):
         if entity["entity"] in ("ward", "number"):
             return int(entity["value"])
+    if len(text.split()) <= 6 and find_numbers(text):
+        value = ward_in_text(text)
+        return int(value) if value is not None else None
     return None
 
 
+def pin_text(latitude: float, longitude: float, metadata: Dict[str, Any], language: str) -> str:
+    """A shared location as the complaint's place: its name or address, then the pin."""
+    place = metadata.get("location_address") or metadata.get("location_name")
+    pin = f"{label('location', 'pin', language)} ({latitude:.5f}, {longitude:.5f})"
+    return f"{place} {pin}" if place else pin
+
+
 def reset_complaint() -> List[EventType]:
-    """Clear the form for the next complaint (switch_category back to "nothing to decide")."""
-    return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("switch_category", False)]
+    """Clear the form for the next complaint."""
+    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+def cleared(field: str) -> Dict[str, Any]:
+    """Slot values that make the form ask `field` again, then show the summary."""
+    values: Dict[str, Any] = {field: None, "confirm": None, "editing": None, "edit_field": None}
+    if field == "location":
+        values.update(latitude=None, longitude=None)
+    if field == "ward":
+        values.update(ward_attempts=None, ward_choices=None, ward_problem=None, ward_locality=None)
+    if field == "category":
+        values.update(category_choices=None)
+    return values
+
+
+def corrected(correction: Correction) -> Dict[str, Any]:
+    """The slot values a correction at the summary leads to."""
+    if correction.field is None:
+        return {"editing": True, "confirm": None}
+    if correction.value is None:
+        return cleared(correction.field)
+    values = {correction.field: correction.value, "confirm": None, "editing": None, "edit_field": None}
+    if correction.field == "location":
+        values.update(latitude=None, longitude=None)
+    return values
 
 
 class ValidateComplaintForm(FormValidationAction):
@@ -146,108 +207,256 @@ class ValidateComplaintForm(FormValidationAction):
     def name(self) -> str:
         return "validate_complaint_form"
 
-    # -- reuse the first message ---------------------------------------------------------
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        try:
+            return await super().run(dispatcher, tracker, domain)
+        except Exception:  # noqa: BLE001 - the citizen hears back; the answers so far stay
+            logger.exception("complaint form validation failed for %s", tracker.sender_id)
+            dispatcher.utter_message(response="utter_action_failed")
+            return []
+
+    async def required_slots(self, domain_slots: List[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[str]:
+        if tracker.get_slot("add_to_existing") is not None:
+            return ["add_to_existing"]  # answered: the submit action adds it to the ticket, or not
+        slots = list(domain_slots)
+        if tracker.get_slot("pending_category"):
+            slots.insert(0, "switch_category")
+        if tracker.get_slot("existing_ticket"):
+            slots.insert(slots.index("ward") + 1, "add_to_existing")
+        if tracker.get_slot("editing"):
+            slots.insert(slots.index("confirm"), "edit_field")
+        return slots
+
+    # -- extraction: what the latest message says ------------------------------------------
 
     @staticmethod
-    def _opening_message(tracker: Tracker) -> Optional[str]:
-        """The message that started the form, if it named a complaint in words."""
-        if tracker.get_slot("requested_slot") is not None:
-            return None
+    def _edits(tracker: Tracker) -> Dict[str, Any]:
+        """A change asked for at the summary or in the edit list."""
+        requested = tracker.get_slot("requested_slot")
+        if requested not in ("confirm", "edit_field") or not answering_now(tracker):
+            return {}
+        asked_to_edit = latest_intent(tracker) == "edit_complaint"
+        field = latest_entity(tracker, "complaint_field")
+        if asked_to_edit and field in FIELDS:
+            return cleared(field)  # a row of the edit list
+        text = typed_text(tracker)
+        if text and requested == "edit_field":
+            choice = parse_menu_choice(text, len(FIELDS))
+            if choice:
+                return cleared(FIELDS[choice - 1])
+        correction = parse_correction(text) if text else None
+        if correction is not None and (correction.field or requested == "confirm"):
+            return corrected(correction)
+        return {"editing": True, "confirm": None} if asked_to_edit else {}
+
+    @staticmethod
+    def _yes_or_no(tracker: Tracker, slot: str) -> Dict[str, Any]:
+        """The answer to a yes/no question the form asked (`slot` requested)."""
+        if tracker.get_slot("requested_slot") != slot or not answering_now(tracker):
+            return {}
         intent = latest_intent(tracker)
-        text = (tracker.latest_message.get("text") or "").strip()
-        if not intent.startswith("complaint_") or intent == "complaint_status" or text.startswith("/"):
-            return None
-        return text
+        return {slot: True} if intent == "affirm" else {slot: False} if intent == "deny" else {}
 
-    async def extract_description(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        text = self._opening_message(tracker)
-        if tracker.get_slot("description") or not text or len(text.split()) < MIN_WORDS_FOR_DESCRIPTION:
-            return {}
-        return {"description": text}
+    async def extract_switch_category(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                      domain: DomainDict) -> Dict[str, Any]:
+        return self._yes_or_no(tracker, "switch_category")
 
-    async def extract_location(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        text = self._opening_message(tracker)
-        if tracker.get_slot("location") or not text:
+    async def extract_add_to_existing(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                      domain: DomainDict) -> Dict[str, Any]:
+        return self._yes_or_no(tracker, "add_to_existing")
+
+    async def extract_category(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> Dict[str, Any]:
+        """A typed menu answer ("3", "teen"); a named category comes through its intent."""
+        if tracker.get_slot("requested_slot") != "category" or named_category(tracker):
             return {}
-        place = extract_location(text)
-        return {"location": place} if place else {}
+        text = free_text(tracker)
+        return {"category": text} if text else {}
+
+    async def extract_ward(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: DomainDict) -> Dict[str, Any]:
+        """Any answer to the ward question: a number, a locality, "pata nahi"."""
+        if tracker.get_slot("requested_slot") != "ward" or latest_entity(tracker, "ward"):
+            return {}
+        text = free_text(tracker)
+        return {"ward": text} if text else {}
+
+    async def extract_location(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> Dict[str, Any]:
+        requested = tracker.get_slot("requested_slot")
+        if requested in ("confirm", "edit_field", "add_to_existing"):
+            return {}
+        text = free_text(tracker)
+        if text is None and is_opening(tracker) and named_category(tracker):
+            text = typed_text(tracker)  # the complaint itself may name the place
+        if text is None or another_category(tracker):
+            return {}
+        if requested == "location":
+            # "Court Road pe, teen din se" names a place; "abhi bhi kharab hai" does not
+            place = extract_location(text) if named_category(tracker) else text
+            return {"location": place} if place else {}
+        if tracker.get_slot("location") is None:
+            place = extract_location(text)  # a place named along the way
+            return {"location": place} if place else {}
+        return {}
+
+    async def extract_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[str, Any]:
+        requested = tracker.get_slot("requested_slot")
+        if requested == "description":
+            text = free_text(tracker)
+            return {"description": text} if text and not another_category(tracker) else {}
+        if tracker.get_slot("description") or not answering_now(tracker):
+            return {}
+        text = typed_text(tracker)
+        if not text:
+            return {}
+        words = len(text.split())
+        if is_opening(tracker) and named_category(tracker) and words >= MIN_WORDS_FOR_DESCRIPTION:
+            return {"description": text}  # the complaint that started the form describes it
+        if latest_entity(tracker, "photo_id") and words >= MIN_CAPTION_WORDS \
+                and latest_intent(tracker) not in DIGRESSIONS:
+            return {"description": text}  # a photo's caption
+        return {}
+
+    async def extract_photo(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> Dict[str, Any]:
+        """A photo exists only when an image arrived; words are never a photo."""
+        if not answering_now(tracker):
+            return {}
+        photo_id = latest_entity(tracker, "photo_id")
+        if photo_id:
+            return {"photo": photo_id}
+        if tracker.get_slot("requested_slot") != "photo":
+            return {}
+        text = typed_text(tracker)
+        if text and LATER_PHOTO.search(text):
+            return {"photo": PHOTO_LATER}
+        if latest_intent(tracker) == "deny" or (text and SKIP_PHOTO.match(text.strip())):
+            return {"photo": NO_PHOTO}
+        if text and latest_intent(tracker) not in DIGRESSIONS:
+            return {"photo": None}  # not a photo: the question is asked again
+        return {}
 
     # -- validation ----------------------------------------------------------------------
 
-    async def get_validation_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        edits = self._edits(tracker)
+        if edits:
+            # rasa-sdk validates the earliest candidate of a slot in this turn; a correction
+            # overrides what Rasa's own mappings read ("14 nahi" is not ward 14)
+            start = len(tracker.events)
+            while start and tracker.events[start - 1].get("event") == "slot":
+                start -= 1
+            tracker.events = tracker.events[:start] + [
+                e for e in tracker.events[start:] if e.get("name") not in edits]
+            tracker.add_slots([SlotSet(slot, value) for slot, value in edits.items()])
         events = await super().get_validation_events(dispatcher, tracker, domain)
+        validated = {e["name"] for e in events}
+        events += [SlotSet(slot, value) for slot, value in edits.items() if slot not in validated]
         if not events:
             return []  # nothing extracted: let the form reject, so digressions are handled
         tracker.add_slots(events)
         language = language_of(tracker)
         photo = tracker.get_slot("photo")
-        return events + [
-            SlotSet("category_label", category_label(tracker.get_slot("category"), language)),
+        events += [
+            SlotSet("category_label", self._category_label(tracker.get_slot("category"), language)),
             SlotSet("pending_category_label",
-                    category_label(tracker.get_slot("pending_category"), language)),
+                    self._category_label(tracker.get_slot("pending_category"), language)),
             SlotSet("photo_label",
                     None if photo is None else label("photo", "none" if photo == NO_PHOTO else "attached", language)),
         ]
+        events += await self._open_ticket_events(tracker, language)
+        return events
 
-    async def validate_category(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        category = category_from_answer(value)
-        if category is None:
-            dispatcher.utter_message(response="utter_not_a_category")
+    @staticmethod
+    def _category_label(category: Optional[str], language: str) -> Optional[str]:
+        return get_city().categories[category].name(language) if category else None
+
+    @staticmethod
+    async def _open_ticket_events(tracker: Tracker, language: str) -> List[EventType]:
+        """As soon as category and ward are known: the citizen's open ticket of that kind."""
+        category, ward = tracker.get_slot("category"), tracker.get_slot("ward")
+        if not category or not ward or tracker.get_slot("add_to_existing") is not None:
+            return []
+        try:
+            existing = await run_storage(repository.open_ticket_for, tracker.sender_id, category, ward)
+        except StorageUnavailable as exc:  # the submit step checks again
+            logger.warning("open-ticket lookup failed: %s", exc)
+            return []
+        return [SlotSet("existing_ticket", existing.number if existing else None),
+                SlotSet("existing_status", label("status", existing.status, language) if existing else None)]
+
+    async def validate_category(self, value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        if value is None:
             return {"category": None}
+        category = category_from_answer(value, tracker.get_slot("category_choices"))
+        if category is None:
+            dispatcher.utter_message(response="utter_not_a_category", count=len(get_city().categories))
+            return {"category": None}
+        text = typed_text(tracker)
+        if is_opening(tracker) and text:
+            choices = get_city().categories_for_short_message(text)
+            if category in choices:  # "paani": water that does not come, or that leaks?
+                return {"category": None, "category_choices": list(choices)}
         previous = previous_slot_value(tracker, "category")
         asked_for_it = tracker.get_slot("requested_slot") == "category"
         if previous and previous != category and not asked_for_it and tracker.active_loop_name:
             # A different complaint mid-form: keep the current one and ask before switching.
             return {"category": previous, "pending_category": category, "switch_category": None}
-        return {"category": category}
+        return {"category": category, "category_choices": None}
 
-    async def validate_switch_category(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
+    async def validate_switch_category(self, value: Any, dispatcher: CollectingDispatcher,
+                                       tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        if value is None:
+            return {"switch_category": None}
         pending = tracker.get_slot("pending_category")
-        result = {"switch_category": False, "pending_category": None}
+        result: Dict[str, Any] = {"switch_category": None, "pending_category": None}
         if value and pending:
             # The new complaint keeps ward and place; its description comes from the citizen.
-            result.update({"category": pending, "description": None, "confirm": None})
+            result.update({"category": pending, "description": None, "confirm": None,
+                           "existing_ticket": None})
         return result
 
-    async def validate_ward(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
+    async def validate_ward(self, value: Any, dispatcher: CollectingDispatcher,
+                            tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        if value is None:
+            return {"ward": None}
+        city = get_city()
         ward = ward_from_answer(value)
-        if ward is not None and get_city().valid_ward(ward):
-            return {"ward": str(ward), "ward_attempts": None}
+        if ward is not None and city.valid_ward(ward):
+            return {"ward": str(ward), "ward_attempts": None, "ward_choices": None, "ward_problem": None,
+                    "ward_locality": None}
+        text = str(value)
+        wards = wards_of(text) if ward is None else ()
+        if wards:  # a locality: its wards as buttons, to confirm (never assumed)
+            result: Dict[str, Any] = {"ward": None, "ward_choices": [str(w) for w in wards],
+                                      "ward_problem": "locality", "ward_locality": localities_in(text)[0][0].name}
+            if tracker.get_slot("location") is None:
+                result["location"] = extract_location(text)
+            return result
+        if ward is None and DONT_KNOW.search(text):
+            return {"ward": None, "ward_choices": None, "ward_problem": "unknown"}
         attempts = int(tracker.get_slot("ward_attempts") or 0) + 1
-        dispatcher.utter_message(response="utter_invalid_ward")
-        if attempts >= WARD_TRIES_BEFORE_HELPLINE:
-            dispatcher.utter_message(response="utter_ward_helpline")
-        return {"ward": None, "ward_attempts": attempts}
+        return {"ward": None, "ward_attempts": attempts, "ward_choices": None, "ward_problem": "invalid"}
 
-    async def validate_location(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
+    async def validate_location(self, value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         if value == "pin":
             latitude, longitude = tracker.get_slot("latitude"), tracker.get_slot("longitude")
             if latitude is None or longitude is None:
                 return {"location": None}
             metadata = tracker.latest_message.get("metadata") or {}
-            place = metadata.get("location_address") or metadata.get("location_name")
-            pin = f"{label('location', 'pin', language_of(tracker))} ({latitude:.5f}, {longitude:.5f})"
-            return {"location": f"{place} {pin}" if place else pin}
+            return {"location": pin_text(latitude, longitude, metadata, language_of(tracker))}
         text = str(value or "").strip()
-        return {"location": text or None}
+        return {"location": text[:MAX_DESCRIPTION_CHARS] or None}
 
-    async def validate_description(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
+    async def validate_description(self, value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         text = str(value or "").strip()
         if not text:
             return {"description": None}
@@ -256,29 +465,91 @@ class ValidateComplaintForm(FormValidationAction):
             text = text[:MAX_DESCRIPTION_CHARS]
         return {"description": text}
 
-    async def validate_photo(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        intent = latest_intent(tracker)
-        if value and (intent == "share_photo" or value == previous_slot_value(tracker, "photo")):
-            return {"photo": str(value)}  # a new photo, or the answer kept from before (form restart)
-        text = (tracker.latest_message.get("text") or "").strip().lower()
-        if intent == "deny" or text in SKIP_WORDS:
-            return {"photo": NO_PHOTO}
-        dispatcher.utter_message(response="utter_photo_expected")
-        return {"photo": None}
+    async def validate_photo(self, value: Any, dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        if value == PHOTO_LATER:
+            return {"photo": NO_PHOTO, "photo_later": True}
+        if value is None or value == NO_PHOTO:
+            return {"photo": value}
+        return {"photo": str(value) if PHOTO_ID.match(str(value)) else None}
+
+    async def validate_confirm(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        if value is False:  # "no" at the summary: what should change? (cancel is in the list)
+            return {"confirm": None, "editing": True}
+        return {"confirm": value}
+
+    async def validate_add_to_existing(self, value: Any, dispatcher: CollectingDispatcher,
+                                       tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return {"add_to_existing": value}
 
 
-class ActionSubmitComplaint(Action):
-    """Register the confirmed complaint; tell the number, department and due time."""
+class ActionAskCategory(GuardedAction):
+    """The category question: the city's categories as a numbered menu and a WhatsApp list,
+    or just the two or three a short message ("paani") may mean, as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_category"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        city = get_city()
+        language = language_of(tracker)
+        choices = tracker.get_slot("category_choices")
+        text = typed_text(tracker)
+        if not choices and text and answering_now(tracker):
+            choices = list(city.categories_for_short_message(text)) or None
+        shown = choices or list(city.categories)
+        buttons = [{"title": city.categories[key].name(language), "payload": f"/complaint_{key}"}
+                   for key in shown]
+        menu = "\n".join(f"{i}. {city.categories[key].name(language)}" for i, key in enumerate(shown, 1))
+        response = "utter_ask_category_choice" if choices else "utter_ask_category"
+        dispatcher.utter_message(response=response, menu=menu, buttons=buttons)
+        return [SlotSet("category_choices", choices)]
+
+
+class ActionAskWard(GuardedAction):
+    """The ward question, or what the last answer needs: the wards of a locality as buttons,
+    a request for the locality, or the valid range (with the helpline after three tries)."""
+
+    def name(self) -> str:
+        return "action_ask_ward"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        choices = tracker.get_slot("ward_choices")
+        problem = tracker.get_slot("ward_problem")
+        language = language_of(tracker)
+        if problem == "locality" and choices:
+            buttons = [{"title": f"{label('ward', None, language)} {ward}",
+                        "payload": f'/inform{{"ward":"{ward}"}}'} for ward in choices[:3]]
+            dispatcher.utter_message(response="utter_ask_ward_choice", buttons=buttons,
+                                     locality=tracker.get_slot("ward_locality"), wards=", ".join(choices))
+        elif problem == "unknown":
+            dispatcher.utter_message(response="utter_ask_ward_locality")
+        elif problem == "invalid":
+            dispatcher.utter_message(response="utter_invalid_ward")
+            if int(tracker.get_slot("ward_attempts") or 0) >= WARD_TRIES_BEFORE_HELPLINE:
+                dispatcher.utter_message(response="utter_ward_helpline")
+        else:
+            dispatcher.utter_message(response="utter_ask_ward")
+        return []
+
+
+class ActionSubmitComplaint(GuardedAction):
+    """Register the confirmed complaint; tell the number, department and due time. Or add
+    this message to the citizen's open ticket of the same kind, if they chose that."""
 
     def name(self) -> str:
         return "action_submit_complaint"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        if tracker.get_slot("confirm") is False:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        existing = tracker.get_slot("existing_ticket")
+        choice = tracker.get_slot("add_to_existing")
+        if choice is not None and existing:
+            return await self._add_to_existing(dispatcher, tracker, existing, choice)
+        if tracker.get_slot("confirm") is not True:
             dispatcher.utter_message(response="utter_complaint_cancelled")
             return reset_complaint()
         language = language_of(tracker)
@@ -304,46 +575,63 @@ class ActionSubmitComplaint(Action):
 
         if result.limit_reached:
             dispatcher.utter_message(
-                response="utter_ticket_limit", limit=get_city().max_tickets_per_citizen_per_day
-            )
+                response="utter_ticket_limit", limit=get_city().max_tickets_per_citizen_per_day)
         elif result.duplicate:
             dispatcher.utter_message(
                 response="utter_ticket_duplicate", ticket_number=result.ticket.number,
-                status=label("status", result.ticket.status, language),
-            )
+                status=label("status", result.ticket.status, language))
         else:
             ticket = result.ticket
             dispatcher.utter_message(
                 response="utter_ticket_created", ticket_number=ticket.number,
                 department=get_city().department_name(ticket.department, language),
-                due=local_time(ticket.due_at),
-            )
-        return reset_complaint() + [SlotSet("ticket_outcome", result.outcome.value)]
+                due=local_time(ticket.due_at))
+            if tracker.get_slot("photo_later"):
+                dispatcher.utter_message(response="utter_photo_later", ticket_number=ticket.number)
+        last = result.ticket.number if result.ticket else tracker.get_slot("last_ticket")
+        return reset_complaint() + [SlotSet("ticket_outcome", result.outcome.value),
+                                    SlotSet("last_ticket", last)]
+
+    @staticmethod
+    async def _add_to_existing(dispatcher: CollectingDispatcher, tracker: Tracker,
+                               number: str, choice: bool) -> List[EventType]:
+        if not choice:
+            dispatcher.utter_message(response="utter_existing_kept", ticket_number=number)
+            return reset_complaint() + [SlotSet("last_ticket", number)]
+        photo = tracker.get_slot("photo")
+        note = tracker.get_slot("description") or label("reminder", None, language_of(tracker))
+        try:
+            await run_storage(repository.add_from_citizen, number, tracker.sender_id, note,
+                              [photo] if photo and photo != NO_PHOTO else [])
+        except StorageUnavailable as exc:
+            logger.error("could not add to %s: %s", number, exc)
+            dispatcher.utter_message(response="utter_storage_down")
+            return [SlotSet("add_to_existing", None), SlotSet("ticket_outcome", "unavailable")]
+        dispatcher.utter_message(response="utter_added_to_existing", ticket_number=number)
+        return reset_complaint() + [SlotSet("last_ticket", number)]
 
 
-class ActionCancelComplaint(Action):
-    """Stop the complaint form after the citizen confirmed the cancellation."""
+class ActionCancelComplaint(GuardedAction):
+    """Stop the complaint form: one "stop" / "rehne do" is enough."""
 
     def name(self) -> str:
         return "action_cancel_complaint"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
         return [ActiveLoop(None), *reset_complaint()]
 
 
-class ActionComplaintStatus(Action):
+class ActionComplaintStatus(GuardedAction):
     """Status of a complaint number, or the citizen's last five complaints."""
 
     def name(self) -> str:
         return "action_complaint_status"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
         language = language_of(tracker)
-        number = next(tracker.get_latest_entity_values("complaint_id"), None)
+        number = latest_entity(tracker, "complaint_id")
         try:
             if number:
                 await self._one(dispatcher, tracker.sender_id, number, language)
@@ -361,8 +649,7 @@ class ActionComplaintStatus(Action):
         if ticket is None:
             dispatcher.utter_message(
                 response="utter_ticket_not_found", ticket_number=number,
-                example_number=f"{city.complaint_prefix}-000145",
-            )
+                example_number=f"{city.complaint_prefix}-000145")
             return
         if ticket.citizen_id != citizen_id:
             # Someone else's number: only what the repository's public view holds.
@@ -378,12 +665,11 @@ class ActionComplaintStatus(Action):
             dispatcher.utter_message(response="utter_ticket_status_public", **common)
             return
         history = await run_storage(repository.history, ticket.number)
-        remark = next((e.remark for e in reversed(history) if e.remark), None)
+        remark = next((e.remark for e in reversed(history) if e.remark and e.actor != "citizen"), None)
         dispatcher.utter_message(
             response="utter_ticket_status", ward=ticket.ward, due=local_time(ticket.due_at),
             remark=f"\n{label('remark', None, language)}: {remark}" if remark else "",
-            **common,
-        )
+            **common)
 
     @staticmethod
     async def _recent(dispatcher, citizen_id: str, language: str) -> None:

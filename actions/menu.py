@@ -7,14 +7,19 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import in_language, label
 from actions.complaints import ActionComplaintStatus
 from actions.covid import ActionCovidCases
 from actions.ticket_updates import REOPEN_CHOICE, rate_or_reopen
+from civic.city import get_city
 from civic.numbers import parse_menu_choice
 
 INTENT_LABELS: Dict[str, Dict[str, str]] = yaml.safe_load(
     (Path(__file__).with_name("intent_labels.yml")).read_text(encoding="utf-8")
 )
+# The runner-up is offered beside the best guess when its confidence is at least this share
+# of the best guess's.
+SECOND_GUESS_SHARE = 0.5
 
 # What each numbered choice of a menu response leads to (the menus' texts are in the domain):
 # a response to send, an action whose work is done here, or the complaint form to start.
@@ -28,6 +33,15 @@ MENUS: Dict[str, List[Union[str, int, Type[Action]]]] = {
     # 1-5 stars, 6 = still a problem: handled by rate_or_reopen
     "utter_ticket_resolved": list(range(1, REOPEN_CHOICE + 1)),
 }
+
+
+def intent_label(intent: Optional[str], language: str) -> Optional[str]:
+    """What the bot calls an intent when it asks; None for intents it never offers."""
+    category = get_city().categories.get((intent or "").replace("complaint_", "", 1))
+    if intent and intent.startswith("complaint_") and category:
+        return category.name(language)
+    names = INTENT_LABELS.get(intent or "")
+    return in_language(names, language) if names else None
 
 
 def last_menu(tracker: Tracker) -> Optional[str]:
@@ -70,7 +84,8 @@ class ActionMenuChoice(Action):
 
 
 class ActionDefaultAskAffirmation(Action):
-    """Ask "Did you mean …?" with the intent named in the citizen's language."""
+    """Ask "Did you mean …?" in the citizen's language: with the two likeliest meanings as
+    buttons when two are close ("water that does not come, or water that leaks?")."""
 
     def name(self) -> str:
         return "action_default_ask_affirmation"
@@ -79,14 +94,23 @@ class ActionDefaultAskAffirmation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         ranking = tracker.latest_message.get("intent_ranking") or []
-        candidates = [r.get("name") for r in ranking if r.get("name") in INTENT_LABELS]
+        candidates = [r for r in ranking if intent_label(r.get("name"), "en")]
         if not candidates:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
-        intent = candidates[0]
         language = tracker.get_slot("language") or "en"
-        label = INTENT_LABELS[intent].get(language) or INTENT_LABELS[intent]["en"]
+        first = candidates[0]
+        second = candidates[1] if len(candidates) > 1 else None
+        if second and second.get("confidence", 0) >= SECOND_GUESS_SHARE * first.get("confidence", 0):
+            dispatcher.utter_message(
+                response="utter_ask_which_intent",
+                buttons=[{"title": intent_label(c["name"], language), "payload": f"/{c['name']}"}
+                         for c in (first, second)]
+                + [{"title": label("something_else", None, language), "payload": "/out_of_scope"}],
+                first_label=intent_label(first["name"], language),
+                second_label=intent_label(second["name"], language))
+            return []
         dispatcher.utter_message(
-            response="utter_ask_affirm_intent", intent_label=label, intent_name=intent
-        )
+            response="utter_ask_affirm_intent", intent_name=first["name"],
+            intent_label=intent_label(first["name"], language))
         return []

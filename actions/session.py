@@ -25,8 +25,13 @@ def city_slots() -> List[EventType]:
     ]
 
 
+# What a new session keeps: the citizen's language, and the ticket they registered last
+# (a photo sent the next day is added to it).
+CARRIED_SLOTS = ("language", "language_pinned", "last_ticket")
+
+
 class ActionSessionStart(Action):
-    """Start a session with the city facts set, keeping the citizen's slots (language)."""
+    """Start a session with the city facts set, keeping the citizen's CARRIED_SLOTS."""
 
     def name(self) -> str:
         return "action_session_start"
@@ -37,6 +42,6 @@ class ActionSessionStart(Action):
         carried = [
             SlotSet(key, value)
             for key, value in tracker.current_slot_values().items()
-            if value is not None and key in ("language", "language_pinned")
+            if value is not None and key in CARRIED_SLOTS
         ]
         return [SessionStarted(), *carried, *city_slots(), ActionExecuted("action_listen")]

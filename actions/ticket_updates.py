@@ -8,10 +8,17 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.complaints import label, repository, run_storage
+from actions.common import GuardedAction, label, language_of, latest_entity, repository, run_storage
 from civic.city import get_city
 from civic.db import StorageUnavailable
-from civic.tickets import RESOLVED, NotTicketOwner, TransitionNotAllowed
+from civic.tickets import (
+    RESOLVED,
+    NotTicketOwner,
+    OpenTicketExists,
+    RatingNotAllowed,
+    ReopenWindowExpired,
+    TransitionNotAllowed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,20 +107,65 @@ async def rate_or_reopen(
     if not number:
         dispatcher.utter_message(response="utter_help")
         return []
+    if choice == REOPEN_CHOICE:
+        return await reopen(dispatcher, tracker, number)
     try:
-        if choice == REOPEN_CHOICE:
-            await run_storage(repository.reopen, number, tracker.sender_id,
-                              tracker.latest_message.get("text"))
-            dispatcher.utter_message(response="utter_ticket_reopened", ticket_number=number)
-        else:
-            await run_storage(repository.rate, number, tracker.sender_id, choice)
-            dispatcher.utter_message(response="utter_rating_thanks", stars=choice)
-    except (TransitionNotAllowed, NotTicketOwner) as exc:
-        logger.info("rating/reopen of %s refused: %s", number, exc)
+        await run_storage(repository.rate, number, tracker.sender_id, choice)
+    except (TransitionNotAllowed, NotTicketOwner, RatingNotAllowed) as exc:
+        logger.info("rating of %s refused: %s", number, exc)
+        dispatcher.utter_message(response="utter_rating_not_possible", ticket_number=number)
+    except StorageUnavailable as exc:
+        logger.error("rating of %s failed: %s", number, exc)
+        dispatcher.utter_message(response="utter_status_unavailable")
+        return []
+    else:
+        dispatcher.utter_message(response="utter_rating_thanks", stars=choice)
+    return [SlotSet("rating_ticket", None)]
+
+class ActionReopenComplaint(GuardedAction):
+    """"Still not fixed, open it again": the ticket named, the one just rated, or the
+    citizen's latest resolved ticket is reopened within the city's reopen window."""
+
+    def name(self) -> Text:
+        return "action_reopen_complaint"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        number = latest_entity(tracker, "complaint_id") or tracker.get_slot("rating_ticket")
+        try:
+            ticket = await run_storage(repository.get, number) if number else \
+                await run_storage(repository.latest_resolved_for, tracker.sender_id)
+        except StorageUnavailable as exc:
+            logger.error("reopen lookup failed: %s", exc)
+            dispatcher.utter_message(response="utter_status_unavailable")
+            return []
+        if ticket is None or ticket.citizen_id != tracker.sender_id:
+            dispatcher.utter_message(response="utter_nothing_to_reopen", ticket_number=number or "")
+            return []
+        if ticket.is_open:
+            dispatcher.utter_message(response="utter_ticket_still_open", ticket_number=ticket.number,
+                                     status=label("status", ticket.status, language_of(tracker)))
+            return [SlotSet("rating_ticket", None)]
+        return await reopen(dispatcher, tracker, ticket.number)
+
+
+async def reopen(dispatcher: CollectingDispatcher, tracker: Tracker, number: str) -> List[EventType]:
+    """Reopen the citizen's resolved ticket, saying why when it cannot be."""
+    try:
+        await run_storage(repository.reopen, number, tracker.sender_id,
+                          tracker.latest_message.get("text"))
+    except OpenTicketExists as exc:
+        dispatcher.utter_message(response="utter_reopen_open_exists", ticket_number=number,
+                                 other_number=exc.existing_number)
+    except (ReopenWindowExpired, TransitionNotAllowed, NotTicketOwner) as exc:
+        logger.info("reopen of %s refused: %s", number, exc)
         dispatcher.utter_message(response="utter_reopen_not_possible", ticket_number=number,
                                  days=get_city().reopen_window_days)
     except StorageUnavailable as exc:
-        logger.error("rating/reopen of %s failed: %s", number, exc)
+        logger.error("reopen of %s failed: %s", number, exc)
         dispatcher.utter_message(response="utter_status_unavailable")
         return []
+    else:
+        dispatcher.utter_message(response="utter_ticket_reopened", ticket_number=number)
     return [SlotSet("rating_ticket", None)]

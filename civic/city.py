@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional, Tuple
@@ -12,6 +13,10 @@ import yaml
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "city.yml"
 LANGUAGES = ("hi", "hinglish", "en")
+# Words around a one-word complaint that say nothing about which one ("paani ki samasya").
+FILLER_WORDS = frozenset(
+    "ki ka ke ko hai he h problem problems issue samasya samsya dikkat pareshani shikayat "
+    "complaint nahi nhi no not kharab की का के को है समस्या दिक्कत परेशानी शिकायत नहीं".split())
 
 
 class CityConfigError(ValueError):
@@ -24,9 +29,23 @@ class Category:
     department: str
     sla_hours: int
     names: Dict[str, str]
+    short_words: Tuple[str, ...] = ()
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names["en"]
+
+
+@dataclass(frozen=True)
+class Locality:
+    """A locality or landmark citizens name, its other spellings, and the wards it lies in."""
+
+    name: str
+    also: Tuple[str, ...] = ()
+    wards: Tuple[int, ...] = ()
+
+    @property
+    def spellings(self) -> Tuple[str, ...]:
+        return (self.name, *self.also)
 
 
 @dataclass(frozen=True)
@@ -44,15 +63,24 @@ class City:
     max_tickets_per_citizen_per_day: int
     reopen_window_days: int
     timezone: str
-    localities: Tuple[str, ...]
+    localities: Tuple[Locality, ...]
     whatsapp_templates: Dict[str, object]
     departments: Dict[str, Dict[str, str]]
     categories: Dict[str, Category] = field(default_factory=dict)
 
     def department_name(self, department: str, language: str) -> str:
         names = self.departments[department]
-        # Hinglish readers get the English name: romanised Hindi department names confuse.
-        return names["hi"] if language == "hi" else names["en"]
+        return names.get(language) or names["en"]
+
+    def categories_for_short_message(self, text: str) -> Tuple[str, ...]:
+        """The categories a one- or two-word message may mean when it fits several
+        ("paani" → drinking water or leakage); empty when it is not such a message."""
+        words = [w for w in re.findall(r"[\w\u0900-\u097F]+", text.casefold()) if w not in FILLER_WORDS]
+        if not 1 <= len(words) <= 2:
+            return ()
+        fitting = tuple(key for key, category in self.categories.items()
+                        if any(word in category.short_words for word in words))
+        return fitting if len(fitting) > 1 else ()
 
     def valid_ward(self, ward: int) -> bool:
         return 1 <= ward <= self.wards
@@ -80,6 +108,24 @@ def _names(value, where: str) -> Dict[str, str]:
     if not isinstance(value, dict) or "en" not in value:
         raise CityConfigError(f"{where}: needs at least an 'en' name")
     return {str(k): str(v) for k, v in value.items()}
+
+
+def _locality(item, wards: int, index: int) -> Locality:
+    """A `localities` entry: a name, or {name, also: [...], wards: [...]}."""
+    where = f"localities[{index}]"
+    if isinstance(item, str):
+        return Locality(item)
+    if not isinstance(item, dict):
+        raise CityConfigError(f"{where}: a name or {{name, also, wards}}")
+    name = str(_require(item, "name", where))
+    also = item.get("also") or []
+    numbers = item.get("wards") or []
+    if not isinstance(also, list) or not isinstance(numbers, list):
+        raise CityConfigError(f"{where}: 'also' and 'wards' are lists")
+    for ward in numbers:
+        if isinstance(ward, bool) or not isinstance(ward, int) or not 1 <= ward <= wards:
+            raise CityConfigError(f"{where}.wards: {ward!r} is not a ward from 1 to {wards}")
+    return Locality(name, tuple(str(a) for a in also), tuple(numbers))
 
 
 def _timezone(name: str) -> str:
@@ -126,7 +172,11 @@ def load_city(path: Optional[os.PathLike] = None) -> City:
         names = {lang: str(value[lang]) for lang in LANGUAGES if lang in value}
         if "en" not in names:
             raise CityConfigError(f"{where}: needs an 'en' name")
-        categories[str(key)] = Category(str(key), dept, sla, names)
+        short_words = value.get("short_words") or []
+        if not isinstance(short_words, list):
+            raise CityConfigError(f"{where}.short_words must be a list of words")
+        categories[str(key)] = Category(str(key), dept, sla, names,
+                                        tuple(str(w).casefold() for w in short_words))
 
     return City(
         name=_names(_require(city, "name", "city"), "city.name"),
@@ -143,7 +193,7 @@ def load_city(path: Optional[os.PathLike] = None) -> City:
         reopen_window_days=int(city.get("reopen_window_days", 7)),
         timezone=_timezone(city.get("timezone", "Asia/Kolkata")),
         whatsapp_templates=dict(raw.get("whatsapp_templates") or {}),
-        localities=tuple(str(name) for name in (raw.get("localities") or [])),
+        localities=tuple(_locality(item, wards, i) for i, item in enumerate(raw.get("localities") or [])),
         departments=depts,
         categories=categories,
     )

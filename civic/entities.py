@@ -74,6 +74,37 @@ def find_complaint_ids(text: str, prefix: str) -> List[Dict]:
     return found
 
 
+# "status 21", "status of 21", "21 ka status", "२१ की स्थिति": a complaint asked about by its
+# sequence number alone.
+_STATUS_WORD = r"(?:status|stetus|satatus|sthiti|stithi|स्थिति|स्टेटस)"
+_STATUS_NUMBER = re.compile(
+    rf"(?<!{_LETTER}){_STATUS_WORD}\s*(?:of|ka|ki|का|की|no\.?|number|नंबर)?\s*#?\s*"
+    rf"(?P<after>[0-9\u0966-\u096F]{{1,{ID_DIGITS}}})(?![0-9\u0966-\u096F])"
+    rf"|(?<![0-9\u0966-\u096F])(?P<before>[0-9\u0966-\u096F]{{1,{ID_DIGITS}}})\s*"
+    rf"(?:ka|ki|का|की|wali|वाली)?\s*(?:shikayat\s+ka\s+|शिकायत\s+की\s+)?{_STATUS_WORD}(?!{_LETTER})",
+    re.IGNORECASE,
+)
+
+
+_OTHER_PREFIX = re.compile(r"(?<![A-Za-z])[A-Z]{2,5}[\s\-–_/#.:]*$")
+
+
+def find_status_numbers(text: str, prefix: str) -> List[Dict]:
+    """Complaint numbers given as a bare sequence beside a status word ("status 21")."""
+    found = []
+    for match in _STATUS_NUMBER.finditer(text):
+        group = "after" if match.group("after") else "before"
+        before = text[max(0, match.start(group) - _WINDOW):match.start(group)]
+        if _WARD_BEFORE.search(before):
+            continue  # "ward 21 status" is about a ward
+        if group == "before" and _OTHER_PREFIX.search(before):
+            continue  # "MRT 12 ka status": another city's complaint number
+        sequence = int(match.group(group).translate(_TO_ASCII))
+        if sequence > 0:
+            found.append(_entity("complaint_id", format_complaint_id(prefix, sequence), *match.span(group)))
+    return found
+
+
 def find_wards(text: str) -> List[Dict]:
     """Numbers with a ward keyword next to them ("ward no. 23", "23 number ward").
 
@@ -120,7 +151,7 @@ def extract_entities(text: str, prefix: str, max_ward: int) -> List[Dict]:
         if all(entity["end"] <= e["start"] or entity["start"] >= e["end"] for e in entities):
             entities.append(entity)
 
-    for entity in find_complaint_ids(text, prefix) + find_wards(text):
+    for entity in find_complaint_ids(text, prefix) + find_status_numbers(text, prefix) + find_wards(text):
         add_if_free(entity)
     if not entities:
         choice = parse_choice(text)

@@ -149,6 +149,21 @@ def requested_language(text: str) -> Optional[str]:
     return asked.pop() if len(asked) == 1 else None
 
 
+# WhatsApp message types that carry no words of the citizen's (a tap's text is our payload).
+WORDLESS_TYPES = frozenset(
+    "interactive button location audio voice video sticker document reaction contacts "
+    "order system unknown unsupported".split())
+
+
+def citizen_words(text: str, message_type: Optional[str] = None) -> Optional[str]:
+    """`text` if the citizen wrote it (typed text, a photo's caption), else None: a tapped
+    button or list row, an intent payload (`/affirm`), a location, a voice note or a sticker
+    carry no words, so they must not change the reply language or be read as an answer."""
+    if not text or text.lstrip().startswith("/") or (message_type or "") in WORDLESS_TYPES:
+        return None
+    return text
+
+
 def reply_language(text: str, intent: Optional[str], current: Optional[str],
                    pinned: bool) -> Dict[str, Any]:
     """The slot changes after a citizen message: {"language": ..., "language_pinned": ...}.

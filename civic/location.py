@@ -1,39 +1,136 @@
-"""Find the place of a complaint inside a free-form message.
+"""Find the place of a complaint inside a free-form message, and the wards it may lie in.
 
-"ward 23 me street light kharab hai Court Road pe" → "Court Road". Two sources: the city's
-list of well-known localities (city.yml `localities`), then a phrase before a place
-postposition ("… ke paas", "… के पास", "near …"). Conservative: a wrong place is worse than
-asking, so anything unclear returns None and the form asks.
+"ward 23 me street light kharab hai Court Road pe" → "Court Road"; "वार्ड बारह, जामा मस्जिद के
+पास" → "जामा मस्जिद के पास"; "wrong place, it is behind the bus stand" → "behind the bus stand".
+Sources, in order: a landmark phrase ("… ke paas", "… के सामने", "near …", "behind …"), one
+of the city's localities (city.yml `localities`, with their other spellings), a named road or
+colony before "pe / par / में". Conservative: a wrong place is worse than asking, so anything
+unclear returns None and the form asks.
 """
 import re
-from typing import Iterable, Optional
+from typing import List, Optional, Sequence, Tuple
 
-from civic.city import get_city
+from civic.city import Locality, get_city
 
-# "<place> ke paas / ke samne / pe / par / के पास / के सामने / पर / में" (after the place)
-_AFTER = r"(?:ke\s+(?:paas|pass|pas|samne|saamne|piche|peeche)|के\s+(?:पास|सामने|पीछे)|pe|par|पर)"
-_PLACE_WORD = r"[A-Z][\w.]*|\d+|[\u0900-\u097F]+"
-_BEFORE_POSTPOSITION = re.compile(
-    rf"((?:(?:{_PLACE_WORD})\s+){{0,3}}(?:road|rd|marg|chowk|nagar|colony|bazar|bazaar|market|gali|mohalla|"
-    rf"रोड|मार्ग|चौक|नगर|कॉलोनी|बाजार|बाज़ार|गली|मोहल्ला)(?:\s+(?:no\.?|number|नंबर)\s*\d+)?)\s+{_AFTER}\b",
+MAX_TEXT = 2000  # longer messages are stories: the form asks for the place instead
+MAX_PLACE_WORDS = 5
+
+# Words that cannot be part of a place name: they end the backward scan from a postposition.
+_NOT_PLACE = frozenset(
+    """
+    ward wards vard वार्ड no number नंबर hai hain he h है हैं tha thi raha rahi rha rhi है।
+    the a an it is was are in at on of and or but my our your to from for with
+    mera mere meri hamare hamara hamari humare apne apni iske uske yeh ye woh wo vo
+    मेरे मेरा मेरी हमारे हमारी हमारा अपने यह वह ये वो इस उस
+    ka ki ke ko se me mein mai pe par aur bhi to toh nahi nhi na ho gaya gayi gaye
+    का की के को से में मैं पे पर और भी तो नहीं ना हो गया गई गए
+    light lights लाइट paani pani पानी kooda kuda kachra कूड़ा कचरा naali nali नाली sewer सीवर
+    kharab kharaab khrab kharaab band chalu tuta tuti toota tooti leak leaking broken
+    खराब ख़राब बंद टूटा टूटी लीक
+    ghar घर house home rehta rahta rehti rahti hoon hu hun हूँ हूं रहता रहती
+    sahi सही jagah jagha जगह place location wrong galat गलत actually asal असल
+    """.split()
+)
+_POSTPOSITION = re.compile(
+    r"(?<![\w\u0900-\u097F])(?:(?:ke|k|ki)\s+(?:paas|pass|pas|samne|saamne|saamnay|piche|peeche|pichhe)"
+    r"|के\s+(?:पास|सामने|पीछे)|की\s+(?:तरफ़|तरफ))(?![\w\u0900-\u097F])",
     re.IGNORECASE,
 )
-# "near <Place Words>" / "opposite <Place Words>"
-_NEAR = re.compile(r"\b(?:near|opposite|opp\.?|behind|in front of)\s+((?:[A-Z][\w.]*\s*){1,4})")
+_PREPOSITION = re.compile(
+    r"(?<![\w\u0900-\u097F])(?:near|opposite|opp\.?|behind|in front of|next to|beside)\s+(?:the\s+)?",
+    re.IGNORECASE,
+)
+_ROAD_WORD = (r"road|rd|marg|chowk|nagar|colony|bazar|bazaar|market|gali|mohalla|puri|ganj|"
+              r"रोड|मार्ग|चौक|नगर|कॉलोनी|बाजार|बाज़ार|गली|मोहल्ला|पुरी|गंज")
+_NAMED_PLACE = re.compile(
+    rf"((?:[^\W\d_][\w.'-]*\s+|[\u0900-\u097F]+\s+){{0,3}}(?:{_ROAD_WORD})(?:\s+(?:no\.?|number|नंबर)\s*\d+)?)"
+    rf"\s+(?:pe|par|me|mein|पर|में)(?![\w\u0900-\u097F])",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"[\w\u0900-\u097F.'-]+|[^\s\w\u0900-\u097F]")
 
 
-def extract_location(text: str, localities: Optional[Iterable[str]] = None) -> Optional[str]:
-    """The place named in `text`, as typed, or None."""
-    if not text or len(text) > 2000:
-        return None
-    names = sorted(localities if localities is not None else get_city().localities, key=len, reverse=True)
-    lowered = text.casefold()
-    for name in names:
-        start = lowered.find(name.casefold())
-        if start >= 0:
-            return text[start:start + len(name)]
-    for pattern in (_BEFORE_POSTPOSITION, _NEAR):
-        match = pattern.search(text)
-        if match:
-            return match.group(1).strip(" ,.")
+def _is_place_word(token: str) -> bool:
+    return bool(re.match(r"[\w\u0900-\u097F]", token)) and not token.isdigit() \
+        and token.casefold().strip(".") not in _NOT_PLACE
+
+
+def _words_before(text: str, end: int) -> Optional[str]:
+    """Up to MAX_PLACE_WORDS place words ending right before `end`, as typed."""
+    tokens = list(_TOKEN.finditer(text[:end]))
+    start = None
+    for token in reversed(tokens[-MAX_PLACE_WORDS:]):
+        if not _is_place_word(token.group()):
+            break
+        start = token.start()
+    return None if start is None else text[start:end].strip()
+
+
+def _words_after(text: str, start: int) -> Optional[str]:
+    """Up to MAX_PLACE_WORDS place words starting at `start`, as typed."""
+    end = None
+    for token in list(_TOKEN.finditer(text, start))[:MAX_PLACE_WORDS]:
+        if not _is_place_word(token.group()):
+            break
+        end = token.end()
+    return None if end is None else text[start:end].strip()
+
+
+def landmark_phrase(text: str) -> Optional[str]:
+    """ "jama masjid ke paas", "behind the bus stand": a place with the word that says where."""
+    for match in _POSTPOSITION.finditer(text):
+        words = _words_before(text, match.start())
+        if words:
+            return f"{words} {match.group()}"
+    for match in _PREPOSITION.finditer(text):
+        words = _words_after(text, match.end())
+        if words:
+            return f"{match.group().strip()} {words}"
     return None
+
+
+def localities_in(text: str, localities: Optional[Sequence[Locality]] = None) -> List[Tuple[Locality, int, int]]:
+    """The city's localities named in `text`, as (locality, start, end), in text order."""
+    if not text or len(text) > MAX_TEXT:
+        return []
+    folded = text.casefold()
+    found: List[Tuple[Locality, int, int]] = []
+    spellings = sorted(
+        ((spelling, locality)
+         for locality in (localities if localities is not None else get_city().localities)
+         for spelling in locality.spellings),
+        key=lambda pair: len(pair[0]), reverse=True)
+    for spelling, locality in spellings:
+        start = folded.find(spelling.casefold())
+        if start < 0 or any(s < start + len(spelling) and start < e for _, s, e in found):
+            continue
+        end = start + len(spelling)
+        before = folded[start - 1] if start else " "
+        after = folded[end] if end < len(folded) else " "
+        if before.isalnum() or after.isalnum():  # inside a longer word
+            continue
+        found.append((locality, start, end))
+    return sorted(found, key=lambda hit: hit[1])
+
+
+def extract_location(text: str, localities: Optional[Sequence[Locality]] = None) -> Optional[str]:
+    """The place named in `text`, as typed, or None."""
+    if not text or len(text) > MAX_TEXT:
+        return None
+    landmark = landmark_phrase(text)
+    if landmark:
+        return landmark
+    named = localities_in(text, localities)
+    if named:
+        _, start, end = named[0]
+        return text[start:end]
+    match = _NAMED_PLACE.search(text)
+    return _words_before(text, match.end(1)) if match else None
+
+
+def wards_of(text: str, localities: Optional[Sequence[Locality]] = None) -> Tuple[int, ...]:
+    """The wards of the localities named in `text`, in the order named, without repeats."""
+    wards: List[int] = []
+    for locality, _, _ in localities_in(text, localities):
+        wards.extend(w for w in locality.wards if w not in wards)
+    return tuple(wards)

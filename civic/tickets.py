@@ -427,6 +427,47 @@ class TicketRepository(UnitOfWork):
         """The owner reopens a resolved ticket within the city's reopen window."""
         return self._change(number, REOPENED, CITIZEN_ACTOR, remark, now, owner=citizen_id)
 
+    def open_ticket_for(self, citizen_id: str, category: str, ward: Union[int, str]) -> Optional[TicketRecord]:
+        """The citizen's open ticket of this category and ward (what a new one would repeat)."""
+        ward_number = _ward(ward, self.city)
+        with self._unit() as session:
+            existing = _open_duplicate(session, citizen_id, category, ward_number)
+            return _record(existing) if existing is not None else None
+
+    def latest_resolved_for(self, citizen_id: str) -> Optional[TicketRecord]:
+        """The citizen's most recently resolved ticket, if it is still resolved."""
+        with self._unit() as session:
+            ticket = session.execute(
+                select(Ticket).where(Ticket.citizen_id == citizen_id, Ticket.status == RESOLVED)
+                .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1)
+            ).scalar_one_or_none()
+            return _record(ticket) if ticket is not None else None
+
+    def add_from_citizen(
+        self, number: str, citizen_id: str, note: Optional[str] = None,
+        photo_media_ids: Sequence[str] = (), now: Optional[datetime] = None,
+    ) -> TicketRecord:
+        """The owner adds a note and/or photos to an open ticket; it goes into the history."""
+        note = (note or "").strip()[:MAX_DESCRIPTION_CHARS] or None
+        media = [str(m) for m in photo_media_ids]
+        if note is None and not media:
+            raise InvalidTicketData("nothing to add")
+        now = _now(now)
+        with self._unit() as session:
+            ticket = _load_for_update(session, number)
+            if ticket.citizen_id != citizen_id:
+                raise NotTicketOwner(f"{number} belongs to another citizen")
+            if ticket.status not in OPEN_STATUSES:
+                raise TransitionNotAllowed(number, ticket.status, ticket.status, "the ticket is not open")
+            if media:
+                ticket.photo_media_ids = list(ticket.photo_media_ids or []) + media
+            ticket.updated_at = now
+            remark = " · ".join(part for part in (note, f"+{len(media)} photo" if media else None) if part)
+            session.add(TicketEvent(ticket_id=ticket.id, status=ticket.status, at=now,
+                                    actor=CITIZEN_ACTOR, remark=remark))
+            session.flush()
+            return _record(ticket)
+
     # -- officers -------------------------------------------------------------------------
 
     def change_status(

@@ -7,7 +7,9 @@ this policy sets it:
   and `language_pinned`, so that it sticks;
 - otherwise, unless pinned, the language the latest message is written in
   (`civic.language.detect_language`); a message without one (a number, an emoji, a
-  complaint number) keeps the current language.
+  complaint number) keeps the current language, and so does a message without the
+  citizen's own words (a tapped button or list row, a payload, a location, a voice note:
+  `civic.language.citizen_words`).
 
 A policy can do this because Rasa applies the `events` of every policy's prediction,
 whether or not that policy's action wins (`DefaultPolicyPredictionEnsemble`): the slot is
@@ -36,7 +38,7 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from civic.language import reply_language
+from civic.language import citizen_words, reply_language
 
 LANGUAGE_SLOT = "language"
 PINNED_SLOT = "language_pinned"
@@ -82,8 +84,13 @@ class LanguagePolicy(Policy):
         message = tracker.latest_message
         if (message.text or "").startswith(EXTERNAL_MESSAGE_PREFIX):
             return []  # an event from the officers' side (trigger_intent), not the citizen
+        # Only words the citizen wrote: a tapped button's payload ("/deny"), a location or
+        # a voice note keeps the language the conversation is in.
+        words = citizen_words(message.text or "", (message.metadata or {}).get("type"))
+        if words is None:
+            return []
         changes = reply_language(
-            message.text or "",
+            words,
             (message.intent or {}).get("name"),
             current=tracker.get_slot(LANGUAGE_SLOT),
             pinned=bool(tracker.get_slot(PINNED_SLOT)),

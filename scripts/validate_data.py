@@ -23,9 +23,11 @@ def responses_used_by_code_and_forms(domain) -> set:
     used = {"utter_default"}  # sent by Rasa's own action_default_fallback
     for path in [*(ROOT / "actions").glob("*.py"), *(ROOT / "channels").glob("*.py")]:
         used.update(re.findall(r"[\"'](utter_\w+)[\"']", path.read_text(encoding="utf-8")))
-    for form, definition in domain.forms.items():
-        for slot in definition.get("required_slots", []):
-            used.update({f"utter_ask_{slot}", f"utter_ask_{form}_{slot}"})
+    # A form asks for its required slots, and for any slot its validation action adds to them
+    # (FormValidationAction.required_slots), by the response utter_ask_<slot>.
+    for form in domain.forms:
+        for slot in domain.slots:
+            used.update({f"utter_ask_{slot.name}", f"utter_ask_{form}_{slot.name}"})
     return used
 
 

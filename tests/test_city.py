@@ -27,7 +27,8 @@ def test_saharanpur_defaults():
         "water_leakage": "water_works", "sewer": "water_works", "sanitation": "sanitation",
         "construction": "construction", "house_tax": "tax"}
     assert city.department_name("water_works", "hi") == "जलकल विभाग"
-    assert city.department_name("water_works", "hinglish") == "Water Works (Jalkal)"
+    assert city.department_name("water_works", "hinglish") == "Jalkal Vibhag"
+    assert city.department_name("water_works", "en") == "Water Works (Jalkal)"
     assert all(c.sla_hours > 0 for c in city.categories.values())
     assert city.valid_ward(1) and city.valid_ward(70) and not city.valid_ward(0) and not city.valid_ward(71)
 
@@ -65,3 +66,20 @@ def test_missing_or_broken_file(tmp_path):
     broken.write_text("city: [unclosed", encoding="utf-8")
     with pytest.raises(CityConfigError, match="not valid YAML"):
         load_city(broken)
+
+
+def test_localities_carry_their_spellings_and_wards(tmp_path):
+    data = yaml.safe_load(yaml.safe_dump(SARAHANPUR))
+    data["localities"] = ["Old Name", {"name": "Bus Stand", "also": ["बस अड्डा"], "wards": [30, 32]}]
+    city = load_city(write(tmp_path, data))
+    assert city.localities[0].spellings == ("Old Name",) and city.localities[0].wards == ()
+    assert city.localities[1].spellings == ("Bus Stand", "बस अड्डा")
+    assert city.localities[1].wards == (30, 32)
+
+
+@pytest.mark.parametrize("wards", [[0], [71], ["12"], [True]])
+def test_a_locality_ward_outside_the_city_is_refused(tmp_path, wards):
+    data = yaml.safe_load(yaml.safe_dump(SARAHANPUR))
+    data["localities"] = [{"name": "Somewhere", "wards": wards}]
+    with pytest.raises(CityConfigError, match="localities"):
+        load_city(write(tmp_path, data))

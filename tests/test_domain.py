@@ -57,7 +57,8 @@ def test_slot_variables_exist():
         "category", "ward", "updated", "remark", "tickets", "example_number", "district",
         "confirmed", "active", "recovered", "deceased", "as_of", "tested", "tested_as_of",
         "delta_confirmed", "delta_recovered", "delta_deceased", "age_days", "fetched_at",
-        "example_district", "stars", "days",
+        "example_district", "stars", "days", "menu", "count", "locality", "wards", "other_number",
+        "first_label", "second_label",
     }
     used = {p for v in sum(RESPONSES.values(), []) for p in placeholders(v["text"])}
     assert used - slots - from_actions == set()

@@ -65,6 +65,32 @@ def test_language_after_a_message(policy, domain, text, intent, slots, expected)
                           bool(slots.get("language_pinned"))) == expected
 
 
+@pytest.mark.parametrize("text, message_type", [
+    ("/deny", "interactive"),                                   # "फोटो नहीं है" tapped
+    ("/affirm", None),                                          # a REST / shell button
+    ("/complaint_street_light", "interactive"),                 # a list row
+    ("Street light", "interactive"),                            # a tap without an id: its title
+    ('/share_location{"latitude": 29.96, "longitude": 77.55}', "location"),
+    ('/share_photo{"photo_id": "123"}', "image"),
+    ("/unsupported_message", "audio"),                          # a voice note
+    ("Yes, register", "button"),                                # a template's quick reply
+])
+def test_taps_payloads_and_media_keep_the_citizens_language(policy, domain, text, message_type):
+    events = [ActionExecuted("action_listen"), SlotSet("language", "hi"),
+              UserUttered(text, {"name": "deny", "confidence": 1.0},
+                          metadata={"type": message_type} if message_type else None)]
+    tracker = DialogueStateTracker.from_events("citizen", events, domain.slots)
+    assert slot_changes(policy, domain, tracker) == {}
+
+
+def test_a_photos_caption_is_the_citizens_words(policy, domain):
+    events = [ActionExecuted("action_listen"), SlotSet("language", "hi"),
+              UserUttered("the lamp post is broken here", {"name": "complaint_street_light", "confidence": 0.9},
+                          metadata={"type": "image", "photo_id": "123"})]
+    tracker = DialogueStateTracker.from_events("citizen", events, domain.slots)
+    assert slot_changes(policy, domain, tracker) == {"language": "en"}
+
+
 def test_later_predictions_in_the_same_turn_leave_the_language_alone(policy, domain):
     # e.g. a ticket update switched the language to the ticket's after the message
     tracker = after_message(domain, "hello", "greet", {"language": "hi"},

@@ -1,0 +1,79 @@
+"""What a message is, decided by rules where the classifier cannot know it.
+
+- A photo with a caption (the WhatsApp channel sends the caption as the text and the media
+  id in metadata) carries the `photo_id` entity; unless its caption states a complaint, its
+  intent is `share_photo` (a caption "SRN-000012" or "ye dekho" is about the photo).
+- A short message that names a complaint number and nothing else ("SRN-000002", "srn 2",
+  "status 21", "21 ka status") asks for that complaint's status.
+
+    - name: nlu_components.message_rules.MessageRules   # after the entity extractor,
+                                                         # before FallbackClassifier
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+PHOTO_INTENT = "share_photo"
+# Intents that say nothing of their own: a complaint number beside them is a status question.
+CONTENTLESS = frozenset({"inform", "nlu_fallback", "out_of_scope", "greet", "thank", "affirm",
+                         "deny", "help"})
+# Words beside a complaint number that keep a message a status question.
+MAX_STATUS_WORDS = 4
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class MessageRules(GraphComponent, EntityExtractorMixin):
+    """Sets the intent of photos and of bare complaint numbers (see the module docstring)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {"status_intent": "complaint_status"}
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        self.status_intent = {**self.get_default_config(), **config}["status_intent"]
+
+    @classmethod
+    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> MessageRules:
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            metadata = message.get("metadata") or {}
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
+            entities = message.get(ENTITIES) or []
+            photo_id = metadata.get("photo_id") if metadata.get("type") == "image" else None
+            if photo_id and not text.startswith("/"):
+                if not any(e.get("entity") == "photo_id" for e in entities):
+                    entity = {"entity": "photo_id", "value": str(photo_id), "start": 0, "end": 0}
+                    message.set(ENTITIES, entities + self.add_extractor_name([entity]), add_to_output=True)
+                if not (intent.startswith("complaint_") and intent != self.status_intent) \
+                        and intent != "report_complaint":
+                    self._set_intent(message, PHOTO_INTENT)
+            elif intent in CONTENTLESS and any(e.get("entity") == "complaint_id" for e in entities) \
+                    and len(text.split()) <= MAX_STATUS_WORDS:
+                self._set_intent(message, self.status_intent)
+        return messages
+
+    @staticmethod
+    def _set_intent(message: Message, name: str) -> None:
+        chosen = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+        message.set(INTENT, chosen, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)

@@ -1,0 +1,49 @@
+"""Where a complaint is: places named in free text, and the wards of named localities.
+Expected values are written out here from how citizens write, not read from city.yml."""
+import pytest
+
+from civic.city import Locality
+from civic.location import extract_location, localities_in, wards_of
+
+LOCALITIES = (
+    Locality("Court Road", ("कोर्ट रोड",), (12,)),
+    Locality("Bus Stand", ("Bus Adda", "बस अड्डा"), (30, 32)),
+    Locality("Railway Station", ("Station Road", "रेलवे स्टेशन"), (17, 19)),
+    Locality("Ghanta Ghar", ("घंटाघर",), (44,)),
+)
+
+
+@pytest.mark.parametrize("text, place", [
+    ("ward 23 me street light kharab hai Court Road pe", "Court Road"),
+    ("वार्ड बारह, जामा मस्जिद के पास", "जामा मस्जिद के पास"),
+    ("wrong place, it is behind the bus stand", "behind the bus stand"),
+    ("street light kharab hai station ke saamne", "station ke saamne"),
+    ("I stay near the bus stand, no idea about the ward", "near the bus stand"),
+    ("घंटाघर के पास नल नहीं चल रहा", "घंटाघर के पास"),
+    ("Shastri Nagar me sadak tooti hai", "Shastri Nagar"),
+    ("kooda Nehru Market ke peeche pada hai", "Nehru Market ke peeche"),
+    ("main station road wali colony me rehta hu", "station road"),
+    ("opposite the old post office the drain is open", "opposite the old post office"),
+])
+def test_the_place_as_typed(text, place):
+    assert extract_location(text, LOCALITIES) == place
+
+
+@pytest.mark.parametrize("text", [
+    "mere ghar ke paas kooda pada hai", "ward 12", "paani nahi aa raha", "street light kharab hai",
+    "ke paas", "", "x" * 2001,
+])
+def test_no_place_rather_than_a_wrong_one(text):
+    assert extract_location(text, LOCALITIES) is None
+
+
+def test_localities_match_whole_words_in_any_of_their_spellings():
+    assert [hit[0].name for hit in localities_in("बस अड्डा और कोर्ट रोड", LOCALITIES)] == ["Bus Stand", "Court Road"]
+    assert localities_in("courtroadside", LOCALITIES) == []
+    assert localities_in("COURT ROAD", LOCALITIES)[0][1:] == (0, 10)
+
+
+def test_wards_of_the_named_localities_in_order_without_repeats():
+    assert wards_of("near the bus stand", LOCALITIES) == (30, 32)
+    assert wards_of("court road se bus adda tak", LOCALITIES) == (12, 30, 32)
+    assert wards_of("somewhere else", LOCALITIES) == ()
