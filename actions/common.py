@@ -3,6 +3,7 @@ reading the latest message, and a guard so that a failing action still answers."
 import asyncio
 import logging
 import threading
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 from zoneinfo import ZoneInfo
@@ -95,7 +96,7 @@ def local_time(moment) -> str:
     return moment.astimezone(ZoneInfo(get_city().timezone)).strftime("%d-%m-%Y %H:%M")
 
 
-class GuardedAction(Action):
+class GuardedAction(Action, ABC):
     """An action that answers even when something unforeseen fails: the citizen is told,
     and nothing they said is dropped (the action returns no events, so the slots stay)."""
 
@@ -108,6 +109,7 @@ class GuardedAction(Action):
             dispatcher.utter_message(response="utter_action_failed")
         return []
 
+    @abstractmethod
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
-        raise NotImplementedError
+        """What the action does (`run` calls it inside the guard)."""

@@ -172,6 +172,15 @@ def pin_text(latitude: float, longitude: float, metadata: Dict[str, Any], langua
     return f"{place} {pin}" if place else pin
 
 
+def category_menu(keys: Sequence[str], language: str) -> Dict[str, Any]:
+    """The numbered text and the buttons of a menu of these categories (names from city.yml)."""
+    categories = get_city().categories
+    return {
+        "menu": "\n".join(f"{i}. {categories[key].name(language)}" for i, key in enumerate(keys, 1)),
+        "buttons": [{"title": categories[key].name(language), "payload": f"/complaint_{key}"} for key in keys],
+    }
+
+
 def reset_complaint() -> List[EventType]:
     """Clear the form for the next complaint."""
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
@@ -281,6 +290,9 @@ class ValidateComplaintForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "ward" or latest_entity(tracker, "ward"):
             return {}
         text = free_text(tracker)
+        if text and latest_intent(tracker) == "out_of_scope" \
+                and not (find_numbers(text) or wards_of(text) or DONT_KNOW.search(text)):
+            return {}  # not about a ward at all ("ghar ki bijli nahi hai"): answered by the rules
         return {"ward": text} if text else {}
 
     async def extract_location(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -499,12 +511,8 @@ class ActionAskCategory(GuardedAction):
         text = typed_text(tracker)
         if not choices and text and answering_now(tracker):
             choices = list(city.categories_for_short_message(text)) or None
-        shown = choices or list(city.categories)
-        buttons = [{"title": city.categories[key].name(language), "payload": f"/complaint_{key}"}
-                   for key in shown]
-        menu = "\n".join(f"{i}. {city.categories[key].name(language)}" for i, key in enumerate(shown, 1))
         response = "utter_ask_category_choice" if choices else "utter_ask_category"
-        dispatcher.utter_message(response=response, menu=menu, buttons=buttons)
+        dispatcher.utter_message(response=response, **category_menu(choices or list(city.categories), language))
         return [SlotSet("category_choices", choices)]
 
 
@@ -518,7 +526,8 @@ class ActionAskWard(GuardedAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
         choices = tracker.get_slot("ward_choices")
-        problem = tracker.get_slot("ward_problem")
+        # after a digression (a question answered in between) the question is asked afresh
+        problem = tracker.get_slot("ward_problem") if answering_now(tracker) else None
         language = language_of(tracker)
         if problem == "locality" and choices:
             buttons = [{"title": f"{label('ward', None, language)} {ward}",
@@ -533,6 +542,24 @@ class ActionAskWard(GuardedAction):
                 dispatcher.utter_message(response="utter_ward_helpline")
         else:
             dispatcher.utter_message(response="utter_ask_ward")
+        return []
+
+
+class ActionAskEditField(GuardedAction):
+    """ "What should I change?": the fields of the summary as a list, and cancelling."""
+
+    def name(self) -> str:
+        return "action_ask_edit_field"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        language = language_of(tracker)
+        names = [label("field", field, language) for field in FIELDS]
+        buttons = [{"title": name, "payload": f'/edit_complaint{{"complaint_field":"{field}"}}'}
+                   for field, name in zip(FIELDS, names)]
+        buttons.append({"title": label("cancel_complaint", None, language), "payload": "/stop"})
+        dispatcher.utter_message(response="utter_ask_edit_field", buttons=buttons,
+                                 fields="\n".join(f"{i}. {name}" for i, name in enumerate(names, 1)))
         return []
 
 

@@ -7,8 +7,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import in_language, label
-from actions.complaints import ActionComplaintStatus
+from actions.common import in_language, label, typed_text
+from actions.complaints import ActionComplaintStatus, category_menu
 from actions.covid import ActionCovidCases
 from actions.ticket_updates import REOPEN_CHOICE, rate_or_reopen
 from civic.city import get_city
@@ -93,12 +93,16 @@ class ActionDefaultAskAffirmation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
+        language = tracker.get_slot("language") or "en"
+        choices = get_city().categories_for_short_message(typed_text(tracker) or "")
+        if choices:  # "paani": water that does not come, or water that leaks?
+            dispatcher.utter_message(response="utter_ask_category_choice", **category_menu(choices, language))
+            return []
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [r for r in ranking if intent_label(r.get("name"), "en")]
         if not candidates:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
-        language = tracker.get_slot("language") or "en"
         first = candidates[0]
         second = candidates[1] if len(candidates) > 1 else None
         if second and second.get("confidence", 0) >= SECOND_GUESS_SHARE * first.get("confidence", 0):

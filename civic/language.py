@@ -54,9 +54,10 @@ ENGLISH_WORDS = frozenset(
 )
 # Words written the same in both: "me" (Hindi "in" / English "me"), "to", "do", "main" ...
 AMBIGUOUS = frozenset("me to so hi he main do par".split())
-# Words that say nothing about the language: greetings and names used by everyone.
+# Words that say nothing about the language: greetings and names used by everyone, and the
+# commands the replies ask citizens to type ("status SRN-000012").
 NEUTRAL = frozenset(
-    "ok okay k ward wards sir madam maam mam hello hii hey srn covid corona light".split()
+    "ok okay k ward wards sir madam maam mam hello hii hey srn covid corona light status".split()
 )
 # Hinglish word endings ("karwaiye", "hogi", "jayega", "wala") count like list words.
 _HINGLISH_ENDING = re.compile(r"(?:iye|iyega|ega|egi|enge|ogi|oge|unga|ungi|wala|wali|wale)$")
@@ -76,7 +77,8 @@ def detect_language(text: str) -> Optional[str]:
 
     Mixed script: the majority of word tokens decides (a tie goes to Devanagari, which
     takes more effort to type). Latin text is Hinglish when more of its words are known
-    Hinglish words than known English words.
+    Hinglish words than known English words, English when fewer, and has no language when
+    it has as many of each (none at all, say).
     """
     if not text:
         return None
@@ -95,6 +97,8 @@ def detect_language(text: str) -> Optional[str]:
             hinglish += 1
         elif word in ENGLISH_WORDS:
             english += 1
+    if hinglish == english:
+        return None  # no word of either list, or as many of each: nothing to go by
     return HINGLISH if hinglish > english else ENGLISH
 
 

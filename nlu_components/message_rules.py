@@ -3,6 +3,8 @@
 - A photo with a caption (the WhatsApp channel sends the caption as the text and the media
   id in metadata) carries the `photo_id` entity; unless its caption states a complaint, its
   intent is `share_photo` (a caption "SRN-000012" or "ye dekho" is about the photo).
+- Typed words are never `share_photo`, `share_location` or `unsupported_message` (only the
+  channel sends those); the next likeliest intent is taken.
 - A short message that names a complaint number and nothing else ("SRN-000002", "srn 2",
   "status 21", "21 ka status") asks for that complaint's status.
 
@@ -29,6 +31,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 PHOTO_INTENT = "share_photo"
+# Intents only the WhatsApp channel sends (as payloads): typed words are never one of them.
+CHANNEL_ONLY = frozenset({"share_photo", "share_location", "unsupported_message"})
 # Intents that say nothing of their own: a complaint number beside them is a status question.
 CONTENTLESS = frozenset({"inform", "nlu_fallback", "out_of_scope", "greet", "thank", "affirm",
                          "deny", "help"})
@@ -69,7 +73,19 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             elif intent in CONTENTLESS and any(e.get("entity") == "complaint_id" for e in entities) \
                     and len(text.split()) <= MAX_STATUS_WORDS:
                 self._set_intent(message, self.status_intent)
+            elif intent in CHANNEL_ONLY and not text.startswith("/"):
+                self._next_best(message)
         return messages
+
+    @staticmethod
+    def _next_best(message: Message) -> None:
+        """Typed words the classifier took for a photo or a location ("photo kal bhej
+        dunga"): the likeliest intent a citizen can type, with its own confidence."""
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
+                   if r.get(INTENT_NAME_KEY) not in CHANNEL_ONLY]
+        if ranking:
+            message.set(INTENT, dict(ranking[0]), add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
     @staticmethod
     def _set_intent(message: Message, name: str) -> None:

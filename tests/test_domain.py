@@ -58,7 +58,7 @@ def test_slot_variables_exist():
         "confirmed", "active", "recovered", "deceased", "as_of", "tested", "tested_as_of",
         "delta_confirmed", "delta_recovered", "delta_deceased", "age_days", "fetched_at",
         "example_district", "stars", "days", "menu", "count", "locality", "wards", "other_number",
-        "first_label", "second_label",
+        "first_label", "second_label", "fields",
     }
     used = {p for v in sum(RESPONSES.values(), []) for p in placeholders(v["text"])}
     assert used - slots - from_actions == set()

@@ -277,6 +277,48 @@ def test_reopen_refused_when_a_newer_complaint_is_open(repo):
     assert repo.get(first).status == "resolved"
 
 
+def test_the_owner_adds_notes_and_photos_to_an_open_ticket_only(repo):
+    number = new(repo, photo_media_ids=["m1"]).ticket.number
+    record = repo.add_from_citizen(number, CITIZEN, "  ab to pole bhi gir gaya  ", ["m2", "m3"],
+                                   now=T0 + timedelta(hours=3))
+    assert record.photo_media_ids == ("m1", "m2", "m3") and record.status == "registered"
+    assert record.updated_at == T0 + timedelta(hours=3)
+    last = repo.history(number)[-1]
+    assert (last.actor, last.status, last.remark) == ("citizen", "registered", "ab to pole bhi gir gaya · +2 photo")
+    assert repo.add_from_citizen(number, CITIZEN, None, ["m4"]).photo_media_ids[-1] == "m4"
+    with pytest.raises(InvalidTicketData):
+        repo.add_from_citizen(number, CITIZEN, "   ", [])
+    with pytest.raises(NotTicketOwner):
+        repo.add_from_citizen(number, "919800000001", "mine now", [])
+    walk(repo, number, "assigned", "in_progress", "resolved")
+    with pytest.raises(TransitionNotAllowed):
+        repo.add_from_citizen(number, CITIZEN, "one more", [])
+    with pytest.raises(TicketNotFound):
+        repo.add_from_citizen("SRN-999999", CITIZEN, "?", [])
+
+
+def test_the_open_ticket_a_new_complaint_would_repeat(repo):
+    number = new(repo, category="sewer", ward=31).ticket.number
+    assert repo.open_ticket_for(CITIZEN, "sewer", "31").number == number
+    assert repo.open_ticket_for(CITIZEN, "sewer", 30) is None
+    assert repo.open_ticket_for(CITIZEN, "street_light", 31) is None
+    assert repo.open_ticket_for("919800000001", "sewer", 31) is None
+    walk(repo, number, "rejected", remark="not ours")
+    assert repo.open_ticket_for(CITIZEN, "sewer", 31) is None
+
+
+def test_the_latest_resolved_ticket_of_a_citizen(repo):
+    first = new(repo, ward=1).ticket.number
+    second = new(repo, ward=2).ticket.number
+    assert repo.latest_resolved_for(CITIZEN) is None
+    walk(repo, second, "assigned", "in_progress", "resolved", now=T0 + timedelta(hours=1))
+    walk(repo, first, "assigned", "in_progress", "resolved", now=T0 + timedelta(hours=2))
+    assert repo.latest_resolved_for(CITIZEN).number == first
+    repo.reopen(first, CITIZEN, "still dark", now=T0 + timedelta(hours=3))
+    assert repo.latest_resolved_for(CITIZEN).number == second
+    assert repo.latest_resolved_for("919800000001") is None
+
+
 # --- reading -------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from actions.common import repository
 from actions.complaints import (
     NO_PHOTO,
     ActionAskCategory,
+    ActionAskEditField,
     ActionAskWard,
     ActionSubmitComplaint,
     ValidateComplaintForm,
@@ -302,3 +303,21 @@ def test_submit_tells_how_to_send_a_promised_photo_later():
     ticket = repository.get(said[0]["ticket_number"])
     assert ticket.photo_media_ids == () and ticket.language == "hinglish"
     assert said[0]["department"] == "Marg Prakash Vibhag"  # one script in a Hinglish reply
+
+
+def test_the_edit_list_names_the_fields_in_the_citizens_language():
+    _, said = run(ActionAskEditField(), state("nahi", "deny", slots={**at_summary(), "language": "hi"}))
+    assert said[0]["response"] == "utter_ask_edit_field"
+    assert said[0]["fields"].splitlines() == ["1. विषय", "2. वार्ड", "3. जगह", "4. विवरण", "5. फोटो"]
+    assert [b["payload"] for b in said[0]["buttons"]][1:3] == [
+        '/edit_complaint{"complaint_field":"ward"}', '/edit_complaint{"complaint_field":"location"}']
+    assert said[0]["buttons"][-1] == {"title": "शिकायत रद्द करें", "payload": "/stop"}
+
+
+def test_something_else_entirely_at_the_ward_question_is_left_to_the_rules():
+    tracker = state("ghar ki bijli nahi aa rahi 10 ghante se", "out_of_scope",
+                    slots={"category": "street_light", "requested_slot": "ward"})
+    assert asyncio.run(ValidateComplaintForm().run(CollectingDispatcher(), tracker, DOMAIN)) == []
+    slots, _ = turn(state("bus stand ke paas, ward pata nahi", "out_of_scope",
+                          slots={"category": "street_light", "requested_slot": "ward"}))
+    assert slots["ward_choices"] == ["30", "32"]
