@@ -291,7 +291,7 @@ class ValidateComplaintForm(FormValidationAction):
             return {}
         text = free_text(tracker)
         if text and latest_intent(tracker) == "out_of_scope" \
-                and not (find_numbers(text) or wards_of(text) or DONT_KNOW.search(text)):
+                and not (ward_from_answer(text) or wards_of(text) or DONT_KNOW.search(text)):
             return {}  # not about a ward at all ("ghar ki bijli nahi hai"): answered by the rules
         return {"ward": text} if text else {}
 
