@@ -56,6 +56,9 @@ DIGRESSIONS = frozenset({
     "bot_challenge", "human_handoff", "complaint_status", "stop", "greet", "thank", "goodbye",
     "switch_language", "frustration", "reopen_complaint", "other_agency", "municipal_service",
 })
+# Digressions that are questions of their own (a place named in them is not an answer).
+QUESTIONS = frozenset({"covid_cases", "covid_symptoms", "covid_prevention", "covid_helpline",
+                       "complaint_status", "other_agency", "municipal_service", "stop"})
 NOT_FREE_TEXT = DIGRESSIONS | {"affirm", "deny", "share_photo", "share_location",
                                "unsupported_message", "edit_complaint"}
 # The photo question: "skip", or a promise to send it later (then the citizen is told how).
@@ -289,6 +292,9 @@ class ValidateComplaintForm(FormValidationAction):
         """Any answer to the ward question: a number, a locality, "pata nahi"."""
         if tracker.get_slot("requested_slot") != "ward" or latest_entity(tracker, "ward"):
             return {}
+        typed = typed_text(tracker) if answering_now(tracker) else None
+        if typed and latest_intent(tracker) not in QUESTIONS and (wards_of(typed) or DONT_KNOW.search(typed)):
+            return {"ward": typed}  # a locality, or "pata nahi", whatever NLU made of it
         text = free_text(tracker)
         if text and latest_intent(tracker) == "out_of_scope" \
                 and not (ward_from_answer(text) or wards_of(text) or DONT_KNOW.search(text)):

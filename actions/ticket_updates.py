@@ -78,6 +78,12 @@ class ActionNotifyTicketUpdate(Action):
         ticket = await run_storage(repository.get, number) if number else None
         if ticket is None or ticket.citizen_id != tracker.sender_id or ticket.status not in UPDATE_RESPONSES:
             return []
+        announced = latest_entity(tracker, "ticket_status") or ticket.status
+        if announced != ticket.status:
+            # an officer moved on since (assigned, then resolved a minute later): the citizen
+            # hears the ticket's status once, from the latest notification
+            logger.info("%s: %s superseded by %s, not announced", number, announced, ticket.status)
+            return []
         language = ticket.language
         remark = await latest_remark(ticket.number)
         last_seen = last_citizen_message_at(tracker)

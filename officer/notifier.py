@@ -3,7 +3,7 @@
 Contract with the Rasa side (domain intent EXTERNAL_ticket_update and its action):
 
     POST {RASA_URL}/conversations/{citizen_id}/trigger_intent?output_channel=whatsapp&token={RASA_TOKEN}
-    {"name": "EXTERNAL_ticket_update", "entities": {"complaint_id": "SRN-000012"}}
+    {"name": "EXTERNAL_ticket_update", "entities": {"complaint_id": "SRN-000012", "ticket_status": "resolved"}}
 
 Rasa 3.6's `--auth-token` is checked only as the `token` query parameter (rasa/server.py,
 requires_auth), so that is how RASA_TOKEN travels. The action reads the ticket's status,
@@ -50,7 +50,8 @@ class RasaNotifier:
         params = {"output_channel": "whatsapp"}
         if self.token:
             params["token"] = self.token
-        body = {"name": TRIGGER_INTENT, "entities": {"complaint_id": notification.ticket_number}}
+        body = {"name": TRIGGER_INTENT, "entities": {"complaint_id": notification.ticket_number,
+                                                     "ticket_status": notification.status}}
         try:
             async with aiohttp.ClientSession(timeout=self.timeout) as http:
                 async with http.post(self.url_for(notification.citizen_id), params=params,

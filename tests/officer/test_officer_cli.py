@@ -38,7 +38,7 @@ def test_update_changes_the_status_with_history_and_notifies(cli, sqlite_workspa
     event = ws.tickets.history(number)[-1]
     assert (event.status, event.actor, event.remark) == (ASSIGNED, "cli:tester", "Lineman Ramesh sent")
     assert ws.outbox.for_ticket(number)[0].state == "delivered"
-    assert fake_rasa.triggers[0]["json"]["entities"] == {"complaint_id": number}
+    assert fake_rasa.triggers[0]["json"]["entities"] == {"complaint_id": number, "ticket_status": "assigned"}
 
 
 def test_update_refuses_a_transition_clearly_and_changes_nothing(cli, sqlite_workspace, fake_rasa):

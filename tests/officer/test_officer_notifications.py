@@ -72,7 +72,8 @@ def test_delivery_to_rasa_then_nothing_left(workspace, fake_rasa):
     [trigger] = fake_rasa.triggers
     assert trigger["path"] == "/conversations/919800000001/trigger_intent"
     assert trigger["query"] == {"output_channel": ["whatsapp"], "token": [RASA_TOKEN]}
-    assert trigger["json"] == {"name": "EXTERNAL_ticket_update", "entities": {"complaint_id": number}}
+    assert trigger["json"] == {"name": "EXTERNAL_ticket_update",
+                               "entities": {"complaint_id": number, "ticket_status": "assigned"}}
     [row] = ws.outbox.for_ticket(number)
     assert row.state == "delivered" and row.attempts == 1 and row.last_error is None
     assert asyncio.run(worker.run_once()) == type(report)(0, 0)

@@ -238,7 +238,8 @@ def test_status_change_writes_history_and_notifies_the_citizen(web, fake_rasa):
     assert (report.delivered, report.failed) == (1, 0)
     [trigger] = fake_rasa.triggers
     assert trigger["path"] == "/conversations/919800000001/trigger_intent"
-    assert trigger["json"] == {"name": "EXTERNAL_ticket_update", "entities": {"complaint_id": number}}
+    assert trigger["json"] == {"name": "EXTERNAL_ticket_update",
+                               "entities": {"complaint_id": number, "ticket_status": "assigned"}}
     assert "sent" in c.get(f"/tickets/{number}").text
 
 
