@@ -1,7 +1,7 @@
 """The atomic Redis lock store: one turn at a time per conversation, across processes."""
 import asyncio
 import socket
-import time
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -73,9 +73,21 @@ def test_turns_of_one_conversation_never_overlap_and_keep_their_order():
     counter_key = f"{prefix}:counter"
     inside, overlaps, order = [0], [], []
 
+    # Arrival order without sleeps: turn n asks for the lock only once turn n-1 holds a ticket.
+    ticketed = [threading.Event() for _ in range(12)]
+
     def turn(n: int) -> None:
         s = store(prefix)
-        time.sleep(n * 0.01)  # arrival order
+        issue = s.issue_ticket
+
+        def issue_and_tell(*args, **kwargs):
+            ticket = issue(*args, **kwargs)
+            ticketed[n].set()
+            return ticket
+
+        s.issue_ticket = issue_and_tell
+        if n:
+            assert ticketed[n - 1].wait(30)
 
         async def run():
             async with s.lock(conversation, wait_time_in_seconds=0.01):
