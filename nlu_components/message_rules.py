@@ -3,7 +3,7 @@
 - A photo with a caption (the WhatsApp channel sends the caption as the text and the media
   id in metadata) carries the `photo_id` entity; unless its caption states a complaint, its
   intent is `share_photo` (a caption "SRN-000012" or "ye dekho" is about the photo).
-- Typed words are never `share_photo`, `share_location` or `unsupported_message` (only the
+- Typed words are never `share_photo` or `share_location` (only the
   channel sends those); the next likeliest intent is taken.
 - A short message that names a complaint number and nothing else ("SRN-000002", "srn 2",
   "status 21", "21 ka status") asks for that complaint's status.
@@ -31,8 +31,9 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 PHOTO_INTENT = "share_photo"
-# Intents only the WhatsApp channel sends (as payloads): typed words are never one of them.
-CHANNEL_ONLY = frozenset({"share_photo", "share_location", "unsupported_message"})
+# Intents only the WhatsApp channel sends (as payloads): typed words are never one of them
+# ("I sent a voice note" may well be `unsupported_message`, which is answered in words).
+CHANNEL_ONLY = frozenset({"share_photo", "share_location"})
 # Intents that say nothing of their own: a complaint number beside them is a status question.
 CONTENTLESS = frozenset({"inform", "nlu_fallback", "out_of_scope", "greet", "thank", "affirm",
                          "deny", "help"})
