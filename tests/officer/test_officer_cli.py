@@ -75,12 +75,12 @@ def test_accounts_need_a_real_password(cli, sqlite_workspace):
     result = cli("create-officer", "jal", "--department", "water_works", "--name", "Jal Officer",
                  stdin=PASSWORD + "\n")
     assert result.returncode == 0 and "created officer jal (water_works)" in result.stdout
-    assert ws.officers.authenticate("jal", PASSWORD).department == "water_works"
+    assert ws.officers.sign_in("jal", PASSWORD).officer.department == "water_works"
     assert cli("create-officer", "x", "--department", "police", stdin=PASSWORD + "\n").returncode == 2
     assert cli("set-password", "jal", stdin="a brand new password\n").returncode == 0
-    assert ws.officers.authenticate("jal", "a brand new password") is not None
+    assert ws.officers.sign_in("jal", "a brand new password").officer is not None
     assert cli("disable", "jal").returncode == 0
-    assert ws.officers.authenticate("jal", "a brand new password") is None
+    assert ws.officers.sign_in("jal", "a brand new password").officer is None
     listing = cli("officers").stdout
     assert "jal" in listing and "disabled" in listing and "admin" in listing
 

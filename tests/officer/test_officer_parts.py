@@ -7,7 +7,15 @@ from officer_support import PASSWORD
 from sqlalchemy import inspect, text
 
 from civic.db import create_engine_for, migrate
-from civic.officers import ADMIN, OFFICER, AccountError, OfficerRepository, hash_password, verify_password
+from civic.officers import (
+    ADMIN,
+    OFFICER,
+    AccountError,
+    OfficerRepository,
+    SignIn,
+    hash_password,
+    verify_password,
+)
 from officer.charts import horizontal_bars, vertical_bars
 from officer.i18n import catalogue, translator
 
@@ -24,9 +32,9 @@ def test_passwords_are_hashed_with_bcrypt_and_checked():
 
 def test_accounts(workspace):
     repo: OfficerRepository = workspace.officers
-    assert repo.authenticate("LIGHT ", PASSWORD).department == "street_lighting"
-    assert repo.authenticate("light", "wrong password") is None
-    assert repo.authenticate("nobody", PASSWORD) is None
+    assert repo.sign_in("LIGHT ", PASSWORD).officer.department == "street_lighting"
+    assert repo.sign_in("light", "wrong password") == SignIn(None)
+    assert repo.sign_in("nobody", PASSWORD) == SignIn(None)
     admin = repo.by_username("admin")
     assert admin.is_admin and admin.department is None and admin.scope is None
     assert admin.can_see("tax") and not repo.by_username("light").can_see("tax")
@@ -40,7 +48,7 @@ def test_accounts(workspace):
         repo.create("bad name!", PASSWORD, ADMIN)
     changed = repo.set_password("light", "another long password")
     assert changed.password_changed_at > repo.by_username("admin").password_changed_at
-    assert repo.authenticate("light", PASSWORD) is None
+    assert repo.sign_in("light", PASSWORD).officer is None
 
 
 def test_both_languages_have_every_string():
