@@ -180,8 +180,9 @@ async def login(request: Request) -> HTTPResponse:
     next_path = local_path(form.get("next"))
     now = ctx.settings.clock()
     try:
-        result = await asyncio.to_thread(ctx.officers.sign_in, username, password,
-                                         client_address(request), ctx.settings.login_limits, now)
+        result = await asyncio.get_running_loop().run_in_executor(ctx.sign_in_pool, functools.partial(
+            ctx.officers.sign_in, username, password, client_address(request),
+            ctx.settings.login_limits, now))
         if result.officer is not None:
             await start_session(request, result.officer.id)
     except StorageUnavailable:
