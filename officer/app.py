@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -72,23 +73,36 @@ class OfficerSettings:
 
     @classmethod
     def from_env(cls) -> OfficerSettings:
-        env = os.environ.get
-        defaults = LoginLimits()
+        limits = LoginLimits()
         return cls(
-            session_hours=float(env("OFFICER_SESSION_HOURS") or DEFAULT_SESSION_HOURS),
-            cookie_secure=env("OFFICER_COOKIE_SECURE", "") in ("1", "true", "yes"),
+            session_hours=_env_number("OFFICER_SESSION_HOURS", DEFAULT_SESSION_HOURS),
+            cookie_secure=os.environ.get("OFFICER_COOKIE_SECURE", "") in ("1", "true", "yes"),
             login_limits=LoginLimits(
-                per_account=int(env("OFFICER_LOGIN_MAX_FAILURES") or defaults.per_account),
-                per_address=int(env("OFFICER_LOGIN_ADDRESS_MAX_FAILURES") or defaults.per_address),
-                window=timedelta(minutes=float(env("OFFICER_LOGIN_WINDOW_MINUTES")
-                                               or defaults.window.total_seconds() / 60)),
+                per_account=_env_number("OFFICER_LOGIN_MAX_FAILURES", limits.per_account, int),
+                per_address=_env_number("OFFICER_LOGIN_ADDRESS_MAX_FAILURES", limits.per_address, int),
+                window=timedelta(minutes=_env_number("OFFICER_LOGIN_WINDOW_MINUTES",
+                                                     limits.window.total_seconds() / 60)),
             ),
-            notify_poll_seconds=float(env("OFFICER_NOTIFY_POLL_SECONDS") or 10),
+            notify_poll_seconds=_env_number("OFFICER_NOTIFY_POLL_SECONDS", 10.0),
         )
 
     @property
     def session_lifetime(self) -> timedelta:
         return timedelta(hours=self.session_hours)
+
+
+def _env_number(name: str, default: float, kind: type = float) -> float:
+    """A positive number from the environment, the default when unset; else a clear error."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < math.inf:
+        raise ValueError(f"{name} must be a positive {'whole ' if kind is int else ''}number, not {text!r}")
+    return value
 
 
 def create_app(

@@ -86,3 +86,35 @@ def test_migration_0002_upgrades_and_downgrades(db_url):
             assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
     finally:
         engine.dispose()
+
+
+def test_settings_from_the_environment(monkeypatch):
+    from datetime import timedelta
+
+    from civic.officers import LoginLimits
+    from officer.app import OfficerSettings
+
+    for name in ("OFFICER_SESSION_HOURS", "OFFICER_LOGIN_MAX_FAILURES",
+                 "OFFICER_LOGIN_ADDRESS_MAX_FAILURES", "OFFICER_LOGIN_WINDOW_MINUTES",
+                 "OFFICER_COOKIE_SECURE", "OFFICER_NOTIFY_POLL_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OFFICER_SECRET_KEY", "k" * 32)
+    defaults = OfficerSettings.from_env()
+    assert (defaults.session_hours, defaults.login_limits, defaults.cookie_secure) == (
+        8.0, LoginLimits(5, 20, timedelta(minutes=15)), False)
+    assert defaults.session_lifetime == timedelta(hours=8)
+    monkeypatch.setenv("OFFICER_SESSION_HOURS", "1.5")
+    monkeypatch.setenv("OFFICER_LOGIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("OFFICER_LOGIN_ADDRESS_MAX_FAILURES", " 50 ")
+    monkeypatch.setenv("OFFICER_LOGIN_WINDOW_MINUTES", "0.5")
+    monkeypatch.setenv("OFFICER_COOKIE_SECURE", "1")
+    settings = OfficerSettings.from_env()
+    assert settings.session_lifetime == timedelta(minutes=90) and settings.cookie_secure
+    assert settings.login_limits == LoginLimits(3, 50, timedelta(seconds=30))
+    for name, bad in (("OFFICER_LOGIN_MAX_FAILURES", "2.5"), ("OFFICER_LOGIN_MAX_FAILURES", "0"),
+                      ("OFFICER_LOGIN_WINDOW_MINUTES", "-1"), ("OFFICER_SESSION_HOURS", "nan"),
+                      ("OFFICER_SESSION_HOURS", "inf"), ("OFFICER_SESSION_HOURS", "eight")):
+        monkeypatch.setenv(name, bad)
+        with pytest.raises(ValueError, match=f"{name} must be a positive"):
+            OfficerSettings.from_env()
+        monkeypatch.delenv(name)
