@@ -32,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from civic.city import City, get_city
+from civic.db import StorageUnavailable
 from civic.notifications import NotificationOutbox
 from civic.officers import LoginLimits, OfficerRepository
 from civic.tickets import TicketRepository
@@ -152,9 +153,12 @@ def create_app(
         request.ctx.officer = None
         if request.ctx.session["sid"] is not None:
             # The server decides: a revoked or expired session, or a disabled account, ends here.
-            request.ctx.officer = await asyncio.to_thread(
-                request.app.ctx.officers.session_officer, request.ctx.session["sid"],
-                settings.clock())
+            try:
+                request.ctx.officer = await asyncio.to_thread(
+                    request.app.ctx.officers.session_officer, request.ctx.session["sid"],
+                    settings.clock())
+            except StorageUnavailable:
+                return views.error_page(request, 503, "error.storage")
             if request.ctx.officer is None:
                 request.ctx.session = codec.new(request.ctx.session["lang"])
                 request.ctx.session_changed = True

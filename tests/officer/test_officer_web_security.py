@@ -8,11 +8,12 @@ import re
 from urllib.parse import quote
 
 import pytest
-from officer_support import SECRET_KEY, Client
+from officer_support import SECRET_KEY, AppServer, Client
 
+from civic.db import create_engine_for, make_session_factory
 from civic.officers import MAX_REMARK_CHARS
 from civic.tickets import ASSIGNED, REGISTERED
-from officer.app import CONTENT_SECURITY_POLICY
+from officer.app import CONTENT_SECURITY_POLICY, OfficerSettings, create_app
 from officer.auth import SESSION_COOKIE, SessionCodec
 
 
@@ -109,6 +110,23 @@ def test_the_cookie_is_httponly_and_samesite(web):
     cookie = response.headers["Set-Cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
     assert "max-age=28800" in cookie and "secure" not in cookie
+
+
+def test_an_unreachable_database_is_a_clear_503_not_a_500(web):
+    engine = create_engine_for("postgresql://postgres@127.0.0.1:1/none")  # nothing listens
+    app = create_app(OfficerSettings(secret_key=SECRET_KEY, run_notifier=False, clock=web.clock),
+                     session_factory=make_session_factory(engine), city=web.workspace.city)
+    down = AppServer(app).start()
+    try:
+        copied = signed_in(web, "light").cookie(SESSION_COOKIE).value  # valid on the other app
+        c = Client(down.base_url)
+        assert c.get("/login").status == 200  # no database needed
+        for response in (c.login("light"), with_cookie(down, copied)):
+            assert response.status == 503
+            assert "The ticket database cannot be reached right now" in response.text
+    finally:
+        down.stop()
+        engine.dispose()
 
 
 # --- sign-in limits ------------------------------------------------------------------------
