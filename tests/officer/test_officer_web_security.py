@@ -110,6 +110,8 @@ def test_the_cookie_is_httponly_and_samesite(web):
     cookie = response.headers["Set-Cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
     assert "max-age=28800" in cookie and "secure" not in cookie
+    web.app.ctx.settings.cookie_secure = True  # OFFICER_COOKIE_SECURE=1
+    assert "secure" in Client(web.base_url).get("/login").headers["Set-Cookie"].lower()
 
 
 def test_an_unreachable_database_is_a_clear_503_not_a_500(web):
