@@ -1,32 +1,45 @@
-"""Sessions and CSRF protection for the officers' workspace.
+"""Session cookies and CSRF tokens for the officers' workspace, signed with itsdangerous.
 
-The session is a signed cookie (HMAC-SHA256 over a JSON payload) rather than a table: it
-holds only the officer id, the UI language, a CSRF token and its issue and expiry times,
-so nothing has to be cleaned up. A session ends when it expires (OFFICER_SESSION_HOURS,
-default 8), on logout, or when the account's password changes or it is disabled (sessions
-issued before `password_changed_at` are refused).
+The cookie is an itsdangerous `URLSafeTimedSerializer` value (HMAC-SHA256, timestamped)
+over `{"sid", "lang", "csrf"}`; it is refused when its signature is wrong or it is older
+than the session lifetime. `sid` is the token of a server-side session
+(civic.officers: `officer_sessions`), None for a visitor who has not signed in, so logout
+and password changes end a session on the server and a copied cookie stops working.
 
-Every visitor, signed in or not, gets a session with a random CSRF token; every unsafe
-request (POST …) must send it back in the `csrf_token` form field, compared in constant time
-(synchroniser-token pattern). The cookie is HttpOnly and SameSite=Lax as a second layer.
+Every visitor, signed in or not, has a random `csrf` value in the cookie. Forms carry it
+signed and timestamped by a second serializer (another salt, the Flask-WTF scheme); every
+unsafe request (POST …) must send such a token, no older than the session lifetime, whose
+value equals this cookie's (synchroniser-token pattern). The cookie is HttpOnly and
+SameSite=Lax as a second layer.
+
+Time comes from an injected clock (`clock()` -> aware datetime), so tests move it.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
 import logging
 import os
 import secrets
-import time
-from typing import Any, Dict, Optional
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, Optional
+
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "nagar_officer_session"
 CSRF_FIELD = "csrf_token"
 DEFAULT_SESSION_HOURS = 8.0
+SESSION_SALT = "nagar-officer-session"
+CSRF_SALT = "nagar-officer-csrf"
+SESSION_KEYS = {"sid", "lang", "csrf"}
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def secret_key_from_env() -> bytes:
@@ -43,53 +56,70 @@ def secret_key_from_env() -> bytes:
     return secrets.token_bytes(32)
 
 
+class _ClockedSigner(TimestampSigner):
+    """itsdangerous' timestamp signer reading the injected clock instead of time.time()."""
+
+    def __init__(self, *args, clock: Clock, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock().timestamp())
+
+
 class SessionCodec:
-    """Signs and checks session cookies; a cookie past its expiry or with a bad signature is None."""
+    """Signs and checks session cookies and CSRF tokens.
 
-    def __init__(self, secret: bytes, max_age_seconds: float = DEFAULT_SESSION_HOURS * 3600):
-        # A derived key: the raw secret is never used for anything but this derivation.
-        self._key = hashlib.sha256(b"nagar-officer-session:" + secret).digest()
-        self.max_age_seconds = max_age_seconds
+    A cookie or token is valid up to and including `max_age_seconds` after it was signed
+    (itsdangerous refuses `age > max_age`, and any age below zero).
+    """
 
-    def new(self, language: str, now: Optional[float] = None) -> Dict[str, Any]:
-        """A fresh anonymous session with a new CSRF token."""
-        now = time.time() if now is None else now
-        return {"uid": None, "lang": language, "csrf": secrets.token_urlsafe(32),
-                "iat": now, "exp": now + self.max_age_seconds}
+    def __init__(self, secret: bytes, max_age_seconds: float = DEFAULT_SESSION_HOURS * 3600,
+                 clock: Clock = utc_now) -> None:
+        self.max_age_seconds = int(max_age_seconds)
+        signer_kwargs = {"digest_method": hashlib.sha256, "clock": clock}
+        self._cookies = URLSafeTimedSerializer(secret, salt=SESSION_SALT, signer=_ClockedSigner,
+                                               signer_kwargs=signer_kwargs)
+        self._csrf = URLSafeTimedSerializer(secret, salt=CSRF_SALT, signer=_ClockedSigner,
+                                            signer_kwargs=signer_kwargs)
+
+    @staticmethod
+    def new(language: str) -> Dict[str, Any]:
+        """A fresh anonymous session with a new CSRF value."""
+        return {"sid": None, "lang": language, "csrf": secrets.token_urlsafe(32)}
 
     def dumps(self, session: Dict[str, Any]) -> str:
-        payload = _b64(json.dumps(session, separators=(",", ":"), sort_keys=True).encode("utf-8"))
-        return f"{payload}.{_b64(self._sign(payload))}"
+        return self._cookies.dumps(session)
 
-    def loads(self, value: Optional[str], now: Optional[float] = None) -> Optional[Dict[str, Any]]:
-        if not value or value.count(".") != 1:
+    def loads(self, value: Optional[str]) -> Optional[Dict[str, Any]]:
+        """The session in a cookie; None when missing, forged, tampered, expired or malformed."""
+        if not value:
             return None
-        payload, signature = value.split(".")
         try:
-            if not hmac.compare_digest(_unb64(signature), self._sign(payload)):
-                return None
-            session = json.loads(_unb64(payload))
-        except (ValueError, TypeError):
+            session = self._cookies.loads(value, max_age=self.max_age_seconds)
+        except BadData:
             return None
-        now = time.time() if now is None else now
-        if not isinstance(session, dict) or not isinstance(session.get("exp"), int | float):
+        if not isinstance(session, dict) or set(session) != SESSION_KEYS:
             return None
-        return session if session["exp"] > now else None
+        if _text(session["csrf"]) and _text(session["lang"]) and (
+                session["sid"] is None or _text(session["sid"])):
+            return session
+        return None
 
-    def _sign(self, payload: str) -> bytes:
-        return hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest()
+    def csrf_token(self, session: Dict[str, Any]) -> str:
+        """The token a form carries for this session (a new signature each time)."""
+        return self._csrf.dumps(session["csrf"])
+
+    def csrf_valid(self, session: Optional[Dict[str, Any]], submitted: Optional[str]) -> bool:
+        expected = (session or {}).get("csrf")
+        if not _text(expected) or not submitted:
+            return False
+        try:
+            value = self._csrf.loads(submitted, max_age=self.max_age_seconds)
+        except BadData:
+            return False
+        return _text(value) and hmac.compare_digest(value.encode("utf-8"), expected.encode("utf-8"))
 
 
-def csrf_valid(session: Optional[Dict[str, Any]], submitted: Optional[str]) -> bool:
-    expected = (session or {}).get("csrf")
-    if not expected or not submitted:
-        return False
-    return hmac.compare_digest(str(expected).encode("utf-8"), str(submitted).encode("utf-8"))
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and value != ""

@@ -17,25 +17,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import getpass
 import os
 import sys
 from datetime import date, datetime, time, timedelta
-from typing import List, Optional, TextIO
+from typing import Iterator, List, Optional, TextIO
 from zoneinfo import ZoneInfo
 
 from civic.city import get_city
 from civic.db import StorageUnavailable, migrate
 from civic.notifications import NotificationOutbox, change_status_and_notify
-from civic.officers import ADMIN, OFFICER, AccountError, OfficerRepository
-from civic.tickets import STATUSES, TicketError, TicketRepository
-
-EXPORT_FIELDS = (
-    "number", "category", "department", "ward", "status", "created_at", "due_at", "resolved_at",
-    "updated_at", "overdue", "location_text", "latitude", "longitude", "description",
-    "photo_count", "language", "citizen_id", "rating",
-)
+from civic.officers import ADMIN, MAX_REMARK_CHARS, OFFICER, AccountError, OfficerRepository, mask_phone
+from civic.tickets import STATUSES, TicketError, TicketRecord, TicketRepository
+from officer.export import write_csv
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -181,8 +175,9 @@ def cmd_show(args) -> int:
         print(f"error: no ticket {number}", file=sys.stderr)
         return 1
     for name in ("number", "status", "category", "department", "ward", "location_text",
-                 "latitude", "longitude", "description", "citizen_id", "language", "rating"):
+                 "latitude", "longitude", "description", "language", "rating"):
         print(f"{name:14} {getattr(ticket, name)}")
+    print(f"{'citizen':14} {mask_phone(ticket.citizen_id)}  (the full number: the web page, recorded)")
     print(f"{'photos':14} {', '.join(ticket.photo_media_ids) or '-'}")
     for name in ("created_at", "due_at", "resolved_at"):
         print(f"{name:14} {_local(getattr(ticket, name))}")
@@ -196,6 +191,9 @@ def cmd_show(args) -> int:
 
 
 def cmd_update(args) -> int:
+    if args.remark and len(args.remark.strip()) > MAX_REMARK_CHARS:
+        raise TicketError(f"the remark may have at most {MAX_REMARK_CHARS} characters "
+                          f"(this one has {len(args.remark.strip())})")
     actor = args.actor or f"cli:{os.environ.get('USER') or 'admin'}"
     ticket = change_status_and_notify(
         TicketRepository(), args.number.strip().upper(), args.status, actor, args.remark)
@@ -206,36 +204,30 @@ def cmd_update(args) -> int:
     return 0
 
 
-def cmd_export(args, out: Optional[TextIO] = None) -> int:
+def cmd_export(args) -> int:
     zone = ZoneInfo(get_city().timezone)
     start = datetime.combine(args.start, time.min, zone)
     end = datetime.combine(args.end + timedelta(days=1), time.min, zone)
-    repo = TicketRepository()
-    handle = open(args.output, "w", newline="", encoding="utf-8") if args.output else (out or sys.stdout)
-    try:
-        writer = csv.writer(handle)
-        writer.writerow(EXPORT_FIELDS)
-        page_number, count = 1, 0
-        while True:
-            page = repo.list_tickets(department=args.department, created_after=start,
-                                     created_before=end, page=page_number, page_size=200)
-            for t in reversed(page.items):  # oldest first within the page
-                count += 1
-                writer.writerow([
-                    t.number, t.category, t.department, t.ward, t.status,
-                    *(x.isoformat() if x else "" for x in (t.created_at, t.due_at, t.resolved_at,
-                                                           t.updated_at)),
-                    int(t.is_overdue()), t.location_text, t.latitude, t.longitude, t.description,
-                    len(t.photo_media_ids), t.language, t.citizen_id, t.rating or "",
-                ])
-            if page_number >= page.pages:
-                break
-            page_number += 1
-    finally:
-        if args.output:
-            handle.close()
-    print(f"{count} tickets exported", file=sys.stderr)
+    if args.output:
+        with open(args.output, "w", newline="", encoding="utf-8") as handle:
+            count = write_csv(handle, _registered(args.department, start, end))
+    else:
+        count = write_csv(sys.stdout, _registered(args.department, start, end))
+    print(f"{count} tickets exported (citizens' numbers masked)", file=sys.stderr)
     return 0
+
+
+def _registered(department: Optional[str], start: datetime, end: datetime) -> Iterator[TicketRecord]:
+    """Tickets registered in [start, end), oldest first within each page of 200."""
+    repo = TicketRepository()
+    page_number = 1
+    while True:
+        page = repo.list_tickets(department=department, created_after=start, created_before=end,
+                                 page=page_number, page_size=200)
+        yield from reversed(page.items)
+        if page_number >= page.pages:
+            return
+        page_number += 1
 
 
 def cmd_overdue(_args) -> int:

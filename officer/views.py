@@ -1,9 +1,13 @@
-"""Pages of the officers' workspace: sign-in, ticket list and page, dashboard, accounts.
+"""Pages of the officers' workspace: sign-in, ticket list and page, dashboard, accounts,
+the security log.
 
 Every ticket route loads the ticket first and answers 404 when it is missing OR belongs to
 another department, so guessing URLs tells an officer nothing. Status changes go through
 civic.notifications.change_status_and_notify (TicketRepository.change_status plus the
-citizen's notification, one transaction). Blocking database work runs off the event loop.
+citizen's notification, one transaction). Citizens' numbers are shown masked; the full
+number only in answer to a POST that records who saw it. Query parameters are parsed
+strictly (ASCII digits, bounded): a bad page number is a 400 with a message, a bad filter
+is ignored. Blocking database work runs off the event loop.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from sanic.response import HTTPResponse, html, raw, redirect
 
 from civic.db import StorageUnavailable
 from civic.notifications import change_status_and_notify
-from civic.officers import ADMIN, OFFICER, ROLES, AccountError
+from civic.officers import ADMIN, MAX_REMARK_CHARS, OFFICER, ROLES, AccountError, mask_phone
 from civic.ticket_stats import dashboard as dashboard_figures
 from civic.tickets import (
     REOPENED,
@@ -46,6 +50,9 @@ AGE_FILTERS: Dict[str, Tuple[int, Optional[int]]] = {
 }
 ORDERS = ("newest", "most_overdue")
 DASHBOARD_DAYS = (7, 30, 90)
+MAX_NUMBER_DIGITS = 9  # a page number: more digits is not a page anyone reaches
+MAX_ID = 2**31 - 1  # SQL INTEGER: a larger id in a URL is no row (and would not fit a query)
+AUDIT_ROWS = 100
 REASON_REQUIRED = "a reason is required"  # TransitionNotAllowed.reason for a reject without one
 
 
@@ -54,7 +61,7 @@ REASON_REQUIRED = "a reason is required"  # TransitionNotAllowed.reason for a re
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
     ctx = request.app.ctx
-    language = request.ctx.session.get("lang", DEFAULT_LANGUAGE)
+    language = _language(request)
     city = ctx.city
     zone = ZoneInfo(city.timezone)
     t = translator(language)
@@ -74,11 +81,11 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
     page = ctx.templates.get_template(template).render(
         t=t, lang=language, officer=officer, csrf_field=CSRF_FIELD,
-        csrf_token=request.ctx.session.get("csrf", ""), path=request.path,
+        csrf_token=ctx.codec.csrf_token(request.ctx.session), path=request.path,
         full_path=request.path + (f"?{request.query_string}" if request.query_string else ""),
         city_name=city.text("name", language), local_time=local_time,
         department_name=department_name, category_name=category_name,
-        status_name=lambda key: t(f"status.{key}"), **context,
+        status_name=lambda key: t(f"status.{key}"), mask_phone=mask_phone, **context,
     )
     return html(page, status=status)
 
@@ -127,6 +134,26 @@ def _arg(request: Request, name: str) -> str:
     return (request.args.get(name) or "").strip()
 
 
+def whole_number(text: str) -> Optional[int]:
+    """A number written in ASCII digits only, at most MAX_NUMBER_DIGITS long; else None.
+
+    str.isdigit() alone accepts '²' and '२', which int() then refuses or reads.
+    """
+    if 0 < len(text) <= MAX_NUMBER_DIGITS and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
+def _language(request: Request) -> str:
+    return request.ctx.session.get("lang", DEFAULT_LANGUAGE)
+
+
+def client_address(request: Request) -> str:
+    """The client's address: a proxy's forwarded one only when Sanic is told to trust it
+    (SANIC_PROXIES_COUNT or SANIC_REAL_IP_HEADER), else the connection's."""
+    return request.remote_addr or request.ip or ""
+
+
 # --- sign-in and language ------------------------------------------------------------------
 
 
@@ -147,27 +174,52 @@ async def login_form(request: Request) -> HTTPResponse:
 
 @bp.post("/login")
 async def login(request: Request) -> HTTPResponse:
+    ctx = request.app.ctx
     form = request.form
     username, password = form.get("username", ""), form.get("password", "")
     next_path = local_path(form.get("next"))
+    now = ctx.settings.clock()
     try:
-        officer = await asyncio.to_thread(request.app.ctx.officers.authenticate, username, password)
+        result = await asyncio.get_running_loop().run_in_executor(ctx.sign_in_pool, functools.partial(
+            ctx.officers.sign_in, username, password, client_address(request),
+            ctx.settings.login_limits, now))
+        if result.officer is not None:
+            await start_session(request, result.officer.id)
     except StorageUnavailable:
         return error_page(request, 503, "error.storage")
-    if officer is None:
+    if result.locked_until is not None:
+        zone = ZoneInfo(ctx.city.timezone)
+        response = render(request, "login.html", status=429, next=next_path, username=username,
+                          locked_until=result.locked_until.astimezone(zone).strftime("%H:%M"))
+        response.headers["Retry-After"] = str(math.ceil((result.locked_until - now).total_seconds()))
+        return response
+    if result.officer is None:
         return render(request, "login.html", status=401, next=next_path, failed=True,
                       username=username)
-    # A new session (and CSRF token) at sign-in: a token planted before it is worthless.
-    language = request.ctx.session.get("lang", DEFAULT_LANGUAGE)
-    session = request.app.ctx.codec.new(language)
-    session["uid"] = officer.id
-    request.ctx.session, request.ctx.session_changed = session, True
     return redirect(next_path, status=303)
+
+
+async def start_session(request: Request, officer_id: int) -> None:
+    """A new server-side session and a new cookie (and CSRF value): whatever was planted
+    in the browser before sign-in is worthless."""
+    ctx = request.app.ctx
+    token = await asyncio.to_thread(ctx.officers.open_session, officer_id,
+                                    ctx.settings.session_lifetime, client_address(request),
+                                    ctx.settings.clock())
+    session = ctx.codec.new(_language(request))
+    session["sid"] = token
+    request.ctx.session, request.ctx.session_changed = session, True
 
 
 @bp.post("/logout")
 async def logout(request: Request) -> HTTPResponse:
-    request.ctx.session = request.app.ctx.codec.new(request.ctx.session.get("lang", DEFAULT_LANGUAGE))
+    ctx = request.app.ctx
+    try:
+        await asyncio.to_thread(ctx.officers.revoke_session, request.ctx.session["sid"],
+                                ctx.settings.clock())
+    except StorageUnavailable:
+        return error_page(request, 503, "error.storage")
+    request.ctx.session = ctx.codec.new(_language(request))
     request.ctx.session_changed = True
     return redirect("/login", status=303)
 
@@ -189,9 +241,10 @@ def list_filters(request: Request) -> Dict[str, str]:
     city = request.app.ctx.city
     raw_values = {name: _arg(request, name) for name in
                   ("status", "ward", "category", "age", "overdue", "order", "department")}
+    ward = whole_number(raw_values["ward"])
     valid = {
         "status": raw_values["status"] in STATUSES,
-        "ward": raw_values["ward"].isdigit() and city.valid_ward(int(raw_values["ward"])),
+        "ward": ward is not None and city.valid_ward(ward),
         "category": raw_values["category"] in city.categories,
         "age": raw_values["age"] in AGE_FILTERS,
         "overdue": raw_values["overdue"] in ("1", "0"),
@@ -208,7 +261,9 @@ async def ticket_list(request: Request) -> HTTPResponse:
     officer = request.ctx.officer
     filters = list_filters(request)
     page_arg = _arg(request, "page")
-    page = int(page_arg) if page_arg.isdigit() and int(page_arg) >= 1 else 1
+    page = whole_number(page_arg) if page_arg else 1
+    if not page:  # not digits, too long, or 0
+        return error_page(request, 400, "error.bad_page")
     now = datetime.now(timezone.utc)
     created_after = created_before = None
     if "age" in filters:
@@ -249,12 +304,27 @@ async def ticket_page(request: Request, number: str) -> HTTPResponse:
     return await _ticket_response(request, ticket, changed=changed if changed in STATUSES else None)
 
 
+@bp.post("/tickets/<number>/phone")
+@login_required
+async def reveal_phone(request: Request, number: str) -> HTTPResponse:
+    """The citizen's full number, once, and a record of who saw it when."""
+    ticket = await visible_ticket(request, number)
+    if ticket is None:
+        return error_page(request, 404, "error.not_found")
+    ctx = request.app.ctx
+    await asyncio.to_thread(ctx.officers.record_phone_reveal, request.ctx.officer.id,
+                            ticket.number, client_address(request), ctx.settings.clock())
+    return await _ticket_response(request, ticket, phone_revealed=True)
+
+
 async def _ticket_response(request: Request, ticket: TicketRecord, status: int = 200,
                            error: Optional[str] = None, changed: Optional[str] = None,
-                           remark: str = "") -> HTTPResponse:
+                           remark: str = "", phone_revealed: bool = False) -> HTTPResponse:
     ctx = request.app.ctx
     history = await asyncio.to_thread(ctx.tickets.history, ticket.number)
     notifications = await asyncio.to_thread(ctx.outbox.for_ticket, ticket.number)
+    reveals = (await asyncio.to_thread(ctx.officers.phone_reveals, ticket.number)
+               if request.ctx.officer.is_admin else [])
     # Reopening is the citizen's own step (with its own window), not an officer's.
     next_statuses = [s for s in TRANSITIONS[ticket.status] if s != REOPENED]
     map_url = None
@@ -266,6 +336,7 @@ async def _ticket_response(request: Request, ticket: TicketRecord, status: int =
         request, "ticket.html", status=status, ticket=ticket, history=history,
         notifications=notifications, next_statuses=next_statuses, map_url=map_url,
         error=error, changed=changed, remark=remark, now=datetime.now(timezone.utc),
+        phone_revealed=phone_revealed, reveals=reveals, max_remark=MAX_REMARK_CHARS,
     )
 
 
@@ -278,9 +349,12 @@ async def change_status(request: Request, number: str) -> HTTPResponse:
     officer = request.ctx.officer
     new_status = request.form.get("status", "")
     remark = (request.form.get("remark") or "").strip()
-    t = translator(request.ctx.session.get("lang", DEFAULT_LANGUAGE))
+    t = translator(_language(request))
     if new_status not in STATUSES or new_status == REOPENED:
         return await _ticket_response(request, ticket, 400, t("error.unknown_status"), remark=remark)
+    if len(remark) > MAX_REMARK_CHARS:  # the form says so too; this is the rule
+        return await _ticket_response(request, ticket, 400, t(
+            "error.remark_too_long", limit=MAX_REMARK_CHARS, length=len(remark)), remark=remark)
     try:
         await asyncio.to_thread(
             change_status_and_notify, request.app.ctx.tickets, ticket.number, new_status,
@@ -304,8 +378,10 @@ async def change_status(request: Request, number: str) -> HTTPResponse:
 @login_required
 async def retry_notification(request: Request, number: str, notification_id: int) -> HTTPResponse:
     ticket = await visible_ticket(request, number)
+    if ticket is None or not 0 < notification_id <= MAX_ID:  # beyond any row id
+        return error_page(request, 404, "error.not_found")
     notification = await asyncio.to_thread(request.app.ctx.outbox.get, notification_id)
-    if ticket is None or notification is None or notification.ticket_number != ticket.number:
+    if notification is None or notification.ticket_number != ticket.number:
         return error_page(request, 404, "error.not_found")
     await asyncio.to_thread(request.app.ctx.outbox.retry, notification_id)
     request.app.ctx.worker.wake()
@@ -339,11 +415,11 @@ async def photo(request: Request, number: str, index: int) -> HTTPResponse:
 async def dashboard(request: Request) -> HTTPResponse:
     ctx = request.app.ctx
     officer = request.ctx.officer
-    days_arg = _arg(request, "days")
-    days = int(days_arg) if days_arg.isdigit() and int(days_arg) in DASHBOARD_DAYS else 30
+    days = whole_number(_arg(request, "days"))
+    days = days if days in DASHBOARD_DAYS else 30
     figures = await asyncio.to_thread(
         dashboard_figures, ctx.session_factory, ctx.city, officer.scope, days)
-    language = request.ctx.session.get("lang", DEFAULT_LANGUAGE)
+    language = _language(request)
     t = translator(language)
 
     def cat_name(key: str) -> str:
@@ -392,8 +468,7 @@ async def _officers_response(request: Request, status: int = 200, error: str = "
 def _officer_message(request: Request) -> str:
     done, username = _arg(request, "done"), _arg(request, "username")
     if done in ("created_ok", "updated_ok") and username:
-        return translator(request.ctx.session.get("lang", DEFAULT_LANGUAGE))(
-            f"officers.{done}", username=username)
+        return translator(_language(request))(f"officers.{done}", username=username)
     return ""
 
 
@@ -427,10 +502,24 @@ async def set_active(request: Request, username: str) -> HTTPResponse:
 @bp.post("/admin/officers/<username>/password")
 @admin_required
 async def set_password(request: Request, username: str) -> HTTPResponse:
+    ctx = request.app.ctx
     try:
-        await asyncio.to_thread(request.app.ctx.officers.set_password, username,
-                                request.form.get("password", ""))
+        account = await asyncio.to_thread(ctx.officers.set_password, username,
+                                          request.form.get("password", ""), ctx.settings.clock())
     except AccountError as exc:
         return await _officers_response(request, 400, error=str(exc))
+    if account.id == request.ctx.officer.id:
+        # Every session of the account was revoked, this one too: carry on in a new one.
+        await start_session(request, account.id)
     return redirect("/admin/officers?" + urlencode({"done": "updated_ok", "username": username}),
                     status=303)
+
+
+@bp.get("/admin/security")
+@admin_required
+async def security_log(request: Request) -> HTTPResponse:
+    """Who was shown which citizen's number, and the failed or refused sign-ins."""
+    officers = request.app.ctx.officers
+    reveals = await asyncio.to_thread(officers.phone_reveals, None, AUDIT_ROWS)
+    failures = await asyncio.to_thread(officers.login_failures, AUDIT_ROWS)
+    return render(request, "security.html", reveals=reveals, failures=failures)

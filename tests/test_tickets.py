@@ -522,7 +522,7 @@ def test_migrate_fresh_twice_and_concurrently(db_url):
         assert {"tickets", "ticket_events", "alembic_version"} <= names
         with engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-            assert versions == [("0002",)]  # the newest revision (0002: officers, outbox)
+            assert versions == [("0003",)]  # the newest revision (0003: officer sessions, sign-ins)
             from alembic.autogenerate import compare_metadata
             from alembic.migration import MigrationContext
 

@@ -10,7 +10,9 @@ from officer_support import (
     MEDIA_TOKEN,
     PASSWORD,
     RASA_TOKEN,
+    SECRET_KEY,
     AppServer,
+    FakeClock,
     FakeRasa,
     FakeWhatsAppMedia,
 )
@@ -29,6 +31,7 @@ from officer.notifier import RasaNotifier
 def fast_bcrypt(monkeypatch):
     """Cost 4 instead of 12: the same code, fast enough for many accounts in tests."""
     monkeypatch.setattr(civic.officers, "BCRYPT_ROUNDS", 4)
+    monkeypatch.setattr(civic.officers, "_DUMMY_HASH", civic.officers.hash_password("x" * 10))
 
 
 @dataclass
@@ -104,14 +107,16 @@ def fake_media():
 
 @pytest.fixture
 def web(sqlite_workspace, fake_rasa, fake_media):
-    """The workspace app on loopback; the notification worker is driven by the tests."""
+    """The workspace app on loopback with the default settings; the notification worker is
+    driven by the tests, and so is the clock of sessions and sign-in limits (web.clock)."""
+    clock = FakeClock()
     app = create_app(
-        OfficerSettings(secret_key=b"k" * 32, run_notifier=False),
+        OfficerSettings(secret_key=SECRET_KEY, run_notifier=False, clock=clock),
         session_factory=sqlite_workspace.session_factory, city=sqlite_workspace.city,
         notifier=RasaNotifier(fake_rasa.url, RASA_TOKEN),
         media=WhatsAppMedia(MEDIA_TOKEN, f"{fake_media.url}/v21.0"),
     )
     server = AppServer(app).start()
-    server.workspace = sqlite_workspace
+    server.workspace, server.clock = sqlite_workspace, clock
     yield server
     server.stop()

@@ -15,6 +15,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
@@ -25,7 +26,22 @@ Sanic.test_mode = True  # several apps in one test process
 PASSWORD = "correct horse battery"
 MEDIA_TOKEN = "test-media-token"
 RASA_TOKEN = "test-rasa-token"
+SECRET_KEY = b"k" * 32  # the web fixture's OFFICER_SECRET_KEY
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class FakeClock:
+    """A clock the test moves: clock() is the time, clock.advance(minutes=…) moves it."""
+
+    def __init__(self, start: Optional[datetime] = None) -> None:
+        self.now = start or datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
 
 
 class LoopThread:
@@ -113,9 +129,11 @@ class Client:
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect())
 
-    def request(self, method: str, path: str, data: Optional[Dict[str, str]] = None) -> Response:
+    def request(self, method: str, path: str, data: Optional[Dict[str, str]] = None,
+                headers: Optional[Dict[str, str]] = None) -> Response:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        req = urllib.request.Request(self.base_url + path, data=body, method=method)
+        req = urllib.request.Request(self.base_url + path, data=body, method=method,
+                                     headers=headers or {})
         if body is not None:
             req.add_header("Content-Type", "application/x-www-form-urlencoded")
         try:
@@ -133,10 +151,15 @@ class Client:
             data["csrf_token"] = self.get("/login").csrf()
         return self.request("POST", path, data)
 
-    def login(self, username: str, password: str = PASSWORD) -> Response:
+    def login(self, username: str, password: str = PASSWORD,
+              headers: Optional[Dict[str, str]] = None) -> Response:
         token = self.get("/login").csrf()
         return self.request("POST", "/login", {"username": username, "password": password,
-                                               "csrf_token": token, "next": "/tickets"})
+                                               "csrf_token": token, "next": "/tickets"},
+                            headers=headers)
+
+    def cookie(self, name: str) -> http.cookiejar.Cookie:
+        return next(c for c in self.cookies if c.name == name)
 
 
 Handler = Callable[[str, str, Dict[str, List[str]], bytes, Dict[str, str]], Tuple[int, str, bytes]]

@@ -1,5 +1,7 @@
 """End to end in headless Chromium (Debian's package, never a downloaded browser):
-sign in, filter, open a ticket, resolve it step by step, see the history."""
+sign in, filter, open a ticket, resolve it step by step, see the history; a status change
+that is not allowed and the message it gets; a phone number revealed; and no page breaks
+the Content-Security-Policy."""
 from __future__ import annotations
 
 import os
@@ -20,12 +22,25 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
 
 @pytest.fixture
 def page(web):
+    """A page that records what the Content-Security-Policy made the browser refuse."""
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(base_url=web.base_url)
+            page = browser.new_page(base_url=web.base_url)
+            page.csp_violations = []
+            page.on("console", lambda message: "Content Security Policy" in message.text
+                    and page.csp_violations.append(message.text))
+            yield page
         finally:
             browser.close()
+
+
+def sign_in(page, username: str) -> None:
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url("**/tickets")
 
 
 def test_officer_resolves_a_ticket_in_the_browser(web, page, fake_rasa):
@@ -62,9 +77,54 @@ def test_officer_resolves_a_ticket_in_the_browser(web, page, fake_rasa):
         assert text in history
     assert page.locator("#notifications tbody tr").count() == 3
 
-    # A step that is not allowed shows a clear message and changes nothing.
-    page.select_option("#new-status", "closed")
     page.click("#language-switch")
     page.wait_for_selector("html[lang=hi]")
     assert "इतिहास" in page.content()
     assert ws.tickets.get(number).status == "resolved"
+    assert page.csp_violations == []
+    # The stylesheet is allowed: the header has its colour.
+    assert page.eval_on_selector("header.top", "e => getComputedStyle(e).backgroundColor") == (
+        "rgb(31, 59, 92)")
+
+
+def test_a_status_change_that_is_not_allowed_shows_why_in_the_browser(web, page):
+    ws = web.workspace
+    number = ws.numbers["light_new"]
+    sign_in(page, "light")
+    page.goto(f"/tickets/{number}")
+
+    # Rejecting needs a reason: the form is sent without one.
+    page.select_option("#new-status", "rejected")
+    page.click("#status-submit")
+    page.wait_for_selector("#status-error")
+    assert page.inner_text("#status-error") == (
+        f"Cannot change {number} from “Registered” to “Rejected”: a reason (remark) is required "
+        "to reject. Nothing was changed.")
+
+    # A form left open while a colleague moved the ticket on: its choice is no longer a next step.
+    page.goto(f"/tickets/{number}")
+    page.select_option("#new-status", "assigned")
+    page.fill("#remark", "Lineman sent")
+    ws.tickets.change_status(number, "assigned", "officer:colleague")
+    page.click("#status-submit")
+    page.wait_for_selector("#status-error")
+    assert page.inner_text("#status-error") == (
+        f"Cannot change {number} from “Assigned” to “Assigned”: that is not a next step from the "
+        "current status. Nothing was changed.")
+    assert page.input_value("#remark") == "Lineman sent"  # what was typed is kept
+    assert page.inner_text("#ticket-status") == "Assigned"
+    assert [e.actor for e in ws.tickets.history(number)] == ["citizen", "officer:colleague"]
+    assert page.csp_violations == []
+
+
+def test_an_officer_reveals_a_number_in_the_browser(web, page):
+    ws = web.workspace
+    number = ws.numbers["light_new"]
+    sign_in(page, "light")
+    page.goto(f"/tickets/{number}")
+    assert page.inner_text("#citizen-phone") == "91xxxxxx0001"
+    page.click("#reveal-phone")
+    page.wait_for_selector("strong#citizen-phone")
+    assert page.inner_text("#citizen-phone") == "919800000001"
+    assert [r.username for r in ws.officers.phone_reveals(number)] == ["light"]
+    assert page.csp_violations == []

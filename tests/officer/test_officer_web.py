@@ -47,9 +47,9 @@ def test_sign_in_rotates_the_session_and_logout_ends_it(web):
     c = client(web)
     before = c.get("/login").csrf()
     assert c.login("light").status == 303
-    after = c.get("/tickets").csrf()
-    assert after != before  # a CSRF token planted before sign-in is worthless
-    assert c.get("/tickets").status == 200
+    # A CSRF token planted before sign-in is worthless after it.
+    assert c.post("/language", {"lang": "hi", "csrf_token": before}).status == 403
+    assert c.post("/language", {"lang": "hi", "csrf_token": c.get("/tickets").csrf()}).status == 303
     assert c.post("/logout").status == 303
     assert c.get("/tickets").status == 303
 
@@ -59,23 +59,6 @@ def test_a_password_change_ends_open_sessions(web):
     assert c.get("/tickets").status == 200
     web.workspace.officers.set_password("light", "another long password")
     assert c.get("/tickets").status == 303
-
-
-def test_a_tampered_or_expired_session_cookie_is_refused(web):
-    from officer.auth import SESSION_COOKIE, SessionCodec
-
-    c = client(web, "light")
-    cookie = next(k for k in c.cookies if k.name == SESSION_COOKIE)
-    payload, signature = cookie.value.split(".")
-    forged = SessionCodec(b"some other key" * 3).dumps({"uid": 1, "lang": "en", "csrf": "x",
-                                                        "iat": 9e9, "exp": 9e9})
-    for value in (forged, payload + "." + signature[::-1]):
-        cookie.value = value
-        assert c.get("/tickets").status == 303
-    codec = SessionCodec(b"k" * 32, max_age_seconds=60)
-    session = codec.new("en", now=0)
-    assert codec.loads(codec.dumps(session), now=30) == session
-    assert codec.loads(codec.dumps(session), now=61) is None  # expired
 
 
 # --- CSRF ----------------------------------------------------------------------------------
