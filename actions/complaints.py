@@ -387,7 +387,8 @@ class ValidateComplaintForm(FormValidationAction):
             SlotSet("photo_label",
                     None if photo is None else label("photo", "none" if photo == NO_PHOTO else "attached", language)),
         ]
-        events += await self._open_ticket_events(tracker, language)
+        if {"category", "ward"} & {e["name"] for e in events}:
+            events += await self._open_ticket_events(tracker, language)
         return events
 
     @staticmethod
@@ -396,7 +397,8 @@ class ValidateComplaintForm(FormValidationAction):
 
     @staticmethod
     async def _open_ticket_events(tracker: Tracker, language: str) -> List[EventType]:
-        """As soon as category and ward are known: the citizen's open ticket of that kind."""
+        """As soon as category and ward are known (or one of them changes): the citizen's open
+        ticket of that kind."""
         category, ward = tracker.get_slot("category"), tracker.get_slot("ward")
         if not category or not ward or tracker.get_slot("add_to_existing") is not None:
             return []
