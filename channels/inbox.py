@@ -137,7 +137,7 @@ class Inbox:
         as it is (received, processing, done or parked). Raises when the database does."""
         if not messages:
             return
-        self._ensure_table()
+        self.create_table()
         now = _utcnow()
         rows = [
             {
@@ -167,7 +167,7 @@ class Inbox:
         Returns (claimed, parked): parked are abandoned messages (their lease expired
         max_attempts times) parked by this call, whose citizens are owed the apology.
         """
-        self._ensure_table()
+        self.create_table()
         now = _utcnow()
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -296,7 +296,7 @@ class Inbox:
 
     def purge(self) -> int:
         """Deletes finished messages received longer ago than the retention; how many."""
-        self._ensure_table()
+        self.create_table()
         cutoff = _utcnow() - self.retention
         with self.engine.begin() as conn:
             deleted = conn.execute(
@@ -308,14 +308,14 @@ class Inbox:
 
     def unfinished(self) -> int:
         """How many messages are received or processing."""
-        self._ensure_table()
+        self.create_table()
         with self.engine.connect() as conn:
             return conn.execute(
                 sa.select(sa.func.count()).where(_t.c.status.in_(UNFINISHED))
             ).scalar_one()
 
     def get(self, message_id: str) -> Optional[InboxMessage]:
-        self._ensure_table()
+        self.create_table()
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(_t).where(_t.c.message_id == message_id)).first()
         return _message(row) if row is not None else None
@@ -323,7 +323,8 @@ class Inbox:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _ensure_table(self) -> None:
+    def create_table(self) -> None:
+        """Creates the table when missing (every method does so first; idempotent)."""
         # The channel's own table, used by nothing else: created when missing, as Rasa's
         # SQL tracker store creates its own. A changed schema would need a migration.
         if self._table_ready:

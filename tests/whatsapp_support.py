@@ -179,6 +179,7 @@ class WhatsAppTestServer:
 
         from channels.inbox import inbox_messages
 
+        self.channel.inbox.create_table()
         with self.channel.inbox.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(inbox_messages)).scalar_one()
 

@@ -121,7 +121,7 @@ def cluster(tracker_database, shared_schema, graph, tmp_path_factory):
     # the inbox table exists before both replicas start (they could race to create it)
     from channels.inbox import Inbox
 
-    Inbox(shared_schema).unfinished()
+    Inbox(shared_schema).create_table()
     replicas = [start_rasa(endpoints, folder, f"replica{n}", credentials) for n in (1, 2)]
     proxy = None
     try:
