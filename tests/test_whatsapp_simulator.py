@@ -69,7 +69,7 @@ def test_location_image_and_voice_commands(server):
     assert photo.text == "कूड़े का ढेर"  # a caption reaches Rasa as the citizen's words
     assert photo.metadata["caption"] == "कूड़े का ढेर" and photo.metadata["photo_id"].isdigit()
     bare = send(server, simulator, "/image")
-    assert bare.text == '/share_photo{"photo_id": "%s"}' % bare.metadata["photo_id"]
+    assert bare.text == '/share_photo{"photo_id": "' + bare.metadata["photo_id"] + '"}'
     assert send(server, simulator, "/voice").text == "/unsupported_message"
 
 
