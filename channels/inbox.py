@@ -171,8 +171,8 @@ class Inbox:
         now = _utcnow()
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(_t.c.seq, _t.c.sender_id, _t.c.status, _t.c.attempts,
-                          _t.c.lease_expires_at)
+                sa.select(_t.c.seq, _t.c.message_id, _t.c.sender_id, _t.c.status,
+                          _t.c.attempts, _t.c.last_error, _t.c.lease_expires_at)
                 .where(_t.c.status.in_(UNFINISHED))
                 .order_by(_t.c.seq)
                 .limit(SCAN_LIMIT)
@@ -189,7 +189,7 @@ class Inbox:
                                          and row.lease_expires_at > now):
                 continue
             if row.status == PROCESSING and row.attempts >= self.max_attempts:
-                message = self._park_abandoned(row.seq, now)
+                message = self._park_abandoned(row, now)
                 if message is not None:
                     parked.append(message)
                 continue
@@ -199,15 +199,18 @@ class Inbox:
         return claimed, parked
 
     def _claim_one(self, seq: int, owner: str, now: datetime) -> Optional[InboxMessage]:
-        earlier = _t.alias("earlier")
+        other = _t.alias("other")
         claim = (
             _t.update()
             .where(_t.c.seq == seq)
             .where(_t.c.status.in_(UNFINISHED))
             .where(sa.or_(_t.c.lease_expires_at.is_(None), _t.c.lease_expires_at <= now))
-            .where(~sa.exists().where(earlier.c.sender_id == _t.c.sender_id,
-                                      earlier.c.seq < _t.c.seq,
-                                      earlier.c.status.in_(UNFINISHED)))
+            # nothing earlier of the citizen unfinished, nothing of theirs running elsewhere
+            .where(~sa.exists().where(
+                other.c.sender_id == _t.c.sender_id,
+                other.c.seq != _t.c.seq,
+                sa.or_(sa.and_(other.c.seq < _t.c.seq, other.c.status.in_(UNFINISHED)),
+                       sa.and_(other.c.status == PROCESSING, other.c.lease_expires_at > now))))
             .values(status=PROCESSING, lease_owner=owner, lease_expires_at=now + self.lease,
                     attempts=_t.c.attempts + 1, updated_at=now)
         )
@@ -216,23 +219,23 @@ class Inbox:
                 return None  # another replica was faster, or an earlier message appeared
             return _message(conn.execute(sa.select(_t).where(_t.c.seq == seq)).one())
 
-    def _park_abandoned(self, seq: int, now: datetime) -> Optional[InboxMessage]:
+    def _park_abandoned(self, row: Any, now: datetime) -> Optional[InboxMessage]:
+        error = (f"no outcome after {row.attempts} attempts: the process handling it "
+                 f"stopped each time; last error: {row.last_error or 'none'}")
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(_t).where(_t.c.seq == seq)).one()
-            error = (f"no outcome after {row.attempts} attempts: the process handling it "
-                     f"stopped each time; last error: {row.last_error or 'none'}")
             parked = conn.execute(
                 _t.update()
-                .where(_t.c.seq == seq, _t.c.status == PROCESSING,
+                .where(_t.c.seq == row.seq, _t.c.status == PROCESSING,
                        _t.c.lease_expires_at <= now)
                 .values(status=PARKED, lease_owner=None, lease_expires_at=None,
                         last_error=error, updated_at=now)
             ).rowcount
-        if parked != 1:
-            return None
+            if parked != 1:
+                return None  # another replica parked it first
+            message = _message(conn.execute(sa.select(_t).where(_t.c.seq == row.seq)).one())
         logger.error("WhatsApp message %s from %s parked: %s", row.message_id, row.sender_id,
                      error)
-        return _message(row)
+        return message
 
     def renew(self, seq: int, owner: str) -> bool:
         """Extends owner's lease on seq; False if it no longer holds it."""
@@ -370,6 +373,7 @@ class InboxWorker:
         self._wake: Optional[asyncio.Event] = None
         self._pass_lock: Optional[asyncio.Lock] = None
         self._runner: Optional[asyncio.Task] = None
+        self._stopping = False
         self._last_purge = 0.0
 
     def start(self) -> None:
@@ -401,7 +405,7 @@ class InboxWorker:
 
     async def pump(self) -> int:
         """One pass: claims and starts what it may; returns how many it started."""
-        if not self.ready():
+        if self._stopping or not self.ready():
             return 0
         async with self._pass_lock:
             free = self.concurrency - len(self._turns)
@@ -476,6 +480,10 @@ class InboxWorker:
     async def stop(self, grace_seconds: float) -> None:
         """Stops claiming; waits up to grace_seconds for running turns, then gives the
         rest back to the inbox (received again, for this or another replica)."""
+        self._stopping = True
+        if self._pass_lock is not None:
+            async with self._pass_lock:  # a claim under way is started, not abandoned
+                pass
         if self._runner is not None:
             self._runner.cancel()
             await asyncio.gather(self._runner, return_exceptions=True)

@@ -229,3 +229,31 @@ def test_the_inbox_needs_sql_and_finds_its_url(monkeypatch):
     assert default_inbox_url() == "postgresql://db/old"
     monkeypatch.setenv("WHATSAPP_INBOX_URL", "postgresql://db/inbox")
     assert default_inbox_url() == "postgresql://db/inbox"
+
+
+def test_a_message_that_shows_up_late_waits_while_another_of_its_citizen_runs(inbox):
+    """PostgreSQL numbers rows before they commit, so a citizen's earlier message can become
+    visible after a later one was claimed: it then waits, never runs alongside."""
+    placeholder, later = message("X", "placeholder"), message("S", "later")
+    inbox.add([placeholder])
+    inbox.add([later])
+    [running], _ = inbox.claim("replica-b", {"X"}, 10)
+    assert running.text == "later"
+    seq = inbox_row_by_id(inbox, placeholder.message_id).seq
+    with inbox.engine.begin() as conn:  # frees the lower number for "earlier"
+        conn.execute(sa.delete(inbox_messages).where(inbox_messages.c.seq == seq))
+    late = message("S", "earlier")
+    inbox.add([late])
+    with inbox.engine.begin() as conn:
+        conn.execute(sa.update(inbox_messages)
+                     .where(inbox_messages.c.message_id == late.message_id).values(seq=seq))
+    assert inbox.claim("replica-a", set(), 10) == ([], [])  # not while "later" runs
+    inbox.finish(running.seq, "replica-b")
+    [claimed], _ = inbox.claim("replica-a", set(), 10)
+    assert claimed.text == "earlier"
+
+
+def inbox_row_by_id(box, message_id):
+    with box.engine.connect() as conn:
+        return conn.execute(sa.select(inbox_messages)
+                            .where(inbox_messages.c.message_id == message_id)).one()
