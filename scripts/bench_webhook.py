@@ -169,9 +169,11 @@ async def run(args: argparse.Namespace) -> int:
         else:
             stack, url = None, args.url
         try:
-            warm = [body_for(n, args, False, "9" + run_id[1:]) for n in range(20)]
-            await post_all(url, warm, args)  # first turns load lazily; not measured
-            await asyncio.sleep(5)
+            # first turns load lazily: not measured, and answered before anything is
+            warm_id = "9" + run_id[1:]
+            await post_all(url, [body_for(n, args, False, warm_id) for n in range(20)], args)
+            await wait_answered(graph, [f"9199{warm_id}{n % args.senders:04d}" for n in range(20)],
+                                args.drain)
             phases = {"receipts": True, "messages": False}
             for name in args.phases:
                 bodies = [body_for(n, args, phases[name], run_id) for n in range(args.requests)]
