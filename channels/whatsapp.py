@@ -31,6 +31,7 @@ Metadata carries the message ``type``, so the Rasa side can tell taps and media 
 """
 
 import asyncio
+import concurrent.futures
 import hashlib
 import hmac
 import json
@@ -84,6 +85,7 @@ CREDENTIAL_ENV_VARS = {
 }
 REQUIRED_CREDENTIALS = ("verify_token", "app_secret", "access_token", "phone_number_id")
 SHUTDOWN_GRACE_SECONDS = 10.0
+STORE_THREADS = 4  # the webhook's inserts have threads of their own (see blueprint)
 
 INTENT_SHARE_LOCATION = "share_location"
 INTENT_SHARE_PHOTO = "share_photo"
@@ -380,6 +382,10 @@ class WhatsAppInput(InputChannel):
         self.client = client or WhatsAppClient(access_token, phone_number_id, api_base_url)
         self.worker: Optional[InboxWorker] = None
         self._app: Any = None  # the Sanic app, for its agent (a model can be replaced)
+        # The acknowledgement waits for its insert only, never behind the worker's own
+        # database calls (claims, leases) in the event loop's default executor.
+        self._store_threads = concurrent.futures.ThreadPoolExecutor(
+            STORE_THREADS, thread_name_prefix="whatsapp-inbox-store")
 
     def get_output_channel(self) -> OutputChannel:
         return WhatsAppOutput(self.client)
@@ -412,6 +418,7 @@ class WhatsAppInput(InputChannel):
             # unfinished turns go back to the inbox, for the next start or another replica
             await self.worker.stop(SHUTDOWN_GRACE_SECONDS)
             await self.client.close()
+            self._store_threads.shutdown(wait=True)
             self.inbox.close()
 
         @whatsapp_webhook.route("/", methods=["GET"])
@@ -446,7 +453,8 @@ class WhatsAppInput(InputChannel):
             if messages:
                 try:
                     # SQLAlchemy is blocking: off the event loop
-                    await asyncio.to_thread(self.inbox.add, messages)
+                    await asyncio.get_running_loop().run_in_executor(
+                        self._store_threads, self.inbox.add, messages)
                 except Exception:
                     # never 200 without the messages stored: Meta delivers again on a 5xx
                     logger.exception("Could not store %d WhatsApp messages; answering 503.",
