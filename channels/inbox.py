@@ -434,8 +434,6 @@ class InboxWorker:
                 if not await asyncio.to_thread(self.inbox.finish, message.seq, self.owner):
                     logger.warning("WhatsApp message %s: lease lost before it was done; "
                                    "it may be handled twice.", message.message_id)
-        except asyncio.CancelledError:
-            raise
         except Exception:  # the outcome could not be written: the lease expires, retried
             logger.exception("Could not record the outcome of WhatsApp message %s.",
                              message.message_id)
@@ -445,7 +443,7 @@ class InboxWorker:
             self.wake()
 
     async def _keep_lease(self, seq: int) -> None:
-        interval = self.inbox.lease.total_seconds() / 3
+        interval = max(self.inbox.lease.total_seconds() / 3, 0.1)
         while True:
             await asyncio.sleep(interval)
             try:

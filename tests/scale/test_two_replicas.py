@@ -121,7 +121,9 @@ def cluster(tracker_database, shared_schema, graph, tmp_path_factory):
     # the inbox table exists before both replicas start (they could race to create it)
     from channels.inbox import Inbox
 
-    Inbox(shared_schema).create_table()
+    creator = Inbox(shared_schema)
+    creator.create_table()
+    creator.close()
     replicas = [start_rasa(endpoints, folder, f"replica{n}", credentials) for n in (1, 2)]
     proxy = None
     try:
