@@ -49,7 +49,11 @@ DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_POLL_SECONDS = 5.0
 DEFAULT_RETENTION_DAYS = 8.0  # longer than Meta's 7 days of redelivery
 RETRY_SECONDS = 2.0  # pause before a failed turn is tried again (doubling per attempt)
-CONCURRENT_TURNS = 32  # turns one replica runs at once (different citizens)
+# Turns one replica runs at once (different citizens). Every turn's NLU and policies run
+# in the event loop, and a webhook's acknowledgement waits behind whatever turn work is
+# ready: fewer turns at once, shorter waits (docs/benchmarks.md measured 4, 8 and 32).
+# Enough to overlap the turns' waits on the action server and the Graph API.
+CONCURRENT_TURNS = 8
 PURGE_INTERVAL_SECONDS = 3600.0
 
 _metadata = sa.MetaData()

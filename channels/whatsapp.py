@@ -48,6 +48,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.inbox import (
+    CONCURRENT_TURNS,
     DEFAULT_LEASE_SECONDS,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_POLL_SECONDS,
@@ -82,6 +83,7 @@ CREDENTIAL_ENV_VARS = {
     "max_attempts": "WHATSAPP_INBOX_MAX_ATTEMPTS",
     "lease_seconds": "WHATSAPP_INBOX_LEASE_SECONDS",
     "poll_seconds": "WHATSAPP_INBOX_POLL_SECONDS",
+    "concurrent_turns": "WHATSAPP_INBOX_CONCURRENT_TURNS",
 }
 REQUIRED_CREDENTIALS = ("verify_token", "app_secret", "access_token", "phone_number_id")
 SHUTDOWN_GRACE_SECONDS = 10.0
@@ -359,6 +361,7 @@ class WhatsAppInput(InputChannel):
             inbox=inbox,
             mark_read=bool(credentials.get("mark_read", True)),
             poll_seconds=float(settings["poll_seconds"] or DEFAULT_POLL_SECONDS),
+            concurrent_turns=int(settings["concurrent_turns"] or CONCURRENT_TURNS),
         )
 
     def __init__(
@@ -372,6 +375,7 @@ class WhatsAppInput(InputChannel):
         mark_read: bool = True,
         client: Optional[WhatsAppClient] = None,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
+        concurrent_turns: int = CONCURRENT_TURNS,
     ) -> None:
         self.verify_token = verify_token
         self.app_secret = app_secret
@@ -379,6 +383,7 @@ class WhatsAppInput(InputChannel):
         self.inbox = inbox or Inbox()
         self.mark_read = mark_read
         self.poll_seconds = poll_seconds
+        self.concurrent_turns = concurrent_turns
         self.client = client or WhatsAppClient(access_token, phone_number_id, api_base_url)
         self.worker: Optional[InboxWorker] = None
         self._app: Any = None  # the Sanic app, for its agent (a model can be replaced)
@@ -404,6 +409,7 @@ class WhatsAppInput(InputChannel):
             await self._send_reply(NO_REPLY_RESPONSE, message)
 
         self.worker = InboxWorker(self.inbox, handle, apologise, poll_seconds=self.poll_seconds,
+                                  concurrency=self.concurrent_turns,
                                   ready=lambda: _agent_ready(self.agent))
 
         @whatsapp_webhook.listener("after_server_start")

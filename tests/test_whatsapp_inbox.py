@@ -2,6 +2,7 @@
 atomic storing, claims in per-citizen order, leases, retries, parking, release, purge.
 
 Several `Inbox` objects on one database stand for several replicas (each its own engine)."""
+import asyncio
 import threading
 import uuid
 from datetime import timedelta
@@ -257,3 +258,42 @@ def inbox_row_by_id(box, message_id):
     with box.engine.connect() as conn:
         return conn.execute(sa.select(inbox_messages)
                             .where(inbox_messages.c.message_id == message_id)).one()
+
+
+def test_the_worker_runs_at_most_its_concurrency_and_every_message_once(db_url):
+    from channels.inbox import InboxWorker
+
+    box = Inbox(db_url)
+    sent = [message(f"91{n}", f"m{n}-{k}") for k in range(2) for n in range(5)]
+    box.add(sent)
+
+    async def scenario():
+        release = asyncio.Event()
+        running, most, handled = set(), [0], []
+
+        async def handle(m):
+            running.add(m.sender_id)
+            most[0] = max(most[0], len(running))
+            await release.wait()
+            handled.append(m.text)
+            running.discard(m.sender_id)
+
+        async def apologise(m):
+            raise AssertionError("nothing fails here")
+
+        worker = InboxWorker(box, handle, apologise, concurrency=2)
+        worker.start()
+        while len(running) < 2:  # the start's pass claims what it may
+            await asyncio.sleep(0.01)
+        assert await worker.pump() == 0  # full: nothing more is claimed
+        release.set()
+        await worker.join()
+        await worker.stop(1)
+        return most[0], handled
+
+    most, handled = asyncio.run(scenario())
+    assert most == 2
+    assert sorted(handled) == sorted(m.text for m in sent)
+    for n in range(5):  # each citizen's in order
+        assert [t for t in handled if t.startswith(f"m{n}-")] == [f"m{n}-0", f"m{n}-1"]
+    box.close()

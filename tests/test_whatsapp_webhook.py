@@ -773,6 +773,7 @@ ENV_VARS = [
     "WHATSAPP_INBOX_MAX_ATTEMPTS",
     "WHATSAPP_INBOX_LEASE_SECONDS",
     "WHATSAPP_INBOX_POLL_SECONDS",
+    "WHATSAPP_INBOX_CONCURRENT_TURNS",
 ]
 
 
@@ -796,13 +797,14 @@ def test_from_credentials_reads_yaml_values(clean_env, tmp_path):
             "max_attempts": 5,
             "lease_seconds": "12",
             "poll_seconds": "",
+            "concurrent_turns": "3",
         }
     )
     assert channel.name() == "whatsapp"
     assert channel.client.messages_url == "http://127.0.0.1:9/v21.0/123/messages"
     assert channel.inbox.url == f"sqlite:///{tmp_path}/inbox.db"
     assert (channel.inbox.max_attempts, channel.inbox.lease.total_seconds()) == (5, 12)
-    assert channel.poll_seconds == 5.0
+    assert channel.poll_seconds == 5.0 and channel.concurrent_turns == 3
 
 
 def test_from_credentials_falls_back_to_env_for_empty_values(clean_env, tmp_path):
