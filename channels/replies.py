@@ -34,7 +34,7 @@ async def conversation_language(agent: Any, sender_id: str) -> Tuple[Optional[st
         return None, False
     try:
         tracker = await asyncio.wait_for(store.retrieve(sender_id), TRACKER_TIMEOUT_SECONDS)
-    except Exception as error:  # noqa: BLE001 - any store failure means "unknown"
+    except Exception as error:  # any store failure means "unknown"
         logger.warning("No conversation language for %s: %s", sender_id, error)
         return None, False
     if tracker is None:

@@ -13,9 +13,9 @@ Rasa model holds only the two 384-float statistics.
       num_threads: 1      # OpenMP threads; more than 1 stalls badly when cores are shared
       max_chars: 500      # e5 reads the first 500 characters of a message
 
-e5's cost grows with the text (sliding 512-token windows): 4,096 characters took about
-ten times a short message, and the event loop is blocked meanwhile, so every other
-citizen waited. The embedding is of the first `max_chars` characters (the text itself, what
+e5's cost grows with the text (sliding 512-token windows): 4,096 characters took about 14
+times a 500-character message and over 100 times a short one (docs/benchmarks.md), with the
+event loop blocked meanwhile, so every other citizen waited. The embedding is of the first `max_chars` characters (the text itself, what
 the form and the entities see, is untouched); no training or held-out example is that long,
 so nothing under 500 characters is classified differently. Text e5 cannot encode (a lone
 surrogate) or would cut short (NUL, through C) is replaced before it reaches the engine.
