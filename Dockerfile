@@ -18,4 +18,4 @@ USER nagar
 
 EXPOSE 5005 5055 8080
 CMD ["python", "-m", "rasa_extensions", "run", "--model", "models/nagar-sahayak.tar.gz", "--endpoints", "deploy/endpoints.production.yml", \
-     "--credentials", "credentials.yml", "--port", "5005"]
+     "--credentials", "deploy/credentials.production.yml", "--port", "5005"]

@@ -94,6 +94,7 @@ crossval: venv
 bench: $(MODEL)
 	$(PY) scripts/bench_nlu.py --model $(MODEL)
 	$(PY) scripts/bench_load.py --users 20 --turns 21 --json $(RESULTS)/bench/bench_load.json
+	$(PY) scripts/bench_webhook.py --start --model $(MODEL) --json $(RESULTS)/bench/bench_webhook.json
 
 export-misunderstood: venv
 	$(PY) scripts/export_misunderstood.py --out $(RESULTS)/misunderstood.yml

@@ -1,5 +1,7 @@
-"""WhatsApp Business Cloud API channel for Rasa.
+"""Rasa input channels of ours.
 
-Use it in ``credentials.yml`` as ``channels.whatsapp.WhatsAppInput``; the webhook is
-``/webhooks/whatsapp/webhook``.
+- ``channels.whatsapp.WhatsAppInput``: the WhatsApp Business Cloud API, webhook
+  ``/webhooks/whatsapp/webhook``, with its durable inbox (``channels/inbox.py``);
+- ``channels.rest.CleanRestInput``: Rasa's REST channel with the text cleaned first
+  (internal only).
 """

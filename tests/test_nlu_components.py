@@ -221,3 +221,26 @@ def test_a_message_that_is_only_a_number_is_an_answer(storage, context):
     sentence = Message(data={TEXT: "ward 4 me light kharab", INTENT: {"name": "complaint_street_light"}})
     extractor.process([sentence])
     assert sentence.get(INTENT) == {"name": "complaint_street_light"}
+
+
+def test_tokenizer_reads_the_first_max_chars_of_a_long_message_in_whole_words(storage, context):
+    tokenizer = build(ScriptNormalizingTokenizer, storage, context)
+    text = ("ward 23 me street light kharab hai Court Road pe " * 90)[:4096]
+    message = Message(data={TEXT: text})
+    tokenizer.process([message])
+    found = tokens(message)
+    assert message.get(TEXT) == text  # the text itself is whole
+    assert max(start for _, start, _, _ in found) < 500  # words that start in the first 500
+    assert all(text[start:end] == word for word, start, end, _ in found)
+    everything = Message(data={TEXT: text})
+    build(ScriptNormalizingTokenizer, storage, context, max_chars=10_000).process([everything])
+    assert found == tokens(everything)[: len(found)]
+    assert len(tokens(everything)) > 5 * len(found)
+
+
+def test_tokenizer_bound_changes_nothing_within_max_chars(storage, context):
+    text = "वार्ड २३ में पानी नहीं आ रहा " * 17  # 476 characters
+    bounded, unbounded = Message(data={TEXT: text}), Message(data={TEXT: text})
+    build(ScriptNormalizingTokenizer, storage, context).process([bounded])
+    build(ScriptNormalizingTokenizer, storage, context, max_chars=10_000).process([unbounded])
+    assert len(text) < 500 and tokens(bounded) == tokens(unbounded)

@@ -1,4 +1,5 @@
-"""The WhatsApp webhook through Rasa's app: handshake, signatures, parsing, dedupe, order."""
+"""The WhatsApp webhook through Rasa's app: handshake, signatures, parsing, the inbox
+(dedupe, order, retries, parking), the channel's own replies and their language."""
 
 import asyncio
 import json
@@ -6,10 +7,13 @@ import random
 import threading
 
 import pytest
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.training_data.message import Message
 
+from channels import whatsapp
 from channels.fake_graph import (
     encode,
     inbound_message,
@@ -18,14 +22,12 @@ from channels.fake_graph import (
     text_message,
     webhook_payload,
 )
-from channels.whatsapp import (
-    WhatsAppInput,
-    no_reply_text,
-    parse_webhook,
-    signature_is_valid,
-)
+from channels.inbox import DONE, PARKED, PROCESSING, RECEIVED, InboxMessage
+from channels.replies import render
+from channels.whatsapp import WhatsAppInput, parse_webhook, signature_is_valid
 from civic.city import get_city
 
+from tcp_proxy import TcpProxy
 from whatsapp_support import (
     APP_SECRET,
     PHONE_NUMBER_ID,
@@ -39,7 +41,7 @@ CITIZEN = "919812345678"
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory):
-    db = tmp_path_factory.mktemp("dedupe") / "dedupe.db"
+    db = tmp_path_factory.mktemp("inbox") / "inbox.db"
     server = WhatsAppTestServer(f"sqlite:///{db}").start()
     yield server
     server.stop()
@@ -134,6 +136,13 @@ def test_devanagari_and_emoji_bodies_are_verified_over_raw_bytes(server, ensure_
     assert server.texts() == [text]
 
 
+def test_an_empty_app_secret_validates_nothing():
+    body = b'{"entry": []}'
+    assert not signature_is_valid("", body, sign(body, ""))
+    assert not signature_is_valid("", b"", "sha256=" + "0" * 64)
+    assert signature_is_valid("s", body, sign(body, "s"))
+
+
 def test_signature_check_uses_the_raw_bytes():
     body = b'{"a": "\\u0915"}'
     reserialised = json.dumps(json.loads(body), ensure_ascii=False).encode()
@@ -154,27 +163,73 @@ def test_signed_garbage_is_a_client_error(server, body):
 
 @pytest.mark.parametrize(
     "document",
-    [
-        {},
-        {"entry": None},
-        {"entry": [None, 1, {"changes": "x"}]},
-        {"entry": [{"changes": [{"value": {"messages": [{"type": "text"}]}}]}]},
-        {
-            "entry": [
-                {
-                    "changes": [
-                        {"value": {"messages": [{"from": CITIZEN, "id": "w1", "type": "text", "text": "x"}]}}
-                    ]
-                }
-            ]
-        },
-        {"entry": [{"changes": [{"value": {"messages": [{"from": [], "id": {}, "type": 5}]}}]}]},
-    ],
+    [{}, {"entry": None}, {"entry": [None, 1, {"changes": "x"}]},
+     {"entry": [{"changes": [{"value": {"messages": "x"}}]}]}],
 )
-def test_unexpected_shapes_are_acknowledged_and_ignored(server, document):
+def test_documents_without_messages_are_acknowledged_and_store_nothing(server, document):
+    before = server.inbox_rows()
     assert server.post_payload(document) == 200
     server.settle()
     assert server.agent.messages == []
+    assert server.inbox_rows() == before
+
+
+@pytest.mark.parametrize(
+    "message, reason",
+    [
+        ({"type": "text"}, "no sender or no message id"),
+        ({"from": CITIZEN, "id": "w-text-not-object", "type": "text", "text": "x"}, "no content"),
+        ({"from": [], "id": {}, "type": 5}, "no sender or no message id"),
+        ({"from": CITIZEN, "id": "w" * 300, "type": "text", "text": {"body": "x"}}, "longer than"),
+        ("just a string", "not a JSON object"),
+        ({"from": CITIZEN, "id": "w-nul-only", "type": "text", "text": {"body": "\x00\x01"}},
+         "no content"),
+    ],
+)
+def test_an_unreadable_message_is_kept_raw_and_parked(server, message, reason):
+    assert server.post_payload(payload(message)) == 200
+    server.settle()
+    assert server.agent.messages == []
+    [kept] = [m for m in parse_webhook(payload(message), PHONE_NUMBER_ID)]
+    stored = server.channel.inbox.get(kept.message_id)
+    assert stored.status == PARKED and reason in stored.last_error
+    assert stored.raw == message  # as it came, to look at later
+    assert server.fake_graph.messages == []
+
+
+def test_one_malformed_message_never_drops_the_others_of_its_batch(server):
+    good = [text_message(f"9191000000{n}", f"batch {n}") for n in range(3)]
+    broken = [{"from": CITIZEN, "type": "text"}, 7,
+              {"id": "w-x", "from": {"a": 1}, "type": "text", "text": {"body": "x"}}]
+    document = payload(good[0], broken[0], good[1], broken[1], broken[2], good[2])
+    assert server.post_payload(document) == 200
+    server.settle()
+    assert sorted(server.texts()) == ["batch 0", "batch 1", "batch 2"]
+    assert sum(m.status == PARKED for m in parse_webhook(document, PHONE_NUMBER_ID)) == 3
+
+
+def test_a_message_the_parser_fails_on_is_kept_and_the_batch_goes_on(server, monkeypatch):
+    # a shape nobody foresaw, standing in for any bug in reading one message
+    real = whatsapp.message_text
+
+    def fails_on_boom(message):
+        if _body(message) == "boom":
+            raise KeyError("unforeseen")
+        return real(message)
+
+    monkeypatch.setattr(whatsapp, "message_text", fails_on_boom)
+    boom = text_message(CITIZEN, "boom")
+    assert server.post_payload(payload(text_message("911", "before"), boom,
+                                       text_message("912", "after"))) == 200
+    server.settle()
+    assert sorted(server.texts()) == ["after", "before"]
+    [parked] = [m for m in parse_webhook(payload(boom), PHONE_NUMBER_ID)]
+    stored = server.channel.inbox.get(parked.message_id)
+    assert stored.status == PARKED and "KeyError" in stored.last_error and stored.raw == boom
+
+
+def _body(message):
+    return (message.get("text") or {}).get("body") if isinstance(message.get("text"), dict) else None
 
 
 def test_status_receipts_are_acknowledged_and_ignored(server):
@@ -182,9 +237,11 @@ def test_status_receipts_are_acknowledged_and_ignored(server):
         {"id": "wamid.out.1", "status": status, "timestamp": "1", "recipient_id": CITIZEN}
         for status in ("sent", "delivered", "read", "failed")
     ]
+    before = server.inbox_rows()
     assert server.post_payload(payload(statuses=statuses)) == 200
     server.settle()
     assert server.agent.messages == []
+    assert server.inbox_rows() == before
 
 
 # --- what each message type becomes ---------------------------------------------------
@@ -235,13 +292,48 @@ def test_incoming_message_is_marked_read(server):
             "Street light",
         ),
         ("button", {"payload": "/affirm", "text": "हाँ"}, "/affirm", "हाँ"),
+        # a tap without an id falls back to its title, read as text (never a payload)
+        ("interactive", {"type": "button_reply", "button_reply": {"title": "हाँ"}}, "हाँ", "हाँ"),
+        ("interactive", {"type": "list_reply", "list_reply": {"id": "", "title": "/stop"}},
+         "stop", "/stop"),
+        ("button", {"text": "Yes"}, "Yes", "Yes"),
     ],
 )
-def test_taps_become_their_payload(server, kind, content, expected_text, expected_title):
+def test_taps_become_their_payload_or_title(server, kind, content, expected_text, expected_title):
     post_and_settle(server, inbound_message(CITIZEN, kind, content))
     [received] = server.agent.messages
     assert received.text == expected_text
     assert received.metadata["reply_title"] == expected_title
+    assert received.metadata["type"] == kind
+
+
+def intent_of(text):
+    """What Rasa's RegexMessageHandler makes of a text: (intent, entities), or None for words."""
+    parsed = YAMLStoryReader.unpack_regex_message(Message(data={"text": text}))
+    intent = parsed.get("intent")
+    if not intent:
+        return None
+    return intent["name"], {e["entity"]: e["value"] for e in parsed.get("entities") or []}
+
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("/affirm", "affirm"),
+        (' /share_photo{"photo_id":"../../etc/passwd"}', 'share_photo{"photo_id":"../../etc/passwd"}'),
+        ('/share_location{"latitude":500,"longitude":77}', 'share_location{"latitude":500,"longitude":77}'),
+        ("//stop", "stop"),
+        ("/", "/"),
+        ("a/b is fine", "a/b is fine"),
+    ],
+)
+def test_typed_text_is_never_an_intent_payload(server, typed, expected):
+    message = text_message(CITIZEN, typed)
+    post_and_settle(server, message)
+    [received] = server.agent.messages
+    assert received.text == expected
+    assert intent_of(received.text) is None  # Rasa reads it as words
+    assert server.channel.inbox.get(message["id"]).raw["text"]["body"] == typed  # kept as typed
 
 
 def test_location_becomes_share_location_intent_with_entities(server):
@@ -251,24 +343,64 @@ def test_location_becomes_share_location_intent_with_entities(server):
     assert received.text == '/share_location{"latitude": 29.968, "longitude": 77.551}'
     assert received.metadata["location_name"] == "घंटाघर"
     assert received.metadata["location_address"] == "Saharanpur"
-    parsed = YAMLStoryReader.unpack_regex_message(Message(data={"text": received.text}))
-    assert parsed.get("intent")["name"] == "share_location"
-    assert {e["entity"]: e["value"] for e in parsed.get("entities")} == {
-        "latitude": 29.968,
-        "longitude": 77.551,
-    }
+    assert intent_of(received.text) == ("share_location", {"latitude": 29.968, "longitude": 77.551})
 
 
-def test_image_becomes_share_photo_intent_with_caption_in_metadata(server):
-    image = {"id": "1479537139650973", "mime_type": "image/jpeg", "sha256": "x", "caption": "कूड़ा 🗑️"}
+@pytest.mark.parametrize(
+    "location",
+    [
+        {"latitude": 500, "longitude": 77.5},
+        {"latitude": 29.9, "longitude": -180.5},
+        {"latitude": "NaN", "longitude": 77.5},
+        {"latitude": 29.9, "longitude": "Infinity"},
+        {"latitude": True, "longitude": 77.5},
+        {"latitude": "north"},
+        {"latitude": "1e400", "longitude": 0},
+    ],
+)
+def test_a_location_off_the_earth_is_answered_as_unsupported(server, location):
+    post_and_settle(server, inbound_message(CITIZEN, "location", location))
+    assert server.texts() == ["/unsupported_message"]
+
+
+def test_the_edges_of_the_earth_are_locations(server):
+    post_and_settle(server, inbound_message(CITIZEN, "location", {"latitude": -90, "longitude": 180}))
+    assert intent_of(server.texts()[0]) == ("share_location", {"latitude": -90.0, "longitude": 180.0})
+
+
+def test_a_photo_without_caption_becomes_share_photo_with_its_id(server):
+    image = {"id": "1479537139650973", "mime_type": "image/jpeg", "sha256": "x"}
     post_and_settle(server, inbound_message(CITIZEN, "image", image))
     [received] = server.agent.messages
     assert received.text == '/share_photo{"photo_id": "1479537139650973"}'
-    assert received.metadata["caption"] == "कूड़ा 🗑️"
+    assert received.metadata["type"] == "image"
+    assert received.metadata["photo_id"] == "1479537139650973"
     assert received.metadata["mime_type"] == "image/jpeg"
-    parsed = YAMLStoryReader.unpack_regex_message(Message(data={"text": received.text}))
-    assert parsed.get("intent")["name"] == "share_photo"
-    assert parsed.get("entities")[0]["value"] == "1479537139650973"
+    assert received.metadata["caption"] is None
+    assert intent_of(received.text) == ("share_photo", {"photo_id": "1479537139650973"})
+
+
+@pytest.mark.parametrize("caption, text", [
+    ("कूड़ा 🗑️ नहीं उठा", "कूड़ा 🗑️ नहीं उठा"),
+    ('/share_photo{"photo_id": "1"}', 'share_photo{"photo_id": "1"}'),
+    ("gali me\x00 kooda", "gali me kooda"),
+])
+def test_a_photo_with_caption_reaches_rasa_as_the_caption(server, caption, text):
+    image = {"id": "1479537139650973", "mime_type": "image/jpeg", "caption": caption}
+    post_and_settle(server, inbound_message(CITIZEN, "image", image))
+    [received] = server.agent.messages
+    assert received.text == text and intent_of(received.text) is None
+    assert received.metadata["type"] == "image"
+    assert received.metadata["photo_id"] == "1479537139650973"
+    assert received.metadata["caption"] == caption.replace("\x00", "")
+
+
+@pytest.mark.parametrize("photo_id", ["../../etc/passwd", "a.jpg", "http://x/y", "", "1" * 129, 123, None])
+def test_a_malformed_media_id_is_refused(server, photo_id):
+    image = {"id": photo_id, "mime_type": "image/jpeg", "caption": "kooda"}
+    post_and_settle(server, inbound_message(CITIZEN, "image", image))
+    assert server.texts() == ["/unsupported_message"]
+    assert server.agent.messages[0].metadata["photo_id"] is None
 
 
 @pytest.mark.parametrize(
@@ -281,7 +413,6 @@ def test_image_becomes_share_photo_intent_with_caption_in_metadata(server):
         ("reaction", {"message_id": "wamid.bot.1", "emoji": "👍"}),
         ("unknown", {}),
         ("interactive", {"type": "nfm_reply", "nfm_reply": {}}),
-        ("location", {"latitude": "north"}),
         ("a_type_from_the_future", {"x": 1}),
     ],
 )
@@ -289,6 +420,39 @@ def test_other_types_become_unsupported_message(server, kind, content):
     post_and_settle(server, inbound_message(CITIZEN, kind, content))
     assert server.texts() == ["/unsupported_message"]
     assert server.agent.messages[0].metadata["type"] == kind
+
+
+# --- text cleaned at the edge -------------------------------------------------------------
+
+
+def test_control_characters_and_lone_surrogates_are_cleaned(server):
+    # "\ud800" is valid JSON and not valid UTF-8: PostgreSQL and e5 refuse it
+    message = text_message(CITIZEN, "ward 23\x00 light\ud800 kharab\x07\r\nCourt Road")
+    assert post_and_settle(server, message) == 200
+    assert server.texts() == ["ward 23 light\ufffd kharab\nCourt Road"]
+    assert server.channel.inbox.get(message["id"]).raw == message  # kept as it came
+
+
+def test_a_message_over_4096_characters_is_cut_and_the_citizen_told_first(server):
+    async def answer(message):
+        await message.output_channel.send_response(message.sender_id, {"text": "ok"})
+
+    server.agent.reply = answer
+    long_text = "पानी नहीं आ रहा " * 400  # 6,400 characters
+    post_and_settle(server, text_message(CITIZEN, long_text))
+    [received] = server.agent.messages
+    assert 4090 <= len(received.text) <= 4096 and long_text.startswith(received.text)
+    assert received.metadata["message_cut"] is True
+    notice, reply = [m["text"]["body"] for m in server.fake_graph.messages]
+    assert notice == render(server.agent.domain, "utter_message_cut", "hi", "whatsapp")
+    assert "4096" in notice and reply == "ok"
+
+
+def test_a_message_of_4096_characters_is_whole(server):
+    text = "x" * 4096
+    post_and_settle(server, text_message(CITIZEN, text))
+    assert server.texts() == [text]
+    assert "message_cut" not in server.agent.messages[0].metadata
 
 
 def test_username_only_user_is_keyed_on_user_id_and_no_sender_is_skipped(server):
@@ -334,7 +498,7 @@ def test_batch_through_the_webhook(server):
     assert sorted(server.texts()) == ["last", "m0", "m1", "m2", "m3", "m4"]
 
 
-# --- acknowledgement, dedupe, order ----------------------------------------------------
+# --- acknowledgement, the inbox, order ----------------------------------------------------
 
 
 def test_acknowledged_before_the_turn_runs(server):
@@ -363,6 +527,7 @@ def test_duplicate_delivery_is_handled_once(server):
         assert server.post_payload(payload(message)) == 200
         server.settle()
     assert server.texts() == ["once"]
+    assert server.channel.inbox.get(message["id"]).status == DONE
 
 
 def test_simultaneous_duplicates_make_one_turn(server):
@@ -392,34 +557,132 @@ def test_a_citizens_messages_are_handled_in_the_order_sent(server):
         assert got == sent[sender]
 
 
-def test_a_failing_turn_does_not_stop_the_next(server):
+def store_as_left_by_a_dead_replica(server, message, attempts=1, lease_left=1.0):
+    """The inbox row a replica leaves when it dies mid-turn: processing, its lease running."""
+    from datetime import datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from channels.inbox import inbox_messages
+
+    server.channel.inbox.add([InboxMessage(message["id"], message["from"], _body(message),
+                                           {"type": "text"}, message)])
+    expires = datetime.utcnow() + timedelta(seconds=lease_left)
+    with server.channel.inbox.engine.begin() as conn:
+        conn.execute(sa.update(inbox_messages)
+                     .where(inbox_messages.c.message_id == message["id"])
+                     .values(status=PROCESSING, lease_owner="dead-replica:1:x", attempts=attempts,
+                             lease_expires_at=expires))
+
+
+def test_a_redelivered_message_that_is_not_done_is_handled_once(server):
+    message = text_message(CITIZEN, "cut short")
+    store_as_left_by_a_dead_replica(server, message, lease_left=1.0)
+    assert server.post_payload(payload(message)) == 200  # Meta delivers it again
+    server.settle()  # the dead replica's lease expires, this replica takes it over
+    assert server.texts() == ["cut short"]
+    stored = server.channel.inbox.get(message["id"])
+    assert (stored.status, stored.attempts) == (DONE, 2)
+    assert server.post_payload(payload(message)) == 200  # done now: dropped
+    server.settle()
+    assert server.texts() == ["cut short"]
+
+
+def test_the_next_message_of_a_citizen_waits_for_the_unfinished_one(server):
+    first, second = text_message(CITIZEN, "first"), text_message(CITIZEN, "second")
+    store_as_left_by_a_dead_replica(server, first, lease_left=1.0)
+    assert server.post_payload(payload(second)) == 200
+    server.agent.reply = None
+    server.run(server.channel.worker.pump())
+    assert server.channel.inbox.get(second["id"]).status == RECEIVED  # not before "first"
+    server.settle()
+    assert server.texts() == ["first", "second"]
+
+
+def test_a_failing_turn_is_retried_then_parked_with_one_apology_and_the_next_goes_on(server):
     async def fail_on_boom(message):
         if message.text == "boom":
             raise RuntimeError("turn failed")
+        await message.output_channel.send_response(message.sender_id, {"text": "ok"})
 
     server.agent.reply = fail_on_boom
-    post_and_settle(server, text_message(CITIZEN, "boom"))
-    post_and_settle(server, text_message(CITIZEN, "after"))
-    assert server.texts() == ["boom", "after"]
+    boom, after = text_message(CITIZEN, "boom"), text_message(CITIZEN, "after")
+    assert server.post_payload(payload(boom, after)) == 200
+    server.settle()
+    assert server.texts() == ["boom", "boom", "boom", "after"]  # 3 attempts, in order
+    stored = server.channel.inbox.get(boom["id"])
+    assert (stored.status, stored.attempts) == (PARKED, 3)
+    assert stored.last_error == "RuntimeError: turn failed"
+    bodies = [m["text"]["body"] for m in server.fake_graph.messages]
+    assert bodies == [render(server.agent.domain, "utter_no_reply", "en", "whatsapp"), "ok"]
+    assert server.post_payload(payload(boom)) == 200  # redelivered: parked is finished
+    server.settle()
+    assert server.texts().count("boom") == 3
 
 
-@pytest.mark.parametrize("text, words", [
-    ("पानी नहीं आ रहा", "माफ़ कीजिए"),
-    ("paani nahi aa raha", "Maaf kijiye"),
-    ("no water since morning", "Sorry"),
-    ("23", "माफ़ कीजिए"),  # no language in the message: Hindi, the city's
+def test_a_message_whose_process_died_every_time_is_parked_with_one_apology(server):
+    message = text_message(CITIZEN, "kills its process")
+    store_as_left_by_a_dead_replica(server, message, attempts=3, lease_left=0.2)
+    server.settle()
+    assert server.agent.messages == []  # not tried a fourth time
+    stored = server.channel.inbox.get(message["id"])
+    assert stored.status == PARKED and "no outcome after 3 attempts" in stored.last_error
+    [apology] = server.fake_graph.messages
+    assert apology["text"]["body"] == render(server.agent.domain, "utter_no_reply", "en", "whatsapp")
+
+
+def save_conversation(server, language, pinned=False):
+    events = [SlotSet("language", language), SlotSet("language_pinned", pinned)]
+    tracker = DialogueStateTracker.from_events(CITIZEN, events, slots=server.agent.domain.slots)
+    server.run(server.agent.tracker_store.save(tracker))
+
+
+async def _fail(message):
+    raise RuntimeError("action server unreachable")
+
+
+@pytest.mark.parametrize("text, language", [
+    ("पानी नहीं आ रहा", "hi"),
+    ("paani nahi aa raha", "hinglish"),
+    ("no water since morning", "en"),
+    ("23", "hi"),  # no language in the message, no conversation: Hindi, the city's
 ])
-def test_a_turn_that_fails_gets_utter_no_reply_in_the_citizens_language(server, text, words):
-    async def fail(message):
-        raise RuntimeError("action server unreachable")
-
-    server.agent.reply = fail
+def test_a_turn_that_fails_gets_utter_no_reply_in_the_citizens_language(server, text, language):
+    server.agent.reply = _fail
     post_and_settle(server, text_message(CITIZEN, text))
     [sent] = server.fake_graph.messages
     body = sent["text"]["body"]
-    assert sent["to"] == CITIZEN and body.startswith(words)
+    assert sent["to"] == CITIZEN
+    assert body == render(server.agent.domain, "utter_no_reply", language, "whatsapp")
     assert get_city().helplines["nagar_nigam"] in body and "{" not in body
-    assert body == no_reply_text(server.agent.domain, text)
+
+
+@pytest.mark.parametrize("message, conversation, language", [
+    # taps, pins, photos without caption, numbers: the conversation's language
+    (inbound_message(CITIZEN, "interactive",
+                     {"type": "button_reply", "button_reply": {"id": "/affirm", "title": "हाँ"}}),
+     ("en", False), "en"),
+    (inbound_message(CITIZEN, "location", {"latitude": 29.9, "longitude": 77.5}), ("hinglish", False),
+     "hinglish"),
+    (inbound_message(CITIZEN, "image", {"id": "123"}), ("en", False), "en"),
+    (text_message(CITIZEN, "23"), ("en", False), "en"),
+    (inbound_message(CITIZEN, "interactive",
+                     {"type": "button_reply", "button_reply": {"id": "/affirm", "title": "Yes"}}),
+     None, "hi"),
+    # typed words decide, unless the citizen pinned a language
+    (text_message(CITIZEN, "no water since morning"), ("hi", False), "en"),
+    (text_message(CITIZEN, "पानी नहीं आ रहा"), ("en", True), "en"),
+    (inbound_message(CITIZEN, "image", {"id": "123", "caption": "kachra pada hai"}), ("en", False),
+     "hinglish"),
+])
+def test_the_apology_keeps_the_conversations_language_unless_words_say_otherwise(
+        server, message, conversation, language):
+    if conversation:
+        save_conversation(server, *conversation)
+    server.agent.reply = _fail
+    post_and_settle(server, message)
+    [sent] = server.fake_graph.messages
+    assert sent["text"]["body"] == render(server.agent.domain, "utter_no_reply", language, "whatsapp")
 
 
 def test_a_turn_that_says_nothing_gets_utter_no_reply_and_one_that_answers_does_not(server):
@@ -430,6 +693,7 @@ def test_a_turn_that_says_nothing_gets_utter_no_reply_and_one_that_answers_does_
     post_and_settle(server, text_message(CITIZEN, "what is the status"))
     [sent] = server.fake_graph.messages
     assert sent["text"]["body"].startswith("Sorry, we could not answer")
+    assert server.texts() == ["what is the status"]  # answered, not retried
 
     async def answer(message):
         await message.output_channel.send_response(message.sender_id, {"text": "नमस्ते"})
@@ -440,21 +704,11 @@ def test_a_turn_that_says_nothing_gets_utter_no_reply_and_one_that_answers_does_
     assert [m["text"]["body"] for m in server.fake_graph.messages] == ["नमस्ते"]
 
 
-def test_without_utter_no_reply_in_the_domain_nothing_is_invented():
+def test_without_the_response_in_the_domain_nothing_is_invented():
     from rasa.shared.core.domain import Domain
 
-    assert no_reply_text(Domain.empty(), "hello") is None
-    assert no_reply_text(None, "hello") is None
-
-
-def test_messages_are_handled_when_the_dedupe_store_is_down():
-    down = WhatsAppTestServer("postgresql://postgres@127.0.0.1:1/unreachable").start()
-    try:
-        assert down.post_payload(payload(text_message(CITIZEN, "still handled"))) == 200
-        down.settle()
-        assert down.texts() == ["still handled"]
-    finally:
-        down.stop()
+    assert render(Domain.empty(), "utter_no_reply", "hi", "whatsapp") is None
+    assert render(None, "utter_message_cut", "hi", "whatsapp") is None
 
 
 def test_bot_reply_reaches_the_graph_api(server):
@@ -480,6 +734,32 @@ def test_bot_reply_reaches_the_graph_api(server):
     assert request["authorization"] == "Bearer test-access-token"
 
 
+# --- the inbox's database down ---------------------------------------------------------------
+
+
+def test_without_its_database_the_webhook_answers_503_and_meta_delivers_again(postgres_url):
+    """PostgreSQL behind a proxy that is cut: never a 200 for a message not stored."""
+    proxy = TcpProxy("127.0.0.1", 5432)
+    url = postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    assert url != postgres_url
+    server = WhatsAppTestServer(url, lease_seconds=5).start()
+    try:
+        message = text_message(CITIZEN, "stored or refused")
+        assert server.post_payload(payload(text_message(CITIZEN, "before"))) == 200
+        server.settle()
+        proxy.cut()
+        assert server.post_payload(payload(message)) == 503
+        assert server.post_payload(payload(message)) == 503
+        proxy.restore()
+        assert server.post_payload(payload(message)) == 200  # Meta's retry
+        server.settle()
+        assert server.texts() == ["before", "stored or refused"]
+        assert server.channel.inbox.get(message["id"]).status == DONE
+    finally:
+        server.stop()
+        proxy.close()
+
+
 # --- credentials -----------------------------------------------------------------------
 
 ENV_VARS = [
@@ -488,7 +768,12 @@ ENV_VARS = [
     "WHATSAPP_ACCESS_TOKEN",
     "WHATSAPP_PHONE_NUMBER_ID",
     "WHATSAPP_API_BASE_URL",
+    "WHATSAPP_INBOX_URL",
     "WHATSAPP_DEDUPE_URL",
+    "WHATSAPP_INBOX_MAX_ATTEMPTS",
+    "WHATSAPP_INBOX_LEASE_SECONDS",
+    "WHATSAPP_INBOX_POLL_SECONDS",
+    "WHATSAPP_INBOX_CONCURRENT_TURNS",
 ]
 
 
@@ -500,7 +785,7 @@ def clean_env(monkeypatch, tmp_path):
     return monkeypatch
 
 
-def test_from_credentials_reads_yaml_values(clean_env):
+def test_from_credentials_reads_yaml_values(clean_env, tmp_path):
     channel = WhatsAppInput.from_credentials(
         {
             "verify_token": "v",
@@ -508,23 +793,41 @@ def test_from_credentials_reads_yaml_values(clean_env):
             "access_token": "t",
             "phone_number_id": "123",
             "api_base_url": "http://127.0.0.1:9/v21.0",
+            "inbox_url": f"sqlite:///{tmp_path}/inbox.db",
+            "max_attempts": 5,
+            "lease_seconds": "12",
+            "poll_seconds": "",
+            "concurrent_turns": "3",
         }
     )
     assert channel.name() == "whatsapp"
     assert channel.client.messages_url == "http://127.0.0.1:9/v21.0/123/messages"
-    assert type(channel.dedupe_store).__name__ == "SQLDedupeStore"
+    assert channel.inbox.url == f"sqlite:///{tmp_path}/inbox.db"
+    assert (channel.inbox.max_attempts, channel.inbox.lease.total_seconds()) == (5, 12)
+    assert channel.poll_seconds == 5.0 and channel.concurrent_turns == 3
 
 
-def test_from_credentials_falls_back_to_env_for_empty_values(clean_env):
+def test_from_credentials_falls_back_to_env_for_empty_values(clean_env, tmp_path):
     clean_env.setenv("WHATSAPP_VERIFY_TOKEN", "v")
     clean_env.setenv("WHATSAPP_APP_SECRET", "s")
     clean_env.setenv("WHATSAPP_ACCESS_TOKEN", "t")
     clean_env.setenv("WHATSAPP_PHONE_NUMBER_ID", "456")
-    clean_env.setenv("WHATSAPP_DEDUPE_URL", "redis://127.0.0.1:6379/0")
+    clean_env.setenv("WHATSAPP_INBOX_MAX_ATTEMPTS", "2")
     channel = WhatsAppInput.from_credentials({"verify_token": "", "app_secret": None})
     assert channel.app_secret == "s"
     assert channel.client.messages_url == "https://graph.facebook.com/v21.0/456/messages"
-    assert type(channel.dedupe_store).__name__ == "RedisDedupeStore"
+    assert channel.inbox.url == f"sqlite:///{tmp_path}/db.sqlite"  # DATABASE_URL
+    assert channel.inbox.max_attempts == 2
+    clean_env.setenv("WHATSAPP_DEDUPE_URL", f"sqlite:///{tmp_path}/old-name.db")  # former name
+    assert WhatsAppInput.from_credentials({}).inbox.url == f"sqlite:///{tmp_path}/old-name.db"
+    clean_env.setenv("WHATSAPP_INBOX_URL", f"sqlite:///{tmp_path}/inbox.db")
+    assert WhatsAppInput.from_credentials({}).inbox.url == f"sqlite:///{tmp_path}/inbox.db"
+
+
+def test_a_redis_inbox_is_refused_clearly(clean_env):
+    with pytest.raises(RasaException, match="needs a SQL database"):
+        WhatsAppInput.from_credentials({"verify_token": "v", "app_secret": "s", "access_token": "t",
+                                        "phone_number_id": "1", "inbox_url": "redis://r:6379/2"})
 
 
 def test_from_credentials_names_what_is_missing(clean_env):

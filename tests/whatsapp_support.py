@@ -20,8 +20,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.run import configure_app
 from sanic import Sanic
 
-from channels.dedupe import SQLDedupeStore
 from channels.fake_graph import FakeGraphAPI, encode, signed_headers
+from channels.inbox import Inbox
 from channels.whatsapp import WhatsAppInput
 from channels.whatsapp_output import WhatsAppClient
 
@@ -34,15 +34,23 @@ Sanic.test_mode = True  # several apps of the same name in one test process
 
 
 class CollectingAgent:
-    """Stands in for Rasa's Agent: records messages; optional work and reply per message."""
+    """Stands in for Rasa's Agent: records messages; optional work and reply per message.
+
+    Its tracker store is Rasa's in-memory one, empty unless a test saves a conversation
+    (the language the channel's own replies read)."""
 
     def __init__(self) -> None:
+        from rasa.core.tracker_store import InMemoryTrackerStore
         from rasa.shared.core.domain import Domain
 
         self.domain = Domain.load(str(Path(__file__).resolve().parents[1] / "domain"))
+        self.tracker_store = InMemoryTrackerStore(self.domain)
         self.messages: List[UserMessage] = []
         self.delay: Optional[Callable[[UserMessage], float]] = None
         self.reply: Optional[Callable[[UserMessage], Awaitable[None]]] = None
+
+    def is_ready(self) -> bool:
+        return True
 
     async def handle_message(self, message: UserMessage) -> None:
         if self.delay is not None:
@@ -70,11 +78,13 @@ class LoopThread:
 
 
 class WhatsAppTestServer:
-    """Rasa app with the WhatsApp channel, a collecting agent and a fake Graph API."""
+    """Rasa app with the WhatsApp channel (its inbox at inbox_url), a collecting agent and a
+    fake Graph API. Inbox settings (lease_seconds, max_attempts, retry_seconds) as given."""
 
-    def __init__(self, dedupe_url: str) -> None:
+    def __init__(self, inbox_url: str, **inbox_settings: Any) -> None:
         self.loop_thread = LoopThread()
-        self.dedupe_url = dedupe_url
+        self.inbox_url = inbox_url
+        self.inbox_settings = {"retry_seconds": 0.0, **inbox_settings}
         self.agent = CollectingAgent()
         self.fake_graph = FakeGraphAPI()
         self.channel: Optional[WhatsAppInput] = None
@@ -99,7 +109,7 @@ class WhatsAppTestServer:
             app_secret=APP_SECRET,
             access_token=ACCESS_TOKEN,
             phone_number_id=PHONE_NUMBER_ID,
-            dedupe_store=SQLDedupeStore(self.dedupe_url),
+            inbox=Inbox(self.inbox_url, **self.inbox_settings),
             client=client,
         )
         app = configure_app(input_channels=[self.channel], enable_api=False)
@@ -116,8 +126,7 @@ class WhatsAppTestServer:
 
     def stop(self) -> None:
         async def _stop() -> None:
-            await self.channel.queues.join()
-            await self.channel.client.close()
+            await self._server.before_stop()
             self._server.close()
             await self._server.wait_closed()
             await self.fake_graph.stop()
@@ -129,6 +138,7 @@ class WhatsAppTestServer:
         self.agent.messages.clear()
         self.agent.delay = None
         self.agent.reply = None
+        self.agent.tracker_store.store.clear()
         self.fake_graph.reset()
 
     # -- requests -------------------------------------------------------------------
@@ -157,11 +167,21 @@ class WhatsAppTestServer:
         return self.post_signed(encode(payload, ensure_ascii))
 
     def settle(self) -> None:
-        """Wait until every acknowledged message has been handled."""
-        self.loop_thread.run(self.channel.queues.join())
+        """Wait until every acknowledged message has been handled (done or parked)."""
+        self.loop_thread.run(self.channel.worker.join())
 
     def run(self, coroutine: Awaitable, timeout: float = 20.0) -> Any:
         return self.loop_thread.run(coroutine, timeout)
+
+    def inbox_rows(self) -> int:
+        """How many messages the inbox holds, whatever their status."""
+        import sqlalchemy as sa
+
+        from channels.inbox import inbox_messages
+
+        self.channel.inbox.create_table()
+        with self.channel.inbox.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(inbox_messages)).scalar_one()
 
     def texts(self) -> List[str]:
         return [m.text for m in self.agent.messages]

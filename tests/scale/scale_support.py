@@ -71,18 +71,22 @@ def start_actions(database_url: str, log: Path, port: Optional[int] = None):
     return process, port
 
 
+REST = {"channels.rest.CleanRestInput": None}  # our REST channel, as credentials.yml has it
+
+
 def start_rasa(endpoints: dict, folder: Path, name: str, credentials: Optional[dict] = None,
-               extra_env: Optional[Dict[str, str]] = None):
-    """`rasa run` with the given endpoints; returns (process, port, log). Not waited for."""
-    port = free_port()
+               extra_env: Optional[Dict[str, str]] = None, port: Optional[int] = None):
+    """`rasa run` with the given endpoints; returns (process, port, log). Not waited for.
+    The same name again is a restart with the same settings (its log is appended to)."""
+    port = port or free_port()
     (folder / f"{name}-endpoints.yml").write_text(yaml.safe_dump(endpoints))
-    (folder / f"{name}-credentials.yml").write_text(yaml.safe_dump(credentials or {"rest": None}))
+    (folder / f"{name}-credentials.yml").write_text(yaml.safe_dump(credentials or REST))
     log = folder / f"{name}.log"
     process = subprocess.Popen(
         [str(BIN / "python"), "-m", "rasa_extensions", "run", "--model", str(MODEL), "--interface", "127.0.0.1",
          "--port", str(port), "--endpoints", str(folder / f"{name}-endpoints.yml"),
          "--credentials", str(folder / f"{name}-credentials.yml")],
-        cwd=ROOT, env=env(**(extra_env or {})), stdout=open(log, "w"), stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env(**(extra_env or {})), stdout=open(log, "a"), stderr=subprocess.STDOUT)
     return process, port, log
 
 

@@ -18,6 +18,7 @@ from scale_support import (
     MODEL,
     REDIS_HOST,
     REDIS_PORT,
+    REST,
     ROOT,
     free_port,
     reachable,
@@ -56,10 +57,10 @@ class Stack:
             "lock_store": {"type": "rasa_extensions.lock_store.AtomicRedisLockStore", "url": "127.0.0.1", "port": self.redis.port, "db": 0,
                            "key_prefix": "faults" + uuid.uuid4().hex[:8]},
         }
-        credentials = {"rest": None, "channels.whatsapp.WhatsAppInput": {
+        credentials = {**REST, "channels.whatsapp.WhatsAppInput": {
             "verify_token": "faults", "app_secret": APP_SECRET, "access_token": "faults",
             "phone_number_id": PHONE_NUMBER_ID, "api_base_url": self.graph.base_url,
-            "dedupe_url": f"sqlite:///{folder / 'dedupe.db'}", "mark_read": False}}
+            "inbox_url": f"sqlite:///{folder / 'inbox.db'}", "mark_read": False}}
         self.start_actions()
         self.rasa, self.port, self.log = start_rasa(endpoints, folder, "rasa", credentials)
         wait_http(f"http://127.0.0.1:{self.action_port}/health", self.actions, self.actions_log)

@@ -1,19 +1,26 @@
 """Two `rasa run` replicas behind a round-robin proxy, sharing Redis (lock store) and
-PostgreSQL (tracker store in a fresh database, tickets in a fresh schema), one action server.
+PostgreSQL (tracker store in a fresh database; tickets and the WhatsApp inbox in a fresh
+schema), one action server.
 
 The same citizens' messages are spread over both replicas: every complaint ends in exactly
 one ticket, every message is recorded and answered once, each conversation keeps its order,
-and messages one citizen sends at the same moment are serialised by the Redis lock."""
+and messages one citizen sends at the same moment are serialised by the Redis lock. On
+WhatsApp the replicas share the inbox: each message is handled once, a citizen's in the
+order sent, whichever replica acknowledged it, and duplicates to both replicas are one."""
 import re
+import time
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import sqlalchemy as sa
 from scale_support import (
     MODEL,
     POSTGRES_URL,
     REDIS_HOST,
     REDIS_PORT,
+    REST,
     RoundRobinProxy,
     postgres_parts,
     reachable,
@@ -24,11 +31,18 @@ from scale_support import (
     wait_http,
 )
 
+from channels.fake_graph import FakeGraphAPI, encode, signed_headers, text_message, webhook_payload
+from channels.inbox import DONE, inbox_messages
+
+from whatsapp_support import LoopThread
+
 TICKET = re.compile(r"SRN-\d{6}")
 CITIZENS = 8
+APP_SECRET = "replicas-secret"
+PHONE_NUMBER_ID = "100000000000003"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def services():
     if not MODEL.exists():
         pytest.skip(f"no trained model at {MODEL}: run `make train` first")
@@ -40,7 +54,7 @@ def services():
     return pg
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def tracker_database(services):
     """A fresh PostgreSQL database for Rasa's SQL tracker store, its tables created once."""
     import psycopg2
@@ -64,20 +78,56 @@ def tracker_database(services):
     admin.close()
 
 
-@pytest.fixture
-def cluster(tracker_database, postgres_url, tmp_path):
+@pytest.fixture(scope="module")
+def shared_schema(services):
+    """A fresh PostgreSQL schema for the tickets and the WhatsApp inbox; its URL."""
+    from conftest import postgres_url_with_schema
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(POSTGRES_URL, future=True)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield postgres_url_with_schema(POSTGRES_URL, schema)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def graph():
+    loop = LoopThread()
+    fake = FakeGraphAPI()
+    loop.run(fake.start())
+    yield fake
+    loop.run(fake.stop())
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(tracker_database, shared_schema, graph, tmp_path_factory):
     config, store = tracker_database
-    actions, action_port = start_actions(postgres_url, tmp_path / "actions.log")
+    folder = tmp_path_factory.mktemp("replicas")
+    actions, action_port = start_actions(shared_schema, folder / "actions.log")
     endpoints = {
         "action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"},
         "tracker_store": config,
         "lock_store": {"type": "rasa_extensions.lock_store.AtomicRedisLockStore", "url": REDIS_HOST, "port": REDIS_PORT, "db": 0,
                        "key_prefix": "scale" + uuid.uuid4().hex[:8]},
     }
-    replicas = [start_rasa(endpoints, tmp_path, f"replica{n}") for n in (1, 2)]
+    credentials = {**REST, "channels.whatsapp.WhatsAppInput": {
+        "verify_token": "replicas", "app_secret": APP_SECRET, "access_token": "replicas",
+        "phone_number_id": PHONE_NUMBER_ID, "api_base_url": graph.base_url,
+        "inbox_url": shared_schema, "mark_read": False}}
+    # the inbox table exists before both replicas start (they could race to create it)
+    from channels.inbox import Inbox
+
+    creator = Inbox(shared_schema)
+    creator.create_table()
+    creator.close()
+    replicas = [start_rasa(endpoints, folder, f"replica{n}", credentials) for n in (1, 2)]
     proxy = None
     try:
-        wait_http(f"http://127.0.0.1:{action_port}/health", actions, tmp_path / "actions.log")
+        wait_http(f"http://127.0.0.1:{action_port}/health", actions, folder / "actions.log")
         for process, port, log in replicas:
             wait_http(f"http://127.0.0.1:{port}/", process, log)
         proxy = RoundRobinProxy([port for _, port, _ in replicas])
@@ -100,7 +150,7 @@ def recorded(store, sender):
     return users, bots
 
 
-def test_two_replicas_share_conversations_without_loss_or_duplicates(cluster, postgres_url):
+def test_two_replicas_share_conversations_without_loss_or_duplicates(cluster, shared_schema):
     from civic.db import create_engine_for, make_session_factory
     from civic.tickets import TicketRepository
 
@@ -127,7 +177,7 @@ def test_two_replicas_share_conversations_without_loss_or_duplicates(cluster, po
 
     assert all(n > 0 for n in proxy.sent.values()), proxy.sent
     assert all(process.poll() is None for process, _, _ in replicas)
-    engine = create_engine_for(postgres_url)
+    engine = create_engine_for(shared_schema)
     repository = TicketRepository(make_session_factory(engine))
     try:
         for citizen in citizens:
@@ -149,3 +199,53 @@ def test_two_replicas_share_conversations_without_loss_or_duplicates(cluster, po
             assert sorted(bots) == sorted(sent_back)  # every reply recorded once, nothing extra
     finally:
         engine.dispose()
+
+
+def post_whatsapp(port: int, message: dict) -> int:
+    body = encode(webhook_payload([message], phone_number_id=PHONE_NUMBER_ID))
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/webhooks/whatsapp/webhook",
+                                     data=body, headers=signed_headers(body, APP_SECRET))
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
+def test_replicas_share_the_whatsapp_inbox_each_message_once_in_each_citizens_order(
+        cluster, shared_schema, graph):
+    """Each citizen's five messages go to the replicas in turn, each message to both at the
+    same moment as well (Meta's duplicates): one turn per message, in the order sent."""
+    _, store, replicas = cluster
+    ports = [port for _, port, _ in replicas]
+    run = uuid.uuid4().hex[:6]
+    citizens = [f"91950{run}{n:02d}" for n in range(CITIZENS)]
+    texts = ["hello", "help", "what is the status of my complaints", "thank you", "bye"]
+    sent = {c: [text_message(c, t) for t in texts] for c in citizens}
+
+    def citizen_writes(citizen):
+        with ThreadPoolExecutor(max_workers=2) as both:
+            for n, message in enumerate(sent[citizen]):  # one after another, as typed
+                first, second = ports[n % 2], ports[(n + 1) % 2]
+                acks = list(both.map(post_whatsapp, (first, second), (message, message)))
+                assert acks == [200, 200]
+
+    with ThreadPoolExecutor(max_workers=CITIZENS) as pool:
+        list(pool.map(citizen_writes, citizens))
+
+    engine = sa.create_engine(shared_schema, future=True)
+    ids = [m["id"] for c in citizens for m in sent[c]]
+    query = sa.select(inbox_messages.c.status).where(inbox_messages.c.message_id.in_(ids))
+
+    def statuses():
+        with engine.connect() as conn:
+            return conn.execute(query).scalars().all()
+
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and statuses() != [DONE] * len(ids):
+        time.sleep(0.5)
+    assert statuses() == [DONE] * len(ids)  # one row per message, every one done
+    engine.dispose()
+    assert all(process.poll() is None for process, _, _ in replicas)
+    for citizen in citizens:
+        users, bots = recorded(store, citizen)
+        assert users == texts  # each message once, in the order sent
+        replies = [m for m in graph.messages if m.get("to") == citizen]
+        assert bots and len(replies) == len(bots)  # every reply sent once
