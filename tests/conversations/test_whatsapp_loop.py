@@ -39,7 +39,7 @@ def whatsapp_stack(tmp_path):
                WHATSAPP_VERIFY_TOKEN="loop-verify", WHATSAPP_APP_SECRET=APP_SECRET,
                WHATSAPP_ACCESS_TOKEN="loop-access", WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
                WHATSAPP_API_BASE_URL=graph.base_url,
-               WHATSAPP_DEDUPE_URL=f"sqlite:///{tmp_path / 'dedupe.db'}")
+               WHATSAPP_INBOX_URL=f"sqlite:///{tmp_path / 'inbox.db'}")
     log = open(tmp_path / "rasa.log", "w")
     rasa = subprocess.Popen(
         [sys.executable, "-m", "rasa_extensions", "run", "--model", str(MODEL), "--port", str(port),

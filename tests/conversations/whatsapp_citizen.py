@@ -87,7 +87,7 @@ class WhatsAppStack:
                    WHATSAPP_VERIFY_TOKEN="conversation-verify", WHATSAPP_APP_SECRET=APP_SECRET,
                    WHATSAPP_ACCESS_TOKEN="conversation-access", WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
                    WHATSAPP_API_BASE_URL=self.graph.base_url,
-                   WHATSAPP_DEDUPE_URL=f"sqlite:///{folder / 'inbox.db'}", COVID_DATA_URL="")
+                   WHATSAPP_INBOX_URL=f"sqlite:///{folder / 'inbox.db'}", COVID_DATA_URL="")
         self.log = folder / "rasa.log"
         self.rasa = subprocess.Popen(
             [sys.executable, "-m", "rasa_extensions", "run", "--model", str(model), "--port", str(self.port),
