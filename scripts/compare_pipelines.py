@@ -101,7 +101,8 @@ def row(name: str, r: dict) -> str:
     return (f"| {name} | {s['tuning']:.3f} | {s['unseen']:.3f} | "
             f"{s['unseen_script'].get('devanagari', 0):.3f} | {s['unseen_script'].get('latin', 0):.3f} | "
             f"{s['unseen_language'].get('hinglish', 0):.3f} | {s['unseen_language'].get('english', 0):.3f} | "
-            f"{s['entity_f1']:.3f} | {s['other_civic']:.1%} | {cv} | {r['train_s']:.0f} | "
+            f"{s['entity_f1']:.3f} | {s['other_civic']:.1%} | {cv} | "
+            f"{r['train_s']:.0f} ({r['train_cpu_s']:.0f} CPU) | "
             f"{r['model_mb']:.1f} | {latency['p50']:.0f}/{latency['p95']:.0f} |")
 
 
@@ -136,13 +137,14 @@ def main() -> int:
         log = (args.out / f"{name}.log").open("w", encoding="utf-8")
         with tempfile.TemporaryDirectory(prefix="nlu-compare-") as tmp:
             nlu = hand_only_copy(Path(tmp)) if args.hand_only else ROOT / "data" / "nlu"
-            model, seconds = train_nlu(config, nlu, Path(tmp), log)
+            model, seconds, cpu = train_nlu(config, nlu, Path(tmp), log)
             child = subprocess.run(
                 [sys.executable, __file__, "--score-model", str(model), "--score-config",
                  str(config), "--training", str(nlu)],
                 cwd=ROOT, env=rasa_env(), check=True, capture_output=True, text=True)
             result = json.loads(child.stdout.strip().splitlines()[-1])
-            result.update({"train_s": seconds, "model_mb": model.stat().st_size / 1e6})
+            result.update({"train_s": seconds, "train_cpu_s": cpu,
+                           "model_mb": model.stat().st_size / 1e6})
         if args.crossval:
             result["crossval"] = {k: v for k, v in crossvalidate(
                 config, args.out / f"{name}-crossval", args.hand_only).items()
