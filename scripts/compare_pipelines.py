@@ -75,9 +75,11 @@ def summary(report: dict) -> dict:
 def score(model: Path, config: Path, training: Path) -> dict:
     sets = {name: load_set(folder) for name, folder in SETS.items()}
     texts = list(dict.fromkeys(e.text for examples in sets.values() for e in examples))
-    parsed, intents = parse_all(str(model), texts)
+    parsed, _ = parse_all(str(model), texts)
     parses = dict(zip(texts, parsed, strict=True))
     seen = training_texts(training)
+    # An NLU-only model has no domain to list its intents: those of its training data.
+    intents = {e.intent for e in load_set(training)}
     report = evaluate(sets["tuning"], sets["unseen"], sets["other"], parses, intents, seen)
     threshold, ambiguity = fallback_settings(config)
     result = {"report": report, "summary": summary(report), "threshold": threshold,
