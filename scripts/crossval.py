@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import generate_nlu  # noqa: E402
-from nlu_heldout import Example, intent_metrics, parse_all  # noqa: E402
+from nlu_heldout import Example, Parse, intent_metrics, parse_all  # noqa: E402
 
 FOLDS = 5
 SEED = 42
@@ -72,7 +72,9 @@ def folds(hand):
     return splitter.split(hand, [intent for intent, _ in hand])
 
 
-def crossvalidate(config: Path, out: Path, hand_only: bool = False) -> dict:
+def crossvalidate(config: Path, out: Path, hand_only: bool = False, only=None) -> dict:
+    """All folds, or with `only` just those (their rows go to out/fold<k>.json; a call
+    without `only` reuses the fold files it finds, so folds can run in parallel processes)."""
     seeds = yaml.safe_load(generate_nlu.SEEDS.read_text(encoding="utf-8"))
     intents = generate_nlu.domain_intents()
     hand = [e for e in generate_nlu.read_folder(generate_nlu.HAND, recursive=False) if e[0] in intents]
@@ -84,6 +86,14 @@ def crossvalidate(config: Path, out: Path, hand_only: bool = False) -> dict:
         for k, (train_index, test_index) in enumerate(folds(hand)):
             train = [hand[i] for i in train_index]
             test = [hand[i] for i in test_index]
+            saved = out / f"fold{k}.json"
+            if only is not None and k not in only:
+                continue
+            if only is None and saved.exists():
+                rows = json.loads(saved.read_text(encoding="utf-8"))
+                examples += [Example(t, i, frozenset()) for t, i, _ in rows]
+                parses += [Parse(p, frozenset(), (), 0.0) for _, _, p in rows]
+                continue
             generated = {} if hand_only else generate_nlu.generate(
                 train, seeds, intents, held_out + [t for _, t in test])
             data = Path(tmp) / f"fold{k}"
@@ -93,14 +103,18 @@ def crossvalidate(config: Path, out: Path, hand_only: bool = False) -> dict:
             parsed, _ = parse_all(str(model), [t for _, t in test])
             examples += [Example(t, i, frozenset()) for i, t in test]
             parses += parsed
+            saved.write_text(json.dumps([[t, i, p.intent] for (i, t), p in zip(test, parsed)],
+                                        ensure_ascii=False), encoding="utf-8")
             print(f"  fold {k + 1}/{FOLDS}: {len(train)} hand + "
                   f"{sum(map(len, generated.values()))} generated, trained in {train_s:.0f} s",
                   flush=True)
+    if only is not None:
+        return {}
     result = intent_metrics(examples, parses)
     gold = [e.intent for e in examples]
     predicted = [p.intent for p in parses]
     result["strict_accuracy"] = sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold)
-    result["train_seconds_mean"] = sum(seconds) / len(seconds)
+    result["train_seconds_mean"] = sum(seconds) / len(seconds) if seconds else None
     result["hand_only"] = hand_only
     from sklearn.metrics import classification_report
 
@@ -118,8 +132,13 @@ def main() -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "crossval")
     parser.add_argument("--hand-only", action="store_true", help="no generated data")
+    parser.add_argument("--fold", type=int, action="append",
+                        help="run only this fold (0-4; repeatable); a later run without --fold "
+                             "reuses the folds done")
     args = parser.parse_args()
-    result = crossvalidate(args.config, args.out, args.hand_only)
+    result = crossvalidate(args.config, args.out, args.hand_only, args.fold)
+    if not result:
+        return 0
     languages = ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in result["by_language"].items())
     print(f"{FOLDS}-fold cross-validation ({result['examples']} hand-written examples): "
           f"accuracy {result['accuracy']:.3f} (strict, a fallback wrong: "
