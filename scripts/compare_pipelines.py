@@ -1,103 +1,43 @@
-"""Compare NLU pipeline configs on the held-out set (tests/nlu); results in docs/nlu.md.
+"""Compare NLU pipeline configs on both held-out sets, the other-domain set and
+cross-validation; results in docs/nlu.md.
 
 For each config: `rasa train nlu` (PYTHONHASHSEED=0, fixed seeds in the config) into a temp
-dir, then parse every held-out example in a fresh process and record accuracy (overall and
-per script), macro and min intent F1, train seconds, model MB and parse p50/p95 ms. The
-FallbackClassifier threshold is swept offline from each parse's intent_ranking.
+dir, then, in a fresh process, parse the tuning set (tests/nlu), the unseen set
+(tests/nlu_unseen) and the other-domain set (tests/nlu_other_domain) and score them with
+scripts/nlu_heldout.py's rules. The FallbackClassifier threshold is swept offline from each
+parse's intent_ranking, so the sweep costs no training.
 
     python scripts/compare_pipelines.py docs/nlu_configs/*.yml --out results/compare
-    python scripts/compare_pipelines.py docs/nlu_configs/a_current.yml --crossval
+    python scripts/compare_pipelines.py config.yml --crossval     # + scripts/crossval.py
+    python scripts/compare_pipelines.py config.yml --hand-only    # without data/nlu/generated
 
-Scoring rules are scripts/nlu_heldout.py's (out_of_scope answered by a fallback is right).
 Run one at a time: trainings compete for the same cores.
 """
 import argparse
-import asyncio
 import json
-import os
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from nlu_heldout import ACCEPTABLE, f1_scores, load_examples, script_of  # noqa: E402
+from crossval import crossvalidate, rasa_env, train_nlu  # noqa: E402
+from nlu_heldout import (  # noqa: E402
+    FALLBACK,
+    Parse,
+    evaluate,
+    load_set,
+    parse_all,
+    training_texts,
+)
 
-FALLBACK = "nlu_fallback"
 THRESHOLDS = [0.0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7]
-
-
-def env() -> dict:
-    # No cache: every candidate trains from scratch (comparable times, no stale features
-    # when a component's code changed between runs).
-    return {**os.environ, "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3",
-            "RASA_MAX_CACHE_SIZE": "0", "PYTHONPATH": str(ROOT),
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-
-
-def train(config: Path, nlu: Path, out: Path, log) -> tuple:
-    """Trains an NLU-only model (Rasa's output to log); returns (model path, seconds)."""
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config),
-                    "--nlu", str(nlu), "--out", str(out), "--fixed-model-name", "candidate"],
-                   cwd=ROOT, env=env(), check=True, stdout=subprocess.DEVNULL,
-                   stderr=log)
-    return out / "candidate.tar.gz", time.perf_counter() - start
-
-
-def parse_all(model: str, texts: list) -> list:
-    """[(intent name, ranking, ms)] for each text; ranking excludes nlu_fallback."""
-    from rasa.core.agent import Agent
-
-    async def run():
-        agent = Agent.load(model)
-        await agent.parse_message("warm up")
-        results = []
-        for text in texts:
-            start = time.perf_counter()
-            parsed = await agent.parse_message(text)
-            ms = (time.perf_counter() - start) * 1000
-            ranking = [(r["name"], r["confidence"]) for r in parsed.get("intent_ranking", [])
-                       if r["name"] != FALLBACK]
-            results.append((parsed["intent"]["name"], ranking, ms))
-        return results
-
-    return asyncio.run(run())
-
-
-def apply_fallback(ranking: list, threshold: float, ambiguity: float) -> str:
-    """What FallbackClassifier would answer with these settings."""
-    if not ranking:
-        return FALLBACK
-    top = ranking[0][1]
-    second = ranking[1][1] if len(ranking) > 1 else 0.0
-    if top < threshold or top - second < ambiguity:
-        return FALLBACK
-    return ranking[0][0]
-
-
-def metrics(texts, gold, predicted) -> dict:
-    right = [p in ACCEPTABLE.get(g, {g}) for g, p in zip(gold, predicted, strict=False)]
-    by_script = defaultdict(list)
-    for text, ok in zip(texts, right, strict=False):
-        by_script[script_of(text)].append(ok)
-    scores = f1_scores(gold, predicted)
-    f1 = {i: s["f1"] for i, s in scores.items()}
-    return {
-        "accuracy": sum(right) / len(right),
-        "by_script": {s: sum(v) / len(v) for s, v in sorted(by_script.items())},
-        "macro_f1": sum(f1.values()) / len(f1),
-        "min_f1": min(f1.values()),
-        "min_f1_intent": min(f1, key=f1.get),
-        "fallbacks": sum(p == FALLBACK for p in predicted),
-        "f1": f1,
-        "errors": [(t, g, p) for t, g, p, ok in zip(texts, gold, predicted, right, strict=False) if not ok],
-    }
+SETS = {"tuning": ROOT / "tests" / "nlu", "unseen": ROOT / "tests" / "nlu_unseen",
+        "other": ROOT / "tests" / "nlu_other_domain"}
 
 
 def fallback_settings(config: Path) -> tuple:
@@ -109,91 +49,115 @@ def fallback_settings(config: Path) -> tuple:
     return 0.0, 0.0
 
 
-def score(model: Path, config: Path, test: Path) -> dict:
-    examples = load_examples(test)
-    texts = [t for t, _ in examples]
-    gold = [i for _, i in examples]
-    parsed = parse_all(str(model), texts)
+def apply_fallback(parse: Parse, threshold: float, ambiguity: float) -> Parse:
+    """The parse as FallbackClassifier with these settings would leave it."""
+    ranking = parse.ranking
+    if ranking and parse.intent not in (FALLBACK, ranking[0][0]):
+        return parse  # a rule (a bare number is `inform`) decided, not the classifier
+    top = ranking[0][1] if ranking else 0.0
+    second = ranking[1][1] if len(ranking) > 1 else 0.0
+    fallback = not ranking or top < threshold or top - second < ambiguity
+    return parse._replace(intent=FALLBACK if fallback else ranking[0][0])
+
+
+def summary(report: dict) -> dict:
+    tuning, unseen, other = report["tuning"], report["unseen"], report["other_domain"]
+    return {
+        "tuning": tuning["accuracy"], "tuning_min_f1": tuning["min_f1"],
+        "unseen": unseen["accuracy"],
+        "unseen_script": {k: v["accuracy"] for k, v in unseen["by_script"].items()},
+        "unseen_language": {k: v["accuracy"] for k, v in unseen["by_language"].items()},
+        "entity_f1": unseen["entities"]["f1"], "other_civic": other["civic_rate"],
+        "fallbacks": tuning["fallbacks"] + unseen["fallbacks"],
+    }
+
+
+def score(model: Path, config: Path, training: Path) -> dict:
+    sets = {name: load_set(folder) for name, folder in SETS.items()}
+    texts = list(dict.fromkeys(e.text for examples in sets.values() for e in examples))
+    parsed, _ = parse_all(str(model), texts)
+    parses = dict(zip(texts, parsed, strict=True))
+    seen = training_texts(training)
+    # An NLU-only model has no domain to list its intents: those of its training data.
+    intents = {e.intent for e in load_set(training)}
+    report = evaluate(sets["tuning"], sets["unseen"], sets["other"], parses, intents, seen)
     threshold, ambiguity = fallback_settings(config)
-    ms = sorted(p[2] for p in parsed)
-    result = metrics(texts, gold, [p[0] for p in parsed])
-    result.update({
-        "threshold": threshold, "ambiguity": ambiguity,
-        "parse_ms_p50": ms[len(ms) // 2], "parse_ms_p95": ms[int(len(ms) * 0.95)],
-        "sweep": {},
-    })
+    result = {"report": report, "summary": summary(report), "threshold": threshold,
+              "sweep": {}}
     for t in THRESHOLDS:
-        swept = metrics(texts, gold, [apply_fallback(p[1], t, ambiguity) for p in parsed])
-        result["sweep"][str(t)] = {k: swept[k] for k in
-                                   ("accuracy", "macro_f1", "min_f1", "min_f1_intent", "fallbacks")}
+        swept = {text: apply_fallback(p, t, ambiguity) for text, p in parses.items()}
+        result["sweep"][str(t)] = summary(
+            evaluate(sets["tuning"], sets["unseen"], sets["other"], swept, intents, seen))
     return result
 
 
-def crossval(config: Path, nlu: Path, out: Path, log) -> dict:
-    """5-fold cross-validation on the training data: intent accuracy and macro F1."""
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "rasa", "test", "nlu", "--nlu", str(nlu),
-                    "--config", str(config), "--cross-validation", "--folds", "5", "--runs", "1", "--out", str(out)],
-                   cwd=ROOT, env=env(), check=True, stdout=subprocess.DEVNULL,
-                   stderr=log)
-    report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
-    return {"accuracy": report["accuracy"], "macro_f1": report["macro avg"]["f1-score"],
-            "seconds": time.perf_counter() - start}
+HEADER = ("| config | tuning | unseen | deva | latin | hinglish | en | entity F1 | other→civic "
+          "| CV | train s | MB | parse ms p50/p95 |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def row(name: str, r: dict) -> str:
-    s = r["by_script"]
-    return (f"| {name} | {r['accuracy']:.3f} | {s.get('devanagari', 0):.3f} | "
-            f"{s.get('english', 0):.3f} | {s.get('hinglish', 0):.3f} | {r['macro_f1']:.3f} | "
-            f"{r['min_f1']:.2f} ({r['min_f1_intent']}) | {r['train_s']:.0f} | "
-            f"{r['model_mb']:.1f} | {r['parse_ms_p50']:.0f}/{r['parse_ms_p95']:.0f} |")
+    s = r["summary"]
+    latency = r["report"]["latency_ms"]
+    cv = f"{r['crossval']['accuracy']:.3f}" if "crossval" in r else "-"
+    return (f"| {name} | {s['tuning']:.3f} | {s['unseen']:.3f} | "
+            f"{s['unseen_script'].get('devanagari', 0):.3f} | {s['unseen_script'].get('latin', 0):.3f} | "
+            f"{s['unseen_language'].get('hinglish', 0):.3f} | {s['unseen_language'].get('english', 0):.3f} | "
+            f"{s['entity_f1']:.3f} | {s['other_civic']:.1%} | {cv} | "
+            f"{r['train_s']:.0f} ({r['train_cpu_s']:.0f} CPU) | "
+            f"{r['model_mb']:.1f} | {latency['p50']:.0f}/{latency['p95']:.0f} |")
 
 
-HEADER = ("| config | acc | deva | en | hinglish | macro F1 | min F1 | train s | MB | parse ms p50/p95 |\n"
-          "|---|---|---|---|---|---|---|---|---|---|")
+def hand_only_copy(tmp: Path) -> Path:
+    folder = tmp / "hand"
+    folder.mkdir()
+    for path in (ROOT / "data" / "nlu").glob("*.yml"):
+        shutil.copy(path, folder / path.name)
+    return folder
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("configs", nargs="*", type=Path)
-    parser.add_argument("--nlu", type=Path, default=ROOT / "data" / "nlu")
-    parser.add_argument("--test", type=Path, default=ROOT / "tests" / "nlu")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "compare")
-    parser.add_argument("--crossval", action="store_true", help="also 5-fold CV on --nlu")
+    parser.add_argument("--crossval", action="store_true", help="also scripts/crossval.py")
+    parser.add_argument("--hand-only", action="store_true", help="train without data/nlu/generated")
     parser.add_argument("--score-model", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--score-config", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--training", type=Path, default=ROOT / "data" / "nlu", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    if args.score_model:  # child process: a fresh TensorFlow per model
-        print(json.dumps(score(args.score_model, args.score_config, args.test)))
+    if args.score_model:  # child process: a fresh Rasa per model
+        print(json.dumps(score(args.score_model, args.score_config, args.training)))
         return 0
 
     args.out.mkdir(parents=True, exist_ok=True)
     print(HEADER, flush=True)
     for config in args.configs:
-        name = config.stem
+        name = config.stem + ("-hand-only" if args.hand_only else "")
         log = (args.out / f"{name}.log").open("w", encoding="utf-8")
         with tempfile.TemporaryDirectory(prefix="nlu-compare-") as tmp:
-            model, seconds = train(config, args.nlu, Path(tmp), log)
+            nlu = hand_only_copy(Path(tmp)) if args.hand_only else ROOT / "data" / "nlu"
+            model, seconds, cpu = train_nlu(config, nlu, Path(tmp), log)
             child = subprocess.run(
                 [sys.executable, __file__, "--score-model", str(model), "--score-config",
-                 str(config), "--test", str(args.test)],
-                cwd=ROOT, env=env(), check=True, capture_output=True, text=True)
+                 str(config), "--training", str(nlu)],
+                cwd=ROOT, env=rasa_env(), check=True, capture_output=True, text=True)
             result = json.loads(child.stdout.strip().splitlines()[-1])
-            result.update({"train_s": seconds, "model_mb": model.stat().st_size / 1e6})
+            result.update({"train_s": seconds, "train_cpu_s": cpu,
+                           "model_mb": model.stat().st_size / 1e6})
         if args.crossval:
-            result["crossval"] = crossval(config, args.nlu, args.out / f"{name}-crossval", log)
+            result["crossval"] = {k: v for k, v in crossvalidate(
+                config, args.out / f"{name}-crossval", args.hand_only).items()
+                if k in ("accuracy", "strict_accuracy", "macro_f1", "by_language")}
         log.close()
         (args.out / f"{name}.json").write_text(
             json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
         print(row(name, result), flush=True)
-        sweep = ", ".join(f"{t}: {v['accuracy']:.3f}/{v['min_f1']:.2f}"
+        sweep = ", ".join(f"{t}: {v['tuning']:.3f}/{v['unseen']:.3f}/{v['other_civic']:.1%}"
                           for t, v in result["sweep"].items())
-        print(f"  fallback sweep (acc/min F1): {sweep}", flush=True)
-        if "crossval" in result:
-            cv = result["crossval"]
-            print(f"  5-fold CV: accuracy {cv['accuracy']:.3f}, macro F1 {cv['macro_f1']:.3f}")
+        print(f"  fallback sweep (tuning/unseen/other→civic): {sweep}", flush=True)
     return 0
 
 
