@@ -41,6 +41,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.dedupe import DEFAULT_TTL_DAYS, DedupeStore, create_dedupe_store
+from channels.staff import StaffDesk
 from channels.whatsapp_output import (
     DEFAULT_API_BASE_URL,
     WhatsAppAPIError,
@@ -346,6 +347,7 @@ class WhatsAppInput(InputChannel):
         dedupe_store: Optional[DedupeStore] = None,
         mark_read: bool = True,
         client: Optional[WhatsAppClient] = None,
+        staff: Optional[StaffDesk] = None,
     ) -> None:
         self.verify_token = verify_token
         self.app_secret = app_secret
@@ -355,6 +357,8 @@ class WhatsAppInput(InputChannel):
         self._domain: Any = None  # the loaded model's domain, seen at each webhook
         self.client = client or WhatsAppClient(access_token, phone_number_id, api_base_url)
         self.queues: Optional[SenderQueues] = None
+        # Field staff's numbers are answered by the staff flow, never by the assistant.
+        self.staff = staff or StaffDesk(self.client)
 
     def get_output_channel(self) -> OutputChannel:
         return WhatsAppOutput(self.client)
@@ -441,6 +445,8 @@ class WhatsAppInput(InputChannel):
                     error.status,
                     error.code,
                 )
+        if await self.staff.handles(message):  # a registered staff number (channels/staff.py)
+            return
         output = self.get_output_channel()
         try:
             await on_new_message(

@@ -24,7 +24,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Optional, Tuple
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, SmallInteger, String, Text, and_, or_, select
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    and_,
+    or_,
+    select,
+)
 
 from civic.db import UnitOfWork
 from civic.notifications import LeasedOutbox, queue_notification
@@ -45,6 +57,7 @@ from civic.tickets import (
     Ticket,
     TicketError,
     TicketEvent,
+    TicketNotFound,
     TicketRecord,
     UTCDateTime,
     _load_for_update,
@@ -273,9 +286,17 @@ class Workflow(UnitOfWork):
                 .order_by(Ticket.due_at, Ticket.id).limit(limit)).scalars().all()
             return [_record(t) for t in rows]
 
+    def their_ticket(self, number: str, staff: OfficerRecord) -> TicketRecord:
+        """The open ticket assigned to this person; AssignmentRefused otherwise."""
+        with self._unit() as session:
+            return _record(self._theirs(session, number, staff))
+
     @staticmethod
     def _theirs(session, number: str, staff: OfficerRecord) -> Ticket:
-        ticket = _load_for_update(session, number)
+        try:
+            ticket = _load_for_update(session, number)
+        except TicketNotFound:
+            raise AssignmentRefused(number, "not_yours") from None
         if ticket.assignee_id != staff.id:
             raise AssignmentRefused(number, "not_yours")
         if ticket.status not in OPEN_STATUSES:
