@@ -594,6 +594,21 @@ class TicketRepository(UnitOfWork):
             ).all()
         return [(ward, count, int(late or 0)) for ward, count, late in rows]
 
+    def escalated_counts(self, department: Optional[str] = None) -> Dict[str, Tuple[int, int]]:
+        """Open tickets escalated now, per department: (at the head, at the commissioner)."""
+        counts = {d: (0, 0) for d in self.city.departments if department in (None, d)}
+        conditions = [Ticket.status.in_(OPEN_STATUSES), Ticket.escalation_level > 0]
+        if department is not None:
+            conditions.append(Ticket.department == department)
+        with self._unit() as session:
+            rows = session.execute(
+                select(Ticket.department, Ticket.escalation_level, func.count(Ticket.id))
+                .where(*conditions).group_by(Ticket.department, Ticket.escalation_level)).all()
+        for dept, level, count in rows:
+            head, commissioner = counts.get(dept, (0, 0))
+            counts[dept] = (head + count, commissioner) if level == 1 else (head, commissioner + count)
+        return counts
+
     def _conditions(
         self, department=None, status=None, ward=None, category=None, overdue=None, now=None,
         created_after=None, created_before=None, assignee_id=None, unassigned=False,

@@ -207,9 +207,11 @@ class Workflow(UnitOfWork):
             records = [officer_record(row) for row in rows]
         return sorted(records, key=lambda o: (order[o.role], o.display_name.casefold()))
 
-    def assign(self, number: str, assignee_id: int, by: OfficerRecord,
+    def assign(self, number: str, assignee_id: int, actor: str, by_id: Optional[int] = None,
                remark: Optional[str] = None, now: Optional[datetime] = None) -> TicketRecord:
-        """Name the ticket's assignee (see the module docstring)."""
+        """Name the ticket's assignee (see the module docstring). `actor` is written in the
+        history (actor_of(account), or cli:USER); `by_id`, the account assigning, gets no
+        WhatsApp message about a ticket they assign to themself."""
         now = _now(now)
         with self._unit() as session:
             ticket = _load_for_update(session, number)
@@ -227,12 +229,12 @@ class Workflow(UnitOfWork):
             if status_changed:
                 ticket.status = ASSIGNED
             session.add(TicketEvent(ticket_id=ticket.id, status=ticket.status, at=now,
-                                    actor=actor_of(by), remark=remark or None,
+                                    actor=actor, remark=(remark or "").strip() or None,
                                     kind=ASSIGNMENT_EVENT, assignee_id=assignee.id))
             session.flush()
             if status_changed:
                 queue_notification(session, ticket, now)
-            if assignee.whatsapp_number and assignee.id != by.id:
+            if assignee.whatsapp_number and assignee.id != by_id:
                 _queue_staff(session, assignee.id, ticket, ASSIGNMENT, now)
             return _record(ticket)
 

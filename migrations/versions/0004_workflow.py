@@ -28,24 +28,25 @@ OLD_ROLES = "role IN ('officer', 'admin')"
 NEW_ROLES = "role IN ('field_worker', 'officer', 'department_head', 'admin')"
 
 
-def _set_sqlite_check(old: str, new: str) -> None:
+def _edit_sqlite_schema(table: str, old: str, new: str) -> None:
+    """Replace `old` by `new` in a SQLite table's stored CREATE statement (SQLite's documented
+    procedure for changing CHECK or FOREIGN KEY constraints without copying the table)."""
     bind = op.get_bind()
     sql = bind.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'officers'").scalar()
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).scalar()
     if old not in sql:
-        raise RuntimeError(f"officers: expected the check {old!r} in {sql!r}")
+        raise RuntimeError(f"{table}: expected {old!r} in {sql!r}")
     version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
     bind.exec_driver_sql("PRAGMA writable_schema = ON")
-    bind.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'officers'",
-        (sql.replace(old, new),))
+    bind.exec_driver_sql("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+                         (sql.replace(old, new), table))
     bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
     bind.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def _roles(old: str, new: str) -> None:
     if op.get_bind().dialect.name == "sqlite":
-        _set_sqlite_check(old, new)
+        _edit_sqlite_schema("officers", old, new)
     else:
         op.drop_constraint(op.f("ck_officers_role"), "officers", type_="check")
         op.create_check_constraint(op.f("ck_officers_role"), "officers", new)
@@ -112,19 +113,29 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        # SQLite cannot drop a column that references another table, nor recreate officers
-        # inside this transaction (see above): restore a backup taken before the upgrade.
-        raise NotImplementedError("downgrading below 0004 is supported on PostgreSQL only")
+    bind = op.get_bind()
+    if bind.execute(sa.text("SELECT COUNT(*) FROM officers WHERE NOT " + OLD_ROLES)).scalar():
+        raise RuntimeError("field workers and department heads exist: disable and re-role them "
+                           "before downgrading below 0004")
     op.drop_table("staff_messages")
     op.drop_table("staff_chats")
-    op.drop_column("ticket_events", "assignee_id")
-    op.drop_column("ticket_events", "kind")
     op.drop_index(op.f("ix_tickets_assignee_id_status"), "tickets")
-    op.drop_constraint(op.f("fk_tickets_assignee_id_officers"), "tickets", type_="foreignkey")
-    for column in ("resolution_media_id", "escalated_at", "escalation_level", "assignee_id"):
-        op.drop_column("tickets", column)
     op.drop_index("uq_officers_whatsapp_number", "officers")
-    op.drop_column("officers", "language")
-    op.drop_column("officers", "whatsapp_number")
+    if bind.dialect.name == "sqlite":
+        # SQLite 3.35+ drops columns in place, but not one in a foreign key: that reference is
+        # removed from the stored schema first, as the procedure above allows.
+        _edit_sqlite_schema("tickets", " REFERENCES officers (id)", "")
+        for table, column in (("ticket_events", "assignee_id"), ("ticket_events", "kind"),
+                              ("tickets", "resolution_media_id"), ("tickets", "escalated_at"),
+                              ("tickets", "escalation_level"), ("tickets", "assignee_id"),
+                              ("officers", "language"), ("officers", "whatsapp_number")):
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    else:
+        op.drop_constraint(op.f("fk_tickets_assignee_id_officers"), "tickets", type_="foreignkey")
+        for table, columns in (("ticket_events", ("assignee_id", "kind")),
+                               ("tickets", ("resolution_media_id", "escalated_at", "escalation_level",
+                                            "assignee_id")),
+                               ("officers", ("language", "whatsapp_number"))):
+            for column in columns:
+                op.drop_column(table, column)
     _roles(NEW_ROLES, OLD_ROLES)
