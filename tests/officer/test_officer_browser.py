@@ -62,8 +62,12 @@ def test_officer_resolves_a_ticket_in_the_browser(web, page, fake_rasa):
     page.click(f"text={number}")
     page.wait_for_url(f"**/tickets/{number}")
 
-    for status, remark in (("assigned", "Lineman assigned"), ("in_progress", "Work started"),
-                           ("resolved", "New bulb fitted")):
+    page.select_option("#assignee-choice", label="Lighting Officer (you) · Officer")
+    page.fill("#assign-remark", "Lineman assigned")
+    page.click("#assign-submit")
+    page.wait_for_url(f"**/tickets/{number}?assigned=1")
+    assert page.inner_text("#assignee") == "Lighting Officer (Officer)"
+    for status, remark in (("in_progress", "Work started"), ("resolved", "New bulb fitted")):
         page.select_option("#new-status", status)
         page.fill("#remark", remark)
         page.click("#status-submit")
@@ -102,18 +106,19 @@ def test_a_status_change_that_is_not_allowed_shows_why_in_the_browser(web, page)
         "to reject. Nothing was changed.")
 
     # A form left open while a colleague moved the ticket on: its choice is no longer a next step.
-    page.goto(f"/tickets/{number}")
-    page.select_option("#new-status", "assigned")
-    page.fill("#remark", "Lineman sent")
     ws.tickets.change_status(number, "assigned", "officer:colleague")
+    page.goto(f"/tickets/{number}")
+    page.select_option("#new-status", "in_progress")
+    page.fill("#remark", "Lineman on the way")
+    ws.tickets.change_status(number, "in_progress", "officer:colleague")
     page.click("#status-submit")
     page.wait_for_selector("#status-error")
     assert page.inner_text("#status-error") == (
-        f"Cannot change {number} from “Assigned” to “Assigned”: that is not a next step from the "
-        "current status. Nothing was changed.")
-    assert page.input_value("#remark") == "Lineman sent"  # what was typed is kept
-    assert page.inner_text("#ticket-status") == "Assigned"
-    assert [e.actor for e in ws.tickets.history(number)] == ["citizen", "officer:colleague"]
+        f"Cannot change {number} from “In progress” to “In progress”: that is not a next step "
+        "from the current status. Nothing was changed.")
+    assert page.input_value("#remark") == "Lineman on the way"  # what was typed is kept
+    assert page.inner_text("#ticket-status") == "In progress"
+    assert [e.actor for e in ws.tickets.history(number)] == ["citizen", "officer:colleague", "officer:colleague"]
     assert page.csp_violations == []
 
 
