@@ -517,8 +517,10 @@ def tile_source(tile_url: str) -> str:
 
 def map_policy(tile_url: str) -> str:
     """The map page's CSP: the default one plus this site's script, and the tile server's
-    images when there is one. Nothing else on any page may run a script."""
-    images = " ".join(filter(None, ("'self'", tile_source(tile_url))))
+    images when there is one (with `data:`: Leaflet puts an empty data-URI image in place of
+    a tile that failed or left the view). Nothing else on any page may run a script."""
+    source = tile_source(tile_url)
+    images = f"'self' data: {source}" if source else "'self'"
     return ("default-src 'none'; script-src 'self'; style-src 'self'; "
             f"img-src {images}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 

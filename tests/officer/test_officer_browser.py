@@ -133,3 +133,38 @@ def test_an_officer_reveals_a_number_in_the_browser(web, page):
     assert page.inner_text("#citizen-phone") == "919800000001"
     assert [r.username for r in ws.officers.phone_reveals(number)] == ["light"]
     assert page.csp_violations == []
+
+
+def test_assigning_and_the_map_in_the_browser_in_hindi(web, page):
+    """The desk assigns a lineman and looks at the map, in Hindi; the map's markers stand
+    without tiles and with a tile server that cannot be reached (no internet here)."""
+    ws = web.workspace
+    number = ws.numbers["light_new"]
+    lineman = ws.officers.create("ramesh", PASSWORD, "field_worker", "street_lighting",
+                                 "Ramesh Kumar", whatsapp_number="919811100001")
+    sign_in(page, "light")
+    page.click("#language-switch")
+    page.wait_for_selector("html[lang=hi]")
+    page.click("#nav-unassigned")
+    page.wait_for_url("**/tickets?assigned=none")
+    assert number in page.inner_text("#ticket-table")
+    page.click(f"text={number}")
+    page.select_option("#assignee-choice", str(lineman.id))
+    page.fill("#assign-remark", "आज ही देखें")
+    page.click("#assign-submit")
+    page.wait_for_url(f"**/tickets/{number}?assigned=1")
+    assert "Ramesh Kumar को सौंपी गई" in page.inner_text("#assigned-message")
+    assert "Ramesh Kumar को सौंपी गई: आज ही देखें" in page.inner_text("#history")
+    assert ws.tickets.get(number).assignee_id == lineman.id
+
+    for tiles in ("", "https://127.0.0.1:9/{z}/{x}/{y}.png"):  # none; unreachable
+        web.app.ctx.settings.map_tile_url = tiles
+        page.goto("/map")
+        page.wait_for_selector("#map[data-markers='1']")
+        assert "खुली शिकायतों का नक्शा" in page.inner_text("h1")
+        assert page.locator("path.ticket-marker").count() == 1
+        page.locator("path.ticket-marker").click(force=True)
+        page.wait_for_selector(".leaflet-popup-content a")
+        assert page.inner_text(".leaflet-popup-content a") == number
+        assert page.locator("#ward-table tbody tr").count() == 3
+    assert page.csp_violations == []
