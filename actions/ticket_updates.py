@@ -13,6 +13,7 @@ from actions.common import GuardedAction, label, language_of, latest_entity, rep
 from civic.city import get_city
 from civic.db import StorageUnavailable
 from civic.tickets import (
+    ASSIGNED,
     RESOLVED,
     NotTicketOwner,
     OpenTicketExists,
@@ -105,7 +106,7 @@ class ActionNotifyTicketUpdate(Action):
             dispatcher.utter_message(json_message={"template": template})
         else:
             city = get_city()
-            assignee = await assignee_words(ticket, language) if ticket.status == "assigned" else None
+            assignee = await assignee_words(ticket, language) if ticket.status == ASSIGNED else None
             if photo:
                 dispatcher.utter_message(response="utter_ticket_resolved_photo",
                                          ticket_number=ticket.number, photo_id=photo)
