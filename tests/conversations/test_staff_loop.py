@@ -77,11 +77,11 @@ def test_complaint_assigned_in_the_browser_fixed_from_whatsapp_with_a_photo_and_
     lineman = officers.create("suresh", PASSWORD, FIELD_WORKER, "sanitation", "Suresh Pal",
                               whatsapp_number=LINEMAN, language="en")
 
-    # 1. The citizen complains: a pin first, then a captioned photo; registered.
+    # 1. The citizen complains: a pin first, then the problem in words and a photo; registered.
     citizen = Citizen(stack)
     citizen.location(29.97003, 77.55218)
-    citizen.photo(caption="garbage has not been picked up from this corner for a week, ward 45",
-                  media_id="777000111222333")
+    citizen.say("garbage has not been picked up from our corner for a week, ward 45")
+    citizen.photo(media_id="777000111222333")
     citizen.tap("Yes, register")
     number = NUMBER.search(citizen.text()).group(0)
 
