@@ -800,3 +800,9 @@ def _record(t: Ticket) -> TicketRecord:
         escalation_level=t.escalation_level or 0, escalated_at=t.escalated_at,
         resolution_media_id=t.resolution_media_id,
     )
+
+
+# tickets.assignee_id refers to officers.id: the ORM resolves that table whenever it orders a
+# flush, so it must be on `metadata` wherever tickets are written (defined last: it imports
+# Base and UTCDateTime from here).
+import civic.officers  # noqa: E402,F401
