@@ -47,6 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from civic.city import LANGUAGES  # also of a staff member's WhatsApp messages
 from civic.db import UnitOfWork, advisory_lock_key
 from civic.tickets import Base, UTCDateTime, _now
 
@@ -66,7 +67,6 @@ ADMIN = "admin"  # the commissioner's office: every department, accounts, last e
 ROLES = (FIELD_WORKER, OFFICER, DEPARTMENT_HEAD, ADMIN)
 ASSIGNABLE_ROLES = (FIELD_WORKER, OFFICER, DEPARTMENT_HEAD)  # who a ticket may be assigned to
 DESK_ROLES = (OFFICER, DEPARTMENT_HEAD, ADMIN)  # who assigns
-LANGUAGES = ("hi", "hinglish", "en")  # a staff member's WhatsApp messages
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further; longer passwords are refused, not cut
 BCRYPT_ROUNDS = 12
