@@ -305,7 +305,6 @@ def ticket_query(request: Request, filters: Dict[str, str], now: datetime) -> Di
 @login_required
 async def ticket_list(request: Request) -> HTTPResponse:
     ctx = request.app.ctx
-    officer = request.ctx.officer
     filters = list_filters(request)
     page_arg = _arg(request, "page")
     page = whole_number(page_arg) if page_arg else 1
@@ -317,21 +316,21 @@ async def ticket_list(request: Request) -> HTTPResponse:
     result = await asyncio.to_thread(ctx.tickets.list_tickets, page=page, **query)
     if page > result.pages:  # past the end (filters narrowed): show the last page
         result = await asyncio.to_thread(ctx.tickets.list_tickets, page=result.pages, **query)
-    categories = [key for key, spec in ctx.city.categories.items()
-                  if officer.is_admin or spec.department == officer.department]
-
     def page_url(number: int) -> str:
         return "/tickets?" + urlencode({**filters, "page": number})
 
     return render(
         request, "tickets.html", result=result, filters=filters, now=now,
-        page_url=page_url, people=await people(request), **filter_choices(request, categories),
+        page_url=page_url, people=await people(request), **filter_choices(request),
     )
 
 
-def filter_choices(request: Request, categories) -> Dict[str, Any]:
+def filter_choices(request: Request) -> Dict[str, Any]:
     """What the filter form (list and map) offers."""
     city = request.app.ctx.city
+    officer = request.ctx.officer
+    categories = [key for key, spec in city.categories.items()
+                  if officer.is_admin or spec.department == officer.department]
     return dict(statuses=STATUSES, categories=categories, wards=range(1, city.wards + 1),
                 departments=list(city.departments), ages=list(AGE_FILTERS), orders=ORDERS,
                 assigned_filters=ASSIGNED_FILTERS)
@@ -531,7 +530,6 @@ async def ticket_map(request: Request) -> HTTPResponse:
     """Open tickets with a location pin on a map (Leaflet, served from /static), under the
     list's filters, and a table of open and overdue tickets per ward."""
     ctx = request.app.ctx
-    officer = request.ctx.officer
     language = _language(request)
     t = translator(language)
     filters = list_filters(request)
@@ -553,10 +551,8 @@ async def ticket_map(request: Request) -> HTTPResponse:
                 t(f"escalation.level{p.escalation_level}") if p.escalation_level else ""))),
         } for p in points],
     }
-    categories = [key for key, spec in ctx.city.categories.items()
-                  if officer.is_admin or spec.department == officer.department]
     response = render(request, "map.html", filters=filters, data=data, wards_table=wards,
-                      point_count=len(points), **filter_choices(request, categories))
+                      point_count=len(points), **filter_choices(request))
     response.headers["Content-Security-Policy"] = map_policy(tile_url)
     return response
 
