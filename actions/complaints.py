@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.assignment import status_words
 from actions.common import (
     GuardedAction,
     label,
@@ -700,7 +701,8 @@ class ActionComplaintStatus(GuardedAction):
             dispatcher.utter_message(response="utter_ticket_status_public", **common)
             return
         history = await run_storage(repository.history, ticket.number)
-        remark = next((e.remark for e in reversed(history) if e.remark and e.actor != "citizen"), None)
+        remark = next((e.remark for e in reversed(history) if e.remark and e.for_citizen), None)
+        common["status"] = await status_words(ticket, language)  # names the assignee's title
         dispatcher.utter_message(
             response="utter_ticket_status", ward=ticket.ward, due=local_time(ticket.due_at),
             remark=f"\n{label('remark', None, language)}: {remark}" if remark else "",

@@ -8,10 +8,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.assignment import assignee_words
 from actions.common import GuardedAction, label, language_of, latest_entity, repository, run_storage
 from civic.city import get_city
 from civic.db import StorageUnavailable
 from civic.tickets import (
+    ASSIGNED,
     RESOLVED,
     NotTicketOwner,
     OpenTicketExists,
@@ -44,8 +46,9 @@ def last_citizen_message_at(tracker: Tracker) -> Optional[datetime]:
 
 
 async def latest_remark(number: str) -> Optional[str]:
+    """The remark of the latest change the citizen may read of (not an escalation step)."""
     history = await run_storage(repository.history, number)
-    return history[-1].remark if history else None
+    return next((e.remark for e in reversed(history) if e.for_citizen), None)
 
 
 class ActionPrepareTicketUpdate(Action):
@@ -87,18 +90,29 @@ class ActionNotifyTicketUpdate(Action):
         language = ticket.language
         remark = await latest_remark(ticket.number)
         last_seen = last_citizen_message_at(tracker)
+        photo = ticket.resolution_media_id if ticket.status == RESOLVED else None
         if last_seen is None or datetime.now(timezone.utc) - last_seen > SERVICE_WINDOW:
             templates = get_city().whatsapp_templates
-            dispatcher.utter_message(json_message={"template": {
+            template = {
                 "name": templates.get("ticket_update"),
                 "language": (templates.get("language_codes") or {}).get(language, "en"),
                 "parameters": [ticket.number, label("status", ticket.status, language), remark or "-"],
-            }})
+            }
+            if photo:  # the field worker's after-photo as the template's image header
+                template = {**template, "name": templates.get("ticket_resolved_photo"), "components": [
+                    {"type": "header", "parameters": [{"type": "image", "image": {"id": photo}}]},
+                    {"type": "body", "parameters": [{"type": "text", "text": ticket.number},
+                                                    {"type": "text", "text": remark or "-"}]}]}
+            dispatcher.utter_message(json_message={"template": template})
         else:
             city = get_city()
+            assignee = await assignee_words(ticket, language) if ticket.status == ASSIGNED else None
+            if photo:
+                dispatcher.utter_message(response="utter_ticket_resolved_photo",
+                                         ticket_number=ticket.number, photo_id=photo)
             dispatcher.utter_message(
-                response=UPDATE_RESPONSES[ticket.status],
-                ticket_number=ticket.number,
+                response="utter_ticket_assigned_to" if assignee else UPDATE_RESPONSES[ticket.status],
+                ticket_number=ticket.number, assignee=assignee,
                 department=city.department_name(ticket.department, language),
                 remark=f"\n{label('remark', None, language)}: {remark}" if remark else "",
             )

@@ -58,6 +58,7 @@ from channels.inbox import (
     InboxWorker,
 )
 from channels.replies import MESSAGE_CUT_RESPONSE, NO_REPLY_RESPONSE, channel_reply
+from channels.staff import StaffDesk
 from channels.text_cleaning import as_typed_text, clean_text
 from channels.whatsapp_output import (
     DEFAULT_API_BASE_URL,
@@ -376,6 +377,7 @@ class WhatsAppInput(InputChannel):
         client: Optional[WhatsAppClient] = None,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
         concurrent_turns: int = CONCURRENT_TURNS,
+        staff: Optional[StaffDesk] = None,
     ) -> None:
         self.verify_token = verify_token
         self.app_secret = app_secret
@@ -391,6 +393,8 @@ class WhatsAppInput(InputChannel):
         # database calls (claims, leases) in the event loop's default executor.
         self._store_threads = concurrent.futures.ThreadPoolExecutor(
             STORE_THREADS, thread_name_prefix="whatsapp-inbox-store")
+        # Field staff's numbers are answered by the staff flow, never by the assistant.
+        self.staff = staff or StaffDesk(self.client)
 
     def get_output_channel(self) -> OutputChannel:
         return WhatsAppOutput(self.client)
@@ -487,6 +491,8 @@ class WhatsAppInput(InputChannel):
                     error.status,
                     error.code,
                 )
+        if await self.staff.handles(message):  # a registered staff number (channels/staff.py)
+            return
         if message.metadata.get("message_cut"):
             await self._send_reply(MESSAGE_CUT_RESPONSE, message)
         output = self.get_output_channel()

@@ -49,6 +49,29 @@ class Locality:
 
 
 @dataclass(frozen=True)
+class Workflow:
+    """The officers' workflow: escalation, what citizens hear of the assignee, field titles."""
+
+    commissioner_after_hours: int = 48  # after the department head was told
+    staff_names_to_citizens: bool = False  # "lineman R. Kumar" instead of "lineman"
+    field_staff: Dict[str, Dict[str, str]] = field(default_factory=dict)  # department -> title
+
+    def field_title(self, department: str, language: str) -> Optional[str]:
+        names = self.field_staff.get(department) or {}
+        return names.get(language) or names.get("en")
+
+
+@dataclass(frozen=True)
+class MapSettings:
+    """The workspace map: where it opens, and the tile server (empty: no tiles)."""
+
+    center: Tuple[float, float] = (0.0, 0.0)
+    zoom: int = 13
+    tile_url: str = ""
+    attribution: str = ""
+
+
+@dataclass(frozen=True)
 class City:
     name: Dict[str, str]
     corporation: Dict[str, str]
@@ -67,6 +90,8 @@ class City:
     whatsapp_templates: Dict[str, object]
     departments: Dict[str, Dict[str, str]]
     categories: Dict[str, Category] = field(default_factory=dict)
+    workflow: Workflow = field(default_factory=Workflow)
+    map: MapSettings = field(default_factory=MapSettings)
 
     def department_name(self, department: str, language: str) -> str:
         names = self.departments[department]
@@ -136,6 +161,48 @@ def _timezone(name: str) -> str:
     return str(name)
 
 
+def _workflow(raw, departments: Dict[str, Dict[str, str]]) -> Workflow:
+    if raw is None:
+        return Workflow()
+    if not isinstance(raw, dict):
+        raise CityConfigError("workflow: expected a mapping")
+    hours = raw.get("escalate_to_commissioner_after_hours", 48)
+    if isinstance(hours, bool) or not isinstance(hours, int) or hours <= 0:
+        raise CityConfigError("workflow.escalate_to_commissioner_after_hours must be a positive whole number")
+    titles = raw.get("field_staff") or {}
+    if not isinstance(titles, dict):
+        raise CityConfigError("workflow.field_staff: expected department: {en, hi, hinglish}")
+    for department in titles:
+        if department not in departments:
+            raise CityConfigError(f"workflow.field_staff: unknown department {department!r}")
+    return Workflow(
+        commissioner_after_hours=hours,
+        staff_names_to_citizens=bool(raw.get("show_staff_names_to_citizens", False)),
+        field_staff={str(k): _names(v, f"workflow.field_staff.{k}") for k, v in titles.items()},
+    )
+
+
+def _map(raw) -> MapSettings:
+    if raw is None:
+        return MapSettings()
+    if not isinstance(raw, dict):
+        raise CityConfigError("map: expected a mapping")
+    center = raw.get("center") or [0, 0]
+    try:
+        latitude, longitude = (float(value) for value in center)
+    except (TypeError, ValueError):
+        raise CityConfigError("map.center must be [latitude, longitude]") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise CityConfigError("map.center is outside the globe")
+    zoom = raw.get("zoom", 13)
+    if isinstance(zoom, bool) or not isinstance(zoom, int) or not 1 <= zoom <= 19:
+        raise CityConfigError("map.zoom must be a whole number from 1 to 19")
+    tile_url = str(raw.get("tile_url") or "").strip()
+    if tile_url and not tile_url.startswith("https://"):
+        raise CityConfigError("map.tile_url must start with https:// (or be empty for no tiles)")
+    return MapSettings((latitude, longitude), zoom, tile_url, str(raw.get("attribution") or ""))
+
+
 def load_city(path: Optional[os.PathLike] = None) -> City:
     """Read and validate a city file; raise CityConfigError with the field at fault."""
     path = Path(path or os.environ.get("CITY_CONFIG") or DEFAULT_CONFIG_PATH)
@@ -196,6 +263,8 @@ def load_city(path: Optional[os.PathLike] = None) -> City:
         localities=tuple(_locality(item, wards, i) for i, item in enumerate(raw.get("localities") or [])),
         departments=depts,
         categories=categories,
+        workflow=_workflow(raw.get("workflow"), depts),
+        map=_map(raw.get("map")),
     )
 
 

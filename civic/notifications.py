@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import List, Optional
+from typing import Optional
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,7 +35,7 @@ from civic.tickets import (
 )
 
 __all__ = [
-    "NOTIFY_STATUSES", "MAX_ATTEMPTS", "Notification", "NotificationRecord",
+    "NOTIFY_STATUSES", "MAX_ATTEMPTS", "Notification", "NotificationRecord", "LeasedOutbox",
     "NotificationOutbox", "change_status_and_notify", "backoff",
 ]
 
@@ -116,23 +116,32 @@ def change_status_and_notify(
     )
 
 
-class NotificationOutbox(UnitOfWork):
-    """Reads and updates the outbox; each call is one transaction."""
+class LeasedOutbox(UnitOfWork):
+    """An outbox table delivered at least once: rows are claimed with a lease, retried with
+    back-off, given up after max_attempts. Subclasses name the ORM `model` (columns attempts,
+    next_attempt_at, last_error, delivered_at, failed_at) and turn rows into records."""
+
+    model = None
 
     def __init__(self, session_factory: Optional[sessionmaker] = None,
                  max_attempts: int = MAX_ATTEMPTS):
         super().__init__(session_factory)
         self.max_attempts = max_attempts
 
-    def claim_due(self, limit: int = 20, now: Optional[datetime] = None) -> List[NotificationRecord]:
+    @staticmethod
+    def _record(row):
+        raise NotImplementedError
+
+    def claim_due(self, limit: int = 20, now: Optional[datetime] = None) -> list:
         """Due, undelivered rows, oldest first; each counted as an attempt and leased."""
         now = _now(now)
+        model = self.model
         with self._unit() as session:
             rows = session.execute(
-                select(Notification).where(
-                    Notification.delivered_at.is_(None), Notification.failed_at.is_(None),
-                    Notification.next_attempt_at <= now,
-                ).order_by(Notification.next_attempt_at, Notification.id).limit(limit)
+                select(model).where(
+                    model.delivered_at.is_(None), model.failed_at.is_(None),
+                    model.next_attempt_at <= now,
+                ).order_by(model.next_attempt_at, model.id).limit(limit)
                 # PostgreSQL: concurrent workers skip each other's rows; SQLite serialises.
                 .with_for_update(skip_locked=True)
             ).scalars().all()
@@ -140,51 +149,61 @@ class NotificationOutbox(UnitOfWork):
                 row.attempts += 1
                 row.next_attempt_at = now + CLAIM_LEASE
             session.flush()
-            return [_record(row) for row in rows]
+            return [self._record(row) for row in rows]
 
-    def mark_delivered(self, notification_id: int, now: Optional[datetime] = None) -> None:
+    def mark_delivered(self, row_id: int, now: Optional[datetime] = None) -> None:
         with self._unit() as session:
-            row = session.get(Notification, notification_id)
+            row = session.get(self.model, row_id)
             row.delivered_at = _now(now)
             row.last_error = None
 
-    def mark_failed(self, notification_id: int, error: str, now: Optional[datetime] = None) -> NotificationRecord:
+    def mark_failed(self, row_id: int, error: str, now: Optional[datetime] = None):
         """Record a failed attempt: back off, or give up after max_attempts."""
         now = _now(now)
         with self._unit() as session:
-            row = session.get(Notification, notification_id)
+            row = session.get(self.model, row_id)
             row.last_error = (error or "unknown error")[:1000]
             if row.attempts >= self.max_attempts:
                 row.failed_at = now
             else:
                 row.next_attempt_at = now + backoff(row.attempts)
             session.flush()
-            return _record(row)
+            return self._record(row)
 
-    def retry(self, notification_id: int, now: Optional[datetime] = None) -> None:
+    def retry(self, row_id: int, now: Optional[datetime] = None) -> None:
         """Make an undelivered row due now again (also one that was given up)."""
         with self._unit() as session:
-            row = session.get(Notification, notification_id)
+            row = session.get(self.model, row_id)
             if row is not None and row.delivered_at is None:
                 row.failed_at = None
                 row.attempts = min(row.attempts, self.max_attempts - 1)
                 row.next_attempt_at = _now(now)
 
-    def for_ticket(self, number: str) -> List[NotificationRecord]:
-        """The ticket's notifications, oldest first."""
+    def get(self, row_id: int):
+        with self._unit() as session:
+            row = session.get(self.model, row_id)
+            return self._record(row) if row is not None else None
+
+    def for_ticket(self, number: str) -> list:
+        """The ticket's rows, oldest first."""
         with self._unit() as session:
             ticket_id = session.execute(select(Ticket.id).where(Ticket.number == number)).scalar()
             if ticket_id is None:
                 raise TicketNotFound(number)
             rows = session.execute(
-                select(Notification).where(Notification.ticket_id == ticket_id).order_by(Notification.id)
+                select(self.model).where(self.model.ticket_id == ticket_id).order_by(self.model.id)
             ).scalars().all()
-            return [_record(row) for row in rows]
+            return [self._record(row) for row in rows]
 
-    def get(self, notification_id: int) -> Optional[NotificationRecord]:
-        with self._unit() as session:
-            row = session.get(Notification, notification_id)
-            return _record(row) if row is not None else None
+
+class NotificationOutbox(LeasedOutbox):
+    """The citizens' notifications; each call is one transaction."""
+
+    model = Notification
+
+    @staticmethod
+    def _record(row: Notification) -> NotificationRecord:
+        return _record(row)
 
 
 def _record(row: Notification) -> NotificationRecord:

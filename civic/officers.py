@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,20 +47,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from civic.city import LANGUAGES  # also of a staff member's WhatsApp messages
 from civic.db import UnitOfWork, advisory_lock_key
 from civic.tickets import Base, UTCDateTime, _now
 
 __all__ = [
-    "OFFICER", "ADMIN", "ROLES", "MIN_PASSWORD_LENGTH", "MAX_REMARK_CHARS", "Officer",
+    "FIELD_WORKER", "OFFICER", "DEPARTMENT_HEAD", "ADMIN", "ROLES", "ASSIGNABLE_ROLES",
+    "DESK_ROLES", "normalise_whatsapp_number", "MIN_PASSWORD_LENGTH", "MAX_REMARK_CHARS", "Officer",
     "OfficerRecord", "OfficerRepository", "AccountError", "LoginLimits", "SignIn",
     "LoginAttemptRecord", "PhoneRevealRecord", "hash_password", "verify_password", "mask_phone",
 ]
 
 logger = logging.getLogger(__name__)
 
-OFFICER = "officer"
-ADMIN = "admin"
-ROLES = (OFFICER, ADMIN)
+FIELD_WORKER = "field_worker"  # linemen, sanitation supervisors, junior engineers: on WhatsApp
+OFFICER = "officer"  # the department's desk
+DEPARTMENT_HEAD = "department_head"
+ADMIN = "admin"  # the commissioner's office: every department, accounts, last escalation step
+ROLES = (FIELD_WORKER, OFFICER, DEPARTMENT_HEAD, ADMIN)
+ASSIGNABLE_ROLES = (FIELD_WORKER, OFFICER, DEPARTMENT_HEAD)  # who a ticket may be assigned to
+DESK_ROLES = (OFFICER, DEPARTMENT_HEAD, ADMIN)  # who assigns
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further; longer passwords are refused, not cut
 BCRYPT_ROUNDS = 12
@@ -88,10 +95,17 @@ class Officer(Base):
     active = Column(Boolean, nullable=False)
     created_at = Column(UTCDateTime(), nullable=False)
     password_changed_at = Column(UTCDateTime(), nullable=False)
+    # Staff on WhatsApp: the number in international form, digits only (a wa_id), and the
+    # language of the messages they get.
+    whatsapp_number = Column(String(20))
+    language = Column(String(16), nullable=False, default="hi", server_default="hi")
 
     __table_args__ = (
-        CheckConstraint("role IN ('officer', 'admin')", name="role"),
+        CheckConstraint(
+            "role IN ({})".format(", ".join(f"'{r}'" for r in ROLES)), name="role"),
         CheckConstraint("role = 'admin' OR department IS NOT NULL", name="department"),
+        # One account per WhatsApp number: a message from it belongs to exactly one person.
+        Index("uq_officers_whatsapp_number", "whatsapp_number", unique=True),
     )
 
 
@@ -158,14 +172,30 @@ class OfficerRecord:
     active: bool
     created_at: datetime
     password_changed_at: datetime
+    whatsapp_number: Optional[str] = None
+    language: str = "hi"
 
     @property
     def is_admin(self) -> bool:
         return self.role == ADMIN
 
+    @property
+    def is_field_worker(self) -> bool:
+        return self.role == FIELD_WORKER
+
+    @property
+    def can_assign(self) -> bool:
+        return self.role in DESK_ROLES
+
     def can_see(self, department: str) -> bool:
-        """An admin sees every department; an officer only their own."""
+        """An admin sees every department; the others only their own."""
         return self.is_admin or self.department == department
+
+    def can_see_ticket(self, ticket) -> bool:
+        """A field worker sees only the tickets assigned to them; the desk its department's."""
+        if self.is_field_worker:
+            return ticket.assignee_id == self.id
+        return self.can_see(ticket.department)
 
     @property
     def scope(self) -> Optional[str]:
@@ -244,6 +274,16 @@ def mask_phone(citizen_id: str) -> str:
     return head + "x" * (len(value) - len(head) - 4) + value[-4:]
 
 
+def normalise_whatsapp_number(number: str) -> str:
+    """"+91 98765-43210" -> "919876543210" (a WhatsApp id: country code and number, digits
+    only); AccountError for anything else, a number without its country code included."""
+    digits = re.sub(r"[\s\-()]", "", str(number or "")).removeprefix("+")
+    if not (digits.isascii() and digits.isdigit()) or not 11 <= len(digits) <= 15 or digits[0] == "0":
+        raise AccountError(
+            f"a WhatsApp number is written with its country code, 11-15 digits (91 98765 43210), not {number!r}")
+    return digits
+
+
 def _username(username: Optional[str]) -> str:
     return (username or "").strip().lower()
 
@@ -260,23 +300,30 @@ class OfficerRepository(UnitOfWork):
 
     def create(self, username: str, password: str, role: str = OFFICER,
                department: Optional[str] = None, display_name: str = "",
-               now: Optional[datetime] = None) -> OfficerRecord:
+               now: Optional[datetime] = None, whatsapp_number: Optional[str] = None,
+               language: str = "hi") -> OfficerRecord:
         username = _username(username)
         if not username or len(username) > 64 or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
             raise AccountError("a username is 1-64 letters, digits, '.', '_' or '-'")
         if role not in ROLES:
             raise AccountError(f"role must be one of {ROLES}")
-        if role == OFFICER and department not in self.city.departments:
+        if role != ADMIN and department not in self.city.departments:
             raise AccountError(
-                f"an officer needs a department, one of: {', '.join(self.city.departments)}")
+                f"a {role} needs a department, one of: {', '.join(self.city.departments)}")
         if role == ADMIN:
             department = None
+        if language not in LANGUAGES:
+            raise AccountError(f"language must be one of {LANGUAGES}")
+        number = normalise_whatsapp_number(whatsapp_number) if whatsapp_number else None
         now = _now(now)
         row = Officer(username=username, display_name=(display_name or username).strip()[:128],
                       password_hash=hash_password(password), role=role, department=department,
-                      active=True, created_at=now, password_changed_at=now)
+                      active=True, created_at=now, password_changed_at=now,
+                      whatsapp_number=number, language=language)
         try:
             with self._unit() as session:
+                if number:
+                    self._number_free(session, number, None)
                 session.add(row)
                 session.flush()
                 return _record(row)
@@ -309,6 +356,25 @@ class OfficerRepository(UnitOfWork):
             _revoke_all(session, row.id, now)
             session.flush()
             return _record(row)
+
+    def set_whatsapp(self, username: str, number: Optional[str],
+                     language: Optional[str] = None) -> OfficerRecord:
+        """Store (or with None/"" remove) the account's WhatsApp number, and its language."""
+        number = normalise_whatsapp_number(number) if number else None
+        if language is not None and language not in LANGUAGES:
+            raise AccountError(f"language must be one of {LANGUAGES}")
+        try:
+            with self._unit() as session:
+                row = self._load(session, username)
+                if number:
+                    self._number_free(session, number, row.id)
+                row.whatsapp_number = number
+                if language is not None:
+                    row.language = language
+                session.flush()
+                return _record(row)
+        except IntegrityError:  # the same number stored for another account meanwhile
+            raise AccountError(f"the WhatsApp number {number} belongs to another account") from None
 
     def set_active(self, username: str, active: bool, now: Optional[datetime] = None) -> OfficerRecord:
         """Enable or disable; disabling revokes the account's open sessions."""
@@ -430,6 +496,14 @@ class OfficerRepository(UnitOfWork):
     # --- helpers -------------------------------------------------------------------------
 
     @staticmethod
+    def _number_free(session, number: str, own_id: Optional[int]) -> None:
+        other = session.execute(
+            select(Officer.username).where(Officer.whatsapp_number == number, Officer.id != own_id)
+        ).scalar()
+        if other is not None:
+            raise AccountError(f"the WhatsApp number {number} belongs to the account {other!r}")
+
+    @staticmethod
     def _find(session, username: str) -> Optional[Officer]:
         return session.execute(
             select(Officer).where(Officer.username == _username(username))
@@ -493,4 +567,5 @@ def _revoke_all(session, officer_id: int, now: datetime) -> None:
 
 def _record(row: Officer) -> OfficerRecord:
     return OfficerRecord(row.id, row.username, row.display_name, row.role, row.department,
-                         bool(row.active), row.created_at, row.password_changed_at)
+                         bool(row.active), row.created_at, row.password_changed_at,
+                         row.whatsapp_number, row.language or "hi")

@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    case,
     func,
     not_,
     select,
@@ -48,7 +49,7 @@ __all__ = [
     "STATUSES", "OPEN_STATUSES", "TRANSITIONS", "MAX_DESCRIPTION_CHARS",
     "Ticket", "TicketEvent", "TicketRepository",
     "CreateOutcome", "CreateResult", "TicketRecord", "TicketEventRecord", "PublicStatus",
-    "TicketPage", "TicketError", "TicketNotFound", "InvalidTicketData", "TransitionNotAllowed",
+    "TicketPage", "MapPoint", "EVENT_KINDS", "TicketError", "TicketNotFound", "InvalidTicketData", "TransitionNotAllowed",
     "ReopenWindowExpired", "OpenTicketExists", "NotTicketOwner", "RatingNotAllowed",
     "StorageUnavailable",
 ]
@@ -76,6 +77,10 @@ TRANSITIONS: Dict[str, Tuple[str, ...]] = {
 }
 MAX_DESCRIPTION_CHARS = 1000
 CITIZEN_ACTOR = "citizen"
+# ticket_events.kind
+STATUS_EVENT, ASSIGNMENT_EVENT, RETURN_EVENT, ESCALATION_EVENT = (
+    "status", "assignment", "returned", "escalation")
+EVENT_KINDS = (STATUS_EVENT, ASSIGNMENT_EVENT, RETURN_EVENT, ESCALATION_EVENT)
 # A callback run inside change_status's transaction: (session, the changed Ticket row).
 ChangeHook = Callable[[Session, "Ticket"], None]
 # "Today" for the daily limit is the citizen's calendar day, not UTC's.
@@ -185,6 +190,12 @@ class Ticket(Base):
     due_at = Column(UTCDateTime(), nullable=False)
     rating = Column(SmallInteger)
     resolved_at = Column(UTCDateTime())
+    # The officers' workflow (civic.workflow): who works it, how far it has escalated, and
+    # the field worker's photo of the finished work.
+    assignee_id = Column(Integer, ForeignKey("officers.id"))
+    escalation_level = Column(SmallInteger, nullable=False, default=0, server_default=sql_text("0"))
+    escalated_at = Column(UTCDateTime())
+    resolution_media_id = Column(String(128))
 
     __table_args__ = (
         CheckConstraint(
@@ -196,6 +207,7 @@ class Ticket(Base):
         Index("ix_tickets_status_due_at", "status", "due_at"),
         Index("ix_tickets_ward", "ward"),
         Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_assignee_id_status", "assignee_id", "status"),
         # The duplicate rule, enforced by the database so concurrent requests cannot race it.
         Index(
             "uq_tickets_open_complaint", "citizen_id", "category", "ward", unique=True,
@@ -217,6 +229,10 @@ class TicketEvent(Base):
     at = Column(UTCDateTime(), nullable=False)
     actor = Column(String(128), nullable=False)
     remark = Column(Text)
+    # EVENT_KINDS: a status change (or a citizen's note), an assignment, a return to the desk,
+    # an escalation step. The citizen is shown remarks of status changes and assignments only.
+    kind = Column(String(16), nullable=False, default="status", server_default="status")
+    assignee_id = Column(Integer)  # whom an assignment named
 
     __table_args__ = (Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),)
 
@@ -245,6 +261,10 @@ class TicketRecord:
     due_at: datetime
     rating: Optional[int]
     resolved_at: Optional[datetime]
+    assignee_id: Optional[int] = None
+    escalation_level: int = 0
+    escalated_at: Optional[datetime] = None
+    resolution_media_id: Optional[str] = None
 
     @property
     def is_open(self) -> bool:
@@ -272,6 +292,28 @@ class TicketEventRecord:
     at: datetime
     actor: str
     remark: Optional[str]
+    kind: str = STATUS_EVENT
+    assignee_id: Optional[int] = None
+
+    @property
+    def for_citizen(self) -> bool:
+        """A remark the citizen may read: an officer's, on a status change or an assignment
+        (not a field worker's reason for returning it, not an escalation step)."""
+        return self.actor != CITIZEN_ACTOR and self.kind in (STATUS_EVENT, ASSIGNMENT_EVENT)
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    """An open ticket with a location pin, for the workspace map."""
+
+    number: str
+    latitude: float
+    longitude: float
+    category: str
+    status: str
+    ward: int
+    overdue: bool
+    escalation_level: int
 
 
 class CreateOutcome(str, Enum):
@@ -496,17 +538,83 @@ class TicketRepository(UnitOfWork):
         now: Optional[datetime] = None,
         created_after: Optional[datetime] = None,
         created_before: Optional[datetime] = None,
+        assignee_id: Optional[int] = None,
+        unassigned: bool = False,
+        escalated: bool = False,
     ) -> TicketPage:
         """One page of tickets for the officers' workspace.
 
         overdue=True: open and past due; overdue=False: everything else. order "newest"
         (created_at descending) or "most_overdue" (earliest due first). created_after /
-        created_before bound the ticket's age (inclusive / exclusive).
+        created_before bound the ticket's age (inclusive / exclusive). assignee_id: the
+        tickets assigned to that account; unassigned: open tickets nobody is named for;
+        escalated: open tickets that have escalated.
         """
         if order not in ("newest", "most_overdue"):
             raise InvalidTicketData(f"order must be 'newest' or 'most_overdue', not {order!r}")
         if page < 1 or not 1 <= page_size <= 200:
             raise InvalidTicketData("page starts at 1 and page_size is 1..200")
+        conditions = self._conditions(
+            department, status, ward, category, overdue, now, created_after, created_before,
+            assignee_id, unassigned, escalated)
+        ordering = (
+            (Ticket.created_at.desc(), Ticket.id.desc()) if order == "newest"
+            else (Ticket.due_at.asc(), Ticket.id.asc())
+        )
+        with self._unit() as session:
+            total = session.execute(select(func.count(Ticket.id)).where(*conditions)).scalar_one()
+            rows = session.execute(
+                select(Ticket).where(*conditions).order_by(*ordering)
+                .limit(page_size).offset((page - 1) * page_size)
+            ).scalars().all()
+            return TicketPage(tuple(_record(t) for t in rows), total, page, page_size)
+
+    def map_points(self, limit: int = 2000, now: Optional[datetime] = None,
+                   **filters) -> List[MapPoint]:
+        """Open tickets with a location pin under the list's filters, most overdue first."""
+        now = _now(now)
+        conditions = self._conditions(now=now, **filters) + [
+            Ticket.status.in_(OPEN_STATUSES), Ticket.latitude.isnot(None), Ticket.longitude.isnot(None)]
+        with self._unit() as session:
+            rows = session.execute(
+                select(Ticket).where(*conditions).order_by(Ticket.due_at, Ticket.id).limit(limit)
+            ).scalars().all()
+            return [MapPoint(t.number, t.latitude, t.longitude, t.category, t.status, t.ward,
+                             t.due_at < now, t.escalation_level) for t in rows]
+
+    def ward_counts(self, now: Optional[datetime] = None, **filters) -> List[Tuple[int, int, int]]:
+        """(ward, open, overdue) for every ward with open tickets under the list's filters."""
+        now = _now(now)
+        conditions = self._conditions(now=now, **filters) + [Ticket.status.in_(OPEN_STATUSES)]
+        overdue = func.sum(case((Ticket.due_at < now, 1), else_=0))
+        with self._unit() as session:
+            rows = session.execute(
+                select(Ticket.ward, func.count(Ticket.id), overdue).where(*conditions)
+                .group_by(Ticket.ward).order_by(Ticket.ward)
+            ).all()
+        return [(ward, count, int(late or 0)) for ward, count, late in rows]
+
+    def escalated_counts(self, department: Optional[str] = None) -> Dict[str, Tuple[int, int]]:
+        """Open tickets escalated now, per department: (at the head, at the commissioner)."""
+        counts = {d: (0, 0) for d in self.city.departments if department in (None, d)}
+        conditions = [Ticket.status.in_(OPEN_STATUSES), Ticket.escalation_level > 0]
+        if department is not None:
+            conditions.append(Ticket.department == department)
+        with self._unit() as session:
+            rows = session.execute(
+                select(Ticket.department, Ticket.escalation_level, func.count(Ticket.id))
+                .where(*conditions).group_by(Ticket.department, Ticket.escalation_level)).all()
+        for dept, level, count in rows:
+            head, commissioner = counts.get(dept, (0, 0))
+            counts[dept] = (head + count, commissioner) if level == 1 else (head, commissioner + count)
+        return counts
+
+    def _conditions(
+        self, department=None, status=None, ward=None, category=None, overdue=None, now=None,
+        created_after=None, created_before=None, assignee_id=None, unassigned=False,
+        escalated=False,
+    ) -> list:
+        """The WHERE clauses of the workspace's filters (list, map, ward table)."""
         if status is not None and status not in STATUSES:
             raise InvalidTicketData(f"unknown status {status!r}")
         conditions = []
@@ -525,17 +633,13 @@ class TicketRepository(UnitOfWork):
         if overdue is not None:
             is_overdue = _overdue_clause(_now(now))
             conditions.append(is_overdue if overdue else not_(is_overdue))
-        ordering = (
-            (Ticket.created_at.desc(), Ticket.id.desc()) if order == "newest"
-            else (Ticket.due_at.asc(), Ticket.id.asc())
-        )
-        with self._unit() as session:
-            total = session.execute(select(func.count(Ticket.id)).where(*conditions)).scalar_one()
-            rows = session.execute(
-                select(Ticket).where(*conditions).order_by(*ordering)
-                .limit(page_size).offset((page - 1) * page_size)
-            ).scalars().all()
-            return TicketPage(tuple(_record(t) for t in rows), total, page, page_size)
+        if assignee_id is not None:
+            conditions.append(Ticket.assignee_id == assignee_id)
+        if unassigned:
+            conditions.extend([Ticket.assignee_id.is_(None), Ticket.status.in_(OPEN_STATUSES)])
+        if escalated:
+            conditions.extend([Ticket.escalation_level > 0, Ticket.status.in_(OPEN_STATUSES)])
+        return conditions
 
     def overdue_counts(self, now: Optional[datetime] = None) -> Dict[str, int]:
         """Open, past-due tickets per department (every configured department, zeros included)."""
@@ -581,7 +685,8 @@ class TicketRepository(UnitOfWork):
             rows = session.execute(
                 select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
             ).scalars().all()
-            return [TicketEventRecord(e.status, e.at, e.actor, e.remark) for e in rows]
+            return [TicketEventRecord(e.status, e.at, e.actor, e.remark, e.kind, e.assignee_id)
+                    for e in rows]
 
     # -- internals ------------------------------------------------------------------------
 
@@ -691,5 +796,13 @@ def _record(t: Ticket) -> TicketRecord:
         description=t.description, photo_media_ids=tuple(t.photo_media_ids or ()),
         citizen_id=t.citizen_id, language=t.language, status=t.status,
         created_at=t.created_at, updated_at=t.updated_at, due_at=t.due_at,
-        rating=t.rating, resolved_at=t.resolved_at,
+        rating=t.rating, resolved_at=t.resolved_at, assignee_id=t.assignee_id,
+        escalation_level=t.escalation_level or 0, escalated_at=t.escalated_at,
+        resolution_media_id=t.resolution_media_id,
     )
+
+
+# tickets.assignee_id refers to officers.id: the ORM resolves that table whenever it orders a
+# flush, so it must be on `metadata` wherever tickets are written (defined last: it imports
+# Base and UTCDateTime from here).
+import civic.officers  # noqa: E402,F401

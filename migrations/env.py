@@ -5,6 +5,7 @@ from alembic import context
 
 import civic.notifications  # noqa: F401  (defines tables on `metadata`: autogenerate sees them)
 import civic.officers  # noqa: F401
+import civic.workflow  # noqa: F401
 from civic.db import create_engine_for, database_url, lock_for_migration
 from civic.tickets import metadata
 

@@ -10,8 +10,8 @@ plain HTML forms, one CSS file, charts as inline SVG.
 Settings come from the environment (see docs/officers.md): OFFICER_SECRET_KEY,
 OFFICER_SESSION_HOURS, OFFICER_COOKIE_SECURE, OFFICER_LOGIN_MAX_FAILURES,
 OFFICER_LOGIN_ADDRESS_MAX_FAILURES, OFFICER_LOGIN_WINDOW_MINUTES, DATABASE_URL, RASA_URL,
-RASA_TOKEN, WHATSAPP_ACCESS_TOKEN, WHATSAPP_API_BASE_URL, OFFICER_NOTIFY_POLL_SECONDS
-(and Sanic's own SANIC_PROXIES_COUNT behind a reverse proxy, for the client address).
+RASA_TOKEN, WHATSAPP_ACCESS_TOKEN, WHATSAPP_API_BASE_URL, WHATSAPP_PHONE_NUMBER_ID,
+OFFICER_NOTIFY_POLL_SECONDS, OFFICER_WORKFLOW_POLL_SECONDS, OFFICER_MAP_TILE_URL (and Sanic's own SANIC_PROXIES_COUNT behind a reverse proxy, for the client address).
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from civic.db import StorageUnavailable
 from civic.notifications import NotificationOutbox
 from civic.officers import LoginLimits, OfficerRepository
 from civic.tickets import TicketRepository
+from civic.workflow import StaffOutbox, Workflow
 from officer.auth import (
     CSRF_FIELD,
     DEFAULT_SESSION_HOURS,
@@ -48,6 +49,7 @@ from officer.auth import (
 from officer.i18n import DEFAULT_LANGUAGE, UI_LANGUAGES
 from officer.media import WhatsAppMedia
 from officer.notifier import NotificationWorker, RasaNotifier
+from officer.workflow_worker import WorkflowWorker, staff_sender_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,8 @@ class OfficerSettings:
     login_limits: LoginLimits = field(default_factory=LoginLimits)
     run_notifier: bool = True
     notify_poll_seconds: float = 10.0
+    workflow_poll_seconds: float = 30.0
+    map_tile_url: Optional[str] = None  # None: city.yml's map.tile_url; "": no tiles
     clock: Clock = utc_now  # sessions, CSRF tokens and sign-in limits read the time here
 
     @classmethod
@@ -85,6 +89,8 @@ class OfficerSettings:
                                                      limits.window.total_seconds() / 60)),
             ),
             notify_poll_seconds=_env_number("OFFICER_NOTIFY_POLL_SECONDS", 10.0),
+            workflow_poll_seconds=_env_number("OFFICER_WORKFLOW_POLL_SECONDS", 30.0),
+            map_tile_url=os.environ.get("OFFICER_MAP_TILE_URL"),
         )
 
     @property
@@ -112,6 +118,7 @@ def create_app(
     city: Optional[City] = None,
     notifier: Optional[RasaNotifier] = None,
     media: Optional[WhatsAppMedia] = None,
+    staff_sender=None,
 ) -> Sanic:
     """The workspace app; session_factory None means DATABASE_URL (civic.db)."""
     from officer import views
@@ -127,6 +134,8 @@ def create_app(
     ctx.tickets = TicketRepository(session_factory, city)
     ctx.officers = OfficerRepository(session_factory, city)
     ctx.outbox = NotificationOutbox(session_factory)
+    ctx.workflow = Workflow(session_factory, city)
+    ctx.staff_outbox = StaffOutbox(session_factory)
     ctx.session_factory = session_factory
     ctx.media = media or WhatsAppMedia()
     ctx.sign_in_pool = ThreadPoolExecutor(SIGN_IN_THREADS, thread_name_prefix="sign-in")
@@ -134,6 +143,10 @@ def create_app(
                              settings.clock)
     ctx.worker = NotificationWorker(ctx.outbox, notifier or RasaNotifier(),
                                     poll_seconds=settings.notify_poll_seconds)
+    ctx.workflow_worker = WorkflowWorker(
+        ctx.workflow, ctx.staff_outbox, ctx.officers, ctx.tickets,
+        staff_sender if staff_sender is not None else staff_sender_from_env(),
+        poll_seconds=settings.workflow_poll_seconds)
     ctx.templates = Environment(
         loader=FileSystemLoader(str(HERE / "templates")),
         autoescape=select_autoescape(["html"]),
@@ -195,12 +208,12 @@ def create_app(
     if settings.run_notifier:
         @app.listener("after_server_start")
         async def start_worker(app_: Sanic, _loop) -> None:
-            app_.ctx.worker_task = asyncio.ensure_future(app_.ctx.worker.run_forever())
+            app_.ctx.worker_tasks = [asyncio.ensure_future(app_.ctx.worker.run_forever()),
+                                     asyncio.ensure_future(app_.ctx.workflow_worker.run_forever())]
 
         @app.listener("before_server_stop")
         async def stop_worker(app_: Sanic, _loop) -> None:
-            task = getattr(app_.ctx, "worker_task", None)
-            if task is not None:
+            for task in getattr(app_.ctx, "worker_tasks", ()):
                 task.cancel()
 
     return app

@@ -1,14 +1,17 @@
 """`nagar-admin`: officer accounts, tickets and the notification outbox from the command line.
 
     nagar-admin create-admin USERNAME [--name NAME]          password prompted (or one stdin line)
-    nagar-admin create-officer USERNAME --department DEPT [--name NAME]
+    nagar-admin create-officer USERNAME --department DEPT [--role ROLE] [--whatsapp N] [--language L] [--name NAME]
+    nagar-admin set-whatsapp USERNAME NUMBER|- [--language L]
     nagar-admin set-password USERNAME | disable USERNAME | enable USERNAME | officers
+    nagar-admin assign SRN-000012 --to USERNAME [--remark "..."] [--actor NAME]
     nagar-admin list [--department D] [--status S] [--ward N] [--category C] [--overdue] [--limit N]
     nagar-admin show SRN-000012
     nagar-admin update SRN-000012 --status resolved --remark "..." [--actor NAME] [--no-notify]
     nagar-admin export --from 2024-06-01 --to 2024-06-30 [--department D] [--output FILE]
     nagar-admin overdue
     nagar-admin notify [--once]
+    nagar-admin escalate [--once]
     nagar-admin serve [--host 127.0.0.1] [--port 8080]
 
 Every command first brings the database (DATABASE_URL) to the newest schema.
@@ -27,8 +30,18 @@ from zoneinfo import ZoneInfo
 from civic.city import get_city
 from civic.db import StorageUnavailable, migrate
 from civic.notifications import NotificationOutbox, change_status_and_notify
-from civic.officers import ADMIN, MAX_REMARK_CHARS, OFFICER, AccountError, OfficerRepository, mask_phone
+from civic.officers import (
+    ADMIN,
+    ASSIGNABLE_ROLES,
+    LANGUAGES,
+    MAX_REMARK_CHARS,
+    OFFICER,
+    AccountError,
+    OfficerRepository,
+    mask_phone,
+)
 from civic.tickets import STATUSES, TicketError, TicketRecord, TicketRepository
+from civic.workflow import StaffOutbox, Workflow
 from officer.export import write_csv
 
 
@@ -55,7 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--name", default="", help="display name")
         if role == OFFICER:
             p.add_argument("--department", required=True, choices=list(get_city().departments))
+            p.add_argument("--role", choices=ASSIGNABLE_ROLES, default=OFFICER,
+                           help="field_worker (on WhatsApp), officer (the desk) or department_head")
+        p.add_argument("--whatsapp", help="WhatsApp number with country code (staff messages)")
+        p.add_argument("--language", choices=LANGUAGES, default="hi", help="of their WhatsApp messages")
         p.set_defaults(func=cmd_create, role=role)
+    p = sub.add_parser("set-whatsapp", help="store an account's WhatsApp number ('-' removes it)")
+    p.add_argument("username")
+    p.add_argument("number")
+    p.add_argument("--language", choices=LANGUAGES)
+    p.set_defaults(func=cmd_set_whatsapp)
     p = sub.add_parser("set-password", help="set an account's password (ends its sessions)")
     p.add_argument("username")
     p.set_defaults(func=cmd_set_password)
@@ -85,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-notify", action="store_true",
                    help="leave the notification in the outbox for the worker instead of sending now")
     p.set_defaults(func=cmd_update)
+    p = sub.add_parser("assign", help="name who works a ticket (as the web form does)")
+    p.add_argument("number")
+    p.add_argument("--to", required=True, dest="assignee", help="username of the assignee")
+    p.add_argument("--remark")
+    p.add_argument("--actor", default=None, help="who is acting (default cli:$USER)")
+    p.set_defaults(func=cmd_assign)
     p = sub.add_parser("export", help="tickets registered in a date range, as CSV")
     p.add_argument("--from", dest="start", required=True, type=date.fromisoformat)
     p.add_argument("--to", dest="end", required=True, type=date.fromisoformat,
@@ -96,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("notify", help="deliver due citizen notifications to Rasa")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     p.set_defaults(func=cmd_notify)
+    p = sub.add_parser("escalate", help="escalate overdue tickets and send staff their WhatsApp messages")
+    p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p.set_defaults(func=cmd_escalate)
     p = sub.add_parser("serve", help="run the officers' web workspace")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
@@ -118,9 +149,18 @@ def read_password(stdin: TextIO = sys.stdin) -> str:
 
 def cmd_create(args) -> int:
     account = OfficerRepository().create(
-        args.username, read_password(), args.role, getattr(args, "department", None), args.name)
+        args.username, read_password(), args.role, getattr(args, "department", None), args.name,
+        whatsapp_number=args.whatsapp, language=args.language)
     print(f"created {account.role} {account.username}"
-          + (f" ({account.department})" if account.department else ""))
+          + (f" ({account.department})" if account.department else "")
+          + (f", WhatsApp {account.whatsapp_number}" if account.whatsapp_number else ""))
+    return 0
+
+
+def cmd_set_whatsapp(args) -> int:
+    account = OfficerRepository().set_whatsapp(
+        args.username, None if args.number.strip() in ("", "-") else args.number, args.language)
+    print(f"{account.username}: WhatsApp {account.whatsapp_number or 'none'}, language {account.language}")
     return 0
 
 
@@ -138,8 +178,8 @@ def cmd_set_active(args) -> int:
 
 def cmd_officers(_args) -> int:
     for a in OfficerRepository().list():
-        print(f"{a.username:20} {a.role:8} {a.department or '-':16} "
-              f"{'active' if a.active else 'disabled':9} {a.display_name}")
+        print(f"{a.username:20} {a.role:15} {a.department or '-':16} "
+              f"{'active' if a.active else 'disabled':9} {a.whatsapp_number or '-':15} {a.display_name}")
     return 0
 
 
@@ -204,6 +244,18 @@ def cmd_update(args) -> int:
     return 0
 
 
+def cmd_assign(args) -> int:
+    if args.remark and len(args.remark.strip()) > MAX_REMARK_CHARS:
+        raise TicketError(f"the remark may have at most {MAX_REMARK_CHARS} characters")
+    assignee = OfficerRepository().by_username(args.assignee)
+    if assignee is None:
+        raise AccountError(f"no account {args.assignee!r}")
+    actor = args.actor or f"cli:{os.environ.get('USER') or 'admin'}"
+    ticket = Workflow().assign(args.number.strip().upper(), assignee.id, actor, None, args.remark)
+    print(f"{ticket.number} is assigned to {assignee.username} ({ticket.status})")
+    return 0
+
+
 def cmd_export(args) -> int:
     zone = ZoneInfo(get_city().timezone)
     start = datetime.combine(args.start, time.min, zone)
@@ -256,6 +308,28 @@ def cmd_notify(args) -> int:
         print(f"{report.delivered} sent, {report.failed} failed (retried later)")
         return 0
     worker = NotificationWorker(NotificationOutbox(), RasaNotifier())
+    try:
+        asyncio.run(worker.run_forever())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _workflow_worker():
+    from officer.workflow_worker import WorkflowWorker, staff_sender_from_env
+
+    return WorkflowWorker(Workflow(), StaffOutbox(), OfficerRepository(), TicketRepository(),
+                          staff_sender_from_env())
+
+
+def cmd_escalate(args) -> int:
+    worker = _workflow_worker()
+    if args.once:
+        report = asyncio.run(worker.run_once())
+        print(f"{report.escalated} escalation steps; staff messages: {report.delivered} sent, "
+              f"{report.failed} failed (retried later)"
+              + ("" if worker.sender else "; WhatsApp is not configured, staff messages wait"))
+        return 0
     try:
         asyncio.run(worker.run_forever())
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ import functools
 import math
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Optional, Tuple
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from sanic import Blueprint
@@ -25,10 +25,23 @@ from sanic.response import HTTPResponse, html, raw, redirect
 
 from civic.db import StorageUnavailable
 from civic.notifications import change_status_and_notify
-from civic.officers import ADMIN, MAX_REMARK_CHARS, OFFICER, ROLES, AccountError, mask_phone
+from civic.officers import (
+    ADMIN,
+    MAX_REMARK_CHARS,
+    OFFICER,
+    ROLES,
+    AccountError,
+    OfficerRecord,
+    mask_phone,
+)
+from civic.officers import LANGUAGES as STAFF_LANGUAGES
 from civic.ticket_stats import dashboard as dashboard_figures
 from civic.tickets import (
+    ASSIGNED,
+    ASSIGNMENT_EVENT,
+    ESCALATION_EVENT,
     REOPENED,
+    RETURN_EVENT,
     STATUSES,
     TRANSITIONS,
     InvalidTicketData,
@@ -36,6 +49,7 @@ from civic.tickets import (
     TicketRecord,
     TransitionNotAllowed,
 )
+from civic.workflow import AssignmentRefused, actor_of
 from officer.auth import CSRF_FIELD
 from officer.charts import ALERT_COLOUR, horizontal_bars, vertical_bars
 from officer.i18n import DEFAULT_LANGUAGE, UI_LANGUAGES, translator
@@ -49,6 +63,8 @@ AGE_FILTERS: Dict[str, Tuple[int, Optional[int]]] = {
     "today": (0, 1), "1-3": (1, 3), "3-7": (3, 7), "7-30": (7, 30), "30+": (30, None),
 }
 ORDERS = ("newest", "most_overdue")
+ASSIGNED_FILTERS = ("me", "none")  # "My tickets", "Unassigned"
+MAP_POINTS = 2000
 DASHBOARD_DAYS = (7, 30, 90)
 MAX_NUMBER_DIGITS = 9  # a page number: more digits is not a page anyone reaches
 MAX_ID = 2**31 - 1  # SQL INTEGER: a larger id in a URL is no row (and would not fit a query)
@@ -85,7 +101,9 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         full_path=request.path + (f"?{request.query_string}" if request.query_string else ""),
         city_name=city.text("name", language), local_time=local_time,
         department_name=department_name, category_name=category_name,
-        status_name=lambda key: t(f"status.{key}"), mask_phone=mask_phone, **context,
+        status_name=lambda key: t(f"status.{key}"), mask_phone=mask_phone,
+        event_kinds={"assignment": ASSIGNMENT_EVENT, "returned": RETURN_EVENT,
+                     "escalation": ESCALATION_EVENT}, **context,
     )
     return html(page, status=status)
 
@@ -118,9 +136,14 @@ def admin_required(handler):
 async def visible_ticket(request: Request, number: str) -> Optional[TicketRecord]:
     """The ticket if this officer may see it; None both when missing and when not theirs."""
     ticket = await asyncio.to_thread(request.app.ctx.tickets.get, (number or "").upper())
-    if ticket is None or not request.ctx.officer.can_see(ticket.department):
+    if ticket is None or not request.ctx.officer.can_see_ticket(ticket):
         return None
     return ticket
+
+
+async def people(request: Request) -> Dict[int, OfficerRecord]:
+    """Every account by id, to name assignees (a few hundred rows at most)."""
+    return {o.id: o for o in await asyncio.to_thread(request.app.ctx.officers.list)}
 
 
 def local_path(value: Optional[str], default: str = "/tickets") -> str:
@@ -240,7 +263,8 @@ def list_filters(request: Request) -> Dict[str, str]:
     """The list's query parameters, each kept only when valid."""
     city = request.app.ctx.city
     raw_values = {name: _arg(request, name) for name in
-                  ("status", "ward", "category", "age", "overdue", "order", "department")}
+                  ("status", "ward", "category", "age", "overdue", "order", "department",
+                   "assigned", "escalated")}
     ward = whole_number(raw_values["ward"])
     valid = {
         "status": raw_values["status"] in STATUSES,
@@ -250,48 +274,66 @@ def list_filters(request: Request) -> Dict[str, str]:
         "overdue": raw_values["overdue"] in ("1", "0"),
         "order": raw_values["order"] in ORDERS,
         "department": raw_values["department"] in city.departments and request.ctx.officer.is_admin,
+        "assigned": raw_values["assigned"] in ASSIGNED_FILTERS,
+        "escalated": raw_values["escalated"] == "1",
     }
     return {name: value for name, value in raw_values.items() if valid[name]}
+
+
+def ticket_query(request: Request, filters: Dict[str, str], now: datetime) -> Dict[str, Any]:
+    """The repository's filter arguments for the list, the map and the ward table. A field
+    worker sees only their own tickets; a desk account its department's (an admin: all)."""
+    officer = request.ctx.officer
+    created_after = created_before = None
+    if "age" in filters:
+        low, high = AGE_FILTERS[filters["age"]]
+        created_before = now - timedelta(days=low) if low else None
+        created_after = now - timedelta(days=high) if high else None
+    mine = officer.is_field_worker or filters.get("assigned") == "me"
+    return dict(
+        department=officer.scope or filters.get("department"),
+        status=filters.get("status"), ward=filters.get("ward"), category=filters.get("category"),
+        overdue={"1": True, "0": False}.get(filters.get("overdue", "")), now=now,
+        created_after=created_after, created_before=created_before,
+        assignee_id=officer.id if mine else None,
+        unassigned=filters.get("assigned") == "none" and not officer.is_field_worker,
+        escalated=filters.get("escalated") == "1",
+    )
 
 
 @bp.get("/tickets")
 @login_required
 async def ticket_list(request: Request) -> HTTPResponse:
     ctx = request.app.ctx
-    officer = request.ctx.officer
     filters = list_filters(request)
     page_arg = _arg(request, "page")
     page = whole_number(page_arg) if page_arg else 1
     if not page:  # not digits, too long, or 0
         return error_page(request, 400, "error.bad_page")
     now = datetime.now(timezone.utc)
-    created_after = created_before = None
-    if "age" in filters:
-        low, high = AGE_FILTERS[filters["age"]]
-        created_before = now - timedelta(days=low) if low else None
-        created_after = now - timedelta(days=high) if high else None
-    query = dict(
-        department=officer.scope or filters.get("department"),
-        status=filters.get("status"), ward=filters.get("ward"), category=filters.get("category"),
-        overdue={"1": True, "0": False}.get(filters.get("overdue", "")),
-        order=filters.get("order", "newest"), page_size=PAGE_SIZE, now=now,
-        created_after=created_after, created_before=created_before,
-    )
+    query = dict(ticket_query(request, filters, now), order=filters.get("order", "newest"),
+                 page_size=PAGE_SIZE)
     result = await asyncio.to_thread(ctx.tickets.list_tickets, page=page, **query)
     if page > result.pages:  # past the end (filters narrowed): show the last page
         result = await asyncio.to_thread(ctx.tickets.list_tickets, page=result.pages, **query)
-    categories = [key for key, spec in ctx.city.categories.items()
-                  if officer.is_admin or spec.department == officer.department]
-
     def page_url(number: int) -> str:
         return "/tickets?" + urlencode({**filters, "page": number})
 
     return render(
         request, "tickets.html", result=result, filters=filters, now=now,
-        statuses=STATUSES, categories=categories, wards=range(1, ctx.city.wards + 1),
-        departments=list(ctx.city.departments), ages=list(AGE_FILTERS), orders=ORDERS,
-        page_url=page_url,
+        page_url=page_url, people=await people(request), **filter_choices(request),
     )
+
+
+def filter_choices(request: Request) -> Dict[str, Any]:
+    """What the filter form (list and map) offers."""
+    city = request.app.ctx.city
+    officer = request.ctx.officer
+    categories = [key for key, spec in city.categories.items()
+                  if officer.is_admin or spec.department == officer.department]
+    return dict(statuses=STATUSES, categories=categories, wards=range(1, city.wards + 1),
+                departments=list(city.departments), ages=list(AGE_FILTERS), orders=ORDERS,
+                assigned_filters=ASSIGNED_FILTERS)
 
 
 @bp.get("/tickets/<number>")
@@ -301,7 +343,8 @@ async def ticket_page(request: Request, number: str) -> HTTPResponse:
     if ticket is None:
         return error_page(request, 404, "error.not_found")
     changed = _arg(request, "changed")
-    return await _ticket_response(request, ticket, changed=changed if changed in STATUSES else None)
+    return await _ticket_response(request, ticket, changed=changed if changed in STATUSES else None,
+                                  assigned=_arg(request, "assigned") == "1")
 
 
 @bp.post("/tickets/<number>/phone")
@@ -319,14 +362,21 @@ async def reveal_phone(request: Request, number: str) -> HTTPResponse:
 
 async def _ticket_response(request: Request, ticket: TicketRecord, status: int = 200,
                            error: Optional[str] = None, changed: Optional[str] = None,
-                           remark: str = "", phone_revealed: bool = False) -> HTTPResponse:
+                           remark: str = "", phone_revealed: bool = False,
+                           assigned: bool = False) -> HTTPResponse:
     ctx = request.app.ctx
+    officer = request.ctx.officer
     history = await asyncio.to_thread(ctx.tickets.history, ticket.number)
     notifications = await asyncio.to_thread(ctx.outbox.for_ticket, ticket.number)
+    staff_messages = await asyncio.to_thread(ctx.staff_outbox.for_ticket, ticket.number)
     reveals = (await asyncio.to_thread(ctx.officers.phone_reveals, ticket.number)
-               if request.ctx.officer.is_admin else [])
-    # Reopening is the citizen's own step (with its own window), not an officer's.
-    next_statuses = [s for s in TRANSITIONS[ticket.status] if s != REOPENED]
+               if officer.is_admin else [])
+    assignable = (await asyncio.to_thread(ctx.workflow.assignable, ticket.department)
+                  if officer.can_assign and ticket.is_open else [])
+    # Reopening is the citizen's own step (with its own window), not an officer's; assigning
+    # names someone, with the assignment form. Field workers act from WhatsApp.
+    next_statuses = [s for s in TRANSITIONS[ticket.status] if s not in (REOPENED, ASSIGNED)
+                     and officer.can_assign]
     map_url = None
     if ticket.latitude is not None and ticket.longitude is not None:
         map_url = ("https://www.openstreetmap.org/?" + urlencode(
@@ -337,6 +387,8 @@ async def _ticket_response(request: Request, ticket: TicketRecord, status: int =
         notifications=notifications, next_statuses=next_statuses, map_url=map_url,
         error=error, changed=changed, remark=remark, now=datetime.now(timezone.utc),
         phone_revealed=phone_revealed, reveals=reveals, max_remark=MAX_REMARK_CHARS,
+        assignable=assignable, people=await people(request), staff_messages=staff_messages,
+        assigned=assigned,
     )
 
 
@@ -347,10 +399,12 @@ async def change_status(request: Request, number: str) -> HTTPResponse:
     if ticket is None:
         return error_page(request, 404, "error.not_found")
     officer = request.ctx.officer
+    if not officer.can_assign:  # field workers act from WhatsApp
+        return error_page(request, 403, "error.forbidden_role")
     new_status = request.form.get("status", "")
     remark = (request.form.get("remark") or "").strip()
     t = translator(_language(request))
-    if new_status not in STATUSES or new_status == REOPENED:
+    if new_status not in STATUSES or new_status in (REOPENED, ASSIGNED):
         return await _ticket_response(request, ticket, 400, t("error.unknown_status"), remark=remark)
     if len(remark) > MAX_REMARK_CHARS:  # the form says so too; this is the rule
         return await _ticket_response(request, ticket, 400, t(
@@ -374,6 +428,46 @@ async def change_status(request: Request, number: str) -> HTTPResponse:
     return redirect(f"/tickets/{ticket.number}?changed={new_status}", status=303)
 
 
+@bp.post("/tickets/<number>/assign")
+@login_required
+async def assign(request: Request, number: str) -> HTTPResponse:
+    """Name the assignee: a field worker, officer or head of the ticket's department."""
+    ticket = await visible_ticket(request, number)
+    if ticket is None:
+        return error_page(request, 404, "error.not_found")
+    officer = request.ctx.officer
+    if not officer.can_assign:
+        return error_page(request, 403, "error.forbidden_role")
+    t = translator(_language(request))
+    remark = (request.form.get("remark") or "").strip()
+    assignee_id = whole_number(request.form.get("assignee") or "")
+    if len(remark) > MAX_REMARK_CHARS:
+        return await _ticket_response(request, ticket, 400, t(
+            "error.remark_too_long", limit=MAX_REMARK_CHARS, length=len(remark)), remark=remark)
+    if assignee_id is None or assignee_id > MAX_ID:
+        return await _ticket_response(request, ticket, 400, t("error.assign.not_staff"), remark=remark)
+    try:
+        await asyncio.to_thread(request.app.ctx.workflow.assign, ticket.number, assignee_id,
+                                actor_of(officer), officer.id, remark or None)
+    except AssignmentRefused as refused:
+        current = await visible_ticket(request, number)
+        return await _ticket_response(request, current or ticket, 409,
+                                      t(f"error.assign.{refused.reason}"), remark=remark)
+    request.app.ctx.worker.wake()  # the citizen's "assigned"
+    request.app.ctx.workflow_worker.wake()  # the assignee's WhatsApp message
+    return redirect(f"/tickets/{ticket.number}?assigned=1", status=303)
+
+
+@bp.get("/tickets/<number>/resolution-photo")
+@login_required
+async def resolution_photo(request: Request, number: str) -> HTTPResponse:
+    """The field worker's photo of the finished work."""
+    ticket = await visible_ticket(request, number)
+    if ticket is None or not ticket.resolution_media_id:
+        return error_page(request, 404, "error.not_found")
+    return await _media_response(request, ticket.resolution_media_id)
+
+
 @bp.post("/tickets/<number>/notifications/<notification_id:int>/retry")
 @login_required
 async def retry_notification(request: Request, number: str, notification_id: int) -> HTTPResponse:
@@ -394,8 +488,12 @@ async def photo(request: Request, number: str, index: int) -> HTTPResponse:
     ticket = await visible_ticket(request, number)
     if ticket is None or not 0 <= index < len(ticket.photo_media_ids):
         return error_page(request, 404, "error.not_found")
+    return await _media_response(request, ticket.photo_media_ids[index])
+
+
+async def _media_response(request: Request, media_id: str) -> HTTPResponse:
     try:
-        media = await request.app.ctx.media.fetch(ticket.photo_media_ids[index])
+        media = await request.app.ctx.media.fetch(media_id)
     except MediaUnavailable:
         return error_page(request, 502, "error.photo")
     # Only images are shown inline; anything else downloads, so it cannot run as a page.
@@ -405,6 +503,58 @@ async def photo(request: Request, number: str, index: int) -> HTTPResponse:
         headers["Content-Disposition"] = "attachment"
     return raw(media.content, content_type=media.content_type if is_image
                else "application/octet-stream", headers=headers)
+
+
+# --- map -----------------------------------------------------------------------------------
+
+
+def tile_source(tile_url: str) -> str:
+    """The CSP source of a tile server URL: its origin, `{s}` subdomains as a wildcard."""
+    parts = urlsplit(tile_url)
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}" if parts.scheme == "https" else ""
+
+
+def map_policy(tile_url: str) -> str:
+    """The map page's CSP: the default one plus this site's script, and the tile server's
+    images when there is one (with `data:`: Leaflet puts an empty data-URI image in place of
+    a tile that failed or left the view). Nothing else on any page may run a script."""
+    source = tile_source(tile_url)
+    images = f"'self' data: {source}" if source else "'self'"
+    return ("default-src 'none'; script-src 'self'; style-src 'self'; "
+            f"img-src {images}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+@bp.get("/map")
+@login_required
+async def ticket_map(request: Request) -> HTTPResponse:
+    """Open tickets with a location pin on a map (Leaflet, served from /static), under the
+    list's filters, and a table of open and overdue tickets per ward."""
+    ctx = request.app.ctx
+    language = _language(request)
+    t = translator(language)
+    filters = list_filters(request)
+    now = datetime.now(timezone.utc)
+    query = ticket_query(request, filters, now)
+    points = await asyncio.to_thread(ctx.tickets.map_points, MAP_POINTS, **query)
+    wards = await asyncio.to_thread(ctx.tickets.ward_counts, **query)
+    settings = ctx.city.map
+    tile_url = settings.tile_url if ctx.settings.map_tile_url is None else ctx.settings.map_tile_url
+    data = {
+        "center": list(settings.center), "zoom": settings.zoom, "tiles": tile_url,
+        "attribution": settings.attribution if tile_url == settings.tile_url else "",
+        "points": [{
+            "number": p.number, "lat": p.latitude, "lon": p.longitude, "overdue": p.overdue,
+            "text": " · ".join(filter(None, (
+                ctx.city.categories[p.category].name(language) if p.category in ctx.city.categories else p.category,
+                f"{t('list.ward')} {p.ward}", t(f"status.{p.status}"),
+                t("list.overdue_badge") if p.overdue else "",
+                t(f"escalation.level{p.escalation_level}") if p.escalation_level else ""))),
+        } for p in points],
+    }
+    response = render(request, "map.html", filters=filters, data=data, wards_table=wards,
+                      point_count=len(points), **filter_choices(request))
+    response.headers["Content-Security-Policy"] = map_policy(tile_url)
+    return response
 
 
 # --- dashboard -----------------------------------------------------------------------------
@@ -419,6 +569,7 @@ async def dashboard(request: Request) -> HTTPResponse:
     days = days if days in DASHBOARD_DAYS else 30
     figures = await asyncio.to_thread(
         dashboard_figures, ctx.session_factory, ctx.city, officer.scope, days)
+    escalated = await asyncio.to_thread(ctx.tickets.escalated_counts, officer.scope)
     language = _language(request)
     t = translator(language)
 
@@ -443,6 +594,12 @@ async def dashboard(request: Request) -> HTTPResponse:
         "overdue": horizontal_bars(
             [(dept_name(k), v) for k, v in figures.overdue.items()], t("dash.overdue"),
             colour=ALERT_COLOUR),
+        "escalated_head": horizontal_bars(
+            [(dept_name(k), v[0]) for k, v in escalated.items()], t("dash.escalated_head"),
+            colour=ALERT_COLOUR),
+        "escalated_commissioner": horizontal_bars(
+            [(dept_name(k), v[1]) for k, v in escalated.items()], t("dash.escalated_commissioner"),
+            colour=ALERT_COLOUR),
     }
     return render(request, "dashboard.html", figures=figures, charts=charts, days=days,
                   day_choices=DASHBOARD_DAYS, has_wards=bool(wards))
@@ -462,7 +619,7 @@ async def _officers_response(request: Request, status: int = 200, error: str = "
     accounts = await asyncio.to_thread(request.app.ctx.officers.list)
     return render(request, "officers.html", status=status, accounts=accounts, roles=ROLES,
                   departments=list(request.app.ctx.city.departments), error=error,
-                  message=message or _officer_message(request))
+                  message=message or _officer_message(request), staff_languages=STAFF_LANGUAGES)
 
 
 def _officer_message(request: Request) -> str:
@@ -480,7 +637,8 @@ async def create_officer(request: Request) -> HTTPResponse:
     try:
         account = await asyncio.to_thread(
             request.app.ctx.officers.create, form.get("username", ""), form.get("password", ""),
-            role, form.get("department") if role != ADMIN else None, form.get("display_name", ""))
+            role, form.get("department") if role != ADMIN else None, form.get("display_name", ""),
+            None, form.get("whatsapp_number", "").strip() or None, form.get("language", "hi"))
     except AccountError as exc:
         return await _officers_response(request, 400, error=str(exc))
     return redirect("/admin/officers?" + urlencode(
@@ -493,6 +651,20 @@ async def set_active(request: Request, username: str) -> HTTPResponse:
     try:
         await asyncio.to_thread(request.app.ctx.officers.set_active, username,
                                 request.form.get("active") == "1")
+    except AccountError as exc:
+        return await _officers_response(request, 400, error=str(exc))
+    return redirect("/admin/officers?" + urlencode({"done": "updated_ok", "username": username}),
+                    status=303)
+
+
+@bp.post("/admin/officers/<username>/whatsapp")
+@admin_required
+async def set_whatsapp(request: Request, username: str) -> HTTPResponse:
+    """A staff member's WhatsApp number (empty: none) and the language of their messages."""
+    try:
+        await asyncio.to_thread(request.app.ctx.officers.set_whatsapp, username,
+                                request.form.get("whatsapp_number", "").strip() or None,
+                                request.form.get("language") or None)
     except AccountError as exc:
         return await _officers_response(request, 400, error=str(exc))
     return redirect("/admin/officers?" + urlencode({"done": "updated_ok", "username": username}),

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 import civic.notifications  # noqa: F401  (its tables are on `metadata` too, as migrations have them)
 import civic.officers  # noqa: F401
+import civic.workflow  # noqa: F401
 from civic.db import StorageUnavailable, create_engine_for, make_session_factory, migrate
 from civic.tickets import (
     MAX_DESCRIPTION_CHARS,
@@ -522,7 +523,7 @@ def test_migrate_fresh_twice_and_concurrently(db_url):
         assert {"tickets", "ticket_events", "alembic_version"} <= names
         with engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-            assert versions == [("0003",)]  # the newest revision (0003: officer sessions, sign-ins)
+            assert versions == [("0004",)]  # the newest revision (0004: the officers' workflow)
             from alembic.autogenerate import compare_metadata
             from alembic.migration import MigrationContext
 

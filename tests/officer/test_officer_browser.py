@@ -62,8 +62,12 @@ def test_officer_resolves_a_ticket_in_the_browser(web, page, fake_rasa):
     page.click(f"text={number}")
     page.wait_for_url(f"**/tickets/{number}")
 
-    for status, remark in (("assigned", "Lineman assigned"), ("in_progress", "Work started"),
-                           ("resolved", "New bulb fitted")):
+    page.select_option("#assignee-choice", label="Lighting Officer (you) · Officer")
+    page.fill("#assign-remark", "Lineman assigned")
+    page.click("#assign-submit")
+    page.wait_for_url(f"**/tickets/{number}?assigned=1")
+    assert page.inner_text("#assignee") == "Lighting Officer (Officer)"
+    for status, remark in (("in_progress", "Work started"), ("resolved", "New bulb fitted")):
         page.select_option("#new-status", status)
         page.fill("#remark", remark)
         page.click("#status-submit")
@@ -102,18 +106,19 @@ def test_a_status_change_that_is_not_allowed_shows_why_in_the_browser(web, page)
         "to reject. Nothing was changed.")
 
     # A form left open while a colleague moved the ticket on: its choice is no longer a next step.
-    page.goto(f"/tickets/{number}")
-    page.select_option("#new-status", "assigned")
-    page.fill("#remark", "Lineman sent")
     ws.tickets.change_status(number, "assigned", "officer:colleague")
+    page.goto(f"/tickets/{number}")
+    page.select_option("#new-status", "in_progress")
+    page.fill("#remark", "Lineman on the way")
+    ws.tickets.change_status(number, "in_progress", "officer:colleague")
     page.click("#status-submit")
     page.wait_for_selector("#status-error")
     assert page.inner_text("#status-error") == (
-        f"Cannot change {number} from “Assigned” to “Assigned”: that is not a next step from the "
-        "current status. Nothing was changed.")
-    assert page.input_value("#remark") == "Lineman sent"  # what was typed is kept
-    assert page.inner_text("#ticket-status") == "Assigned"
-    assert [e.actor for e in ws.tickets.history(number)] == ["citizen", "officer:colleague"]
+        f"Cannot change {number} from “In progress” to “In progress”: that is not a next step "
+        "from the current status. Nothing was changed.")
+    assert page.input_value("#remark") == "Lineman on the way"  # what was typed is kept
+    assert page.inner_text("#ticket-status") == "In progress"
+    assert [e.actor for e in ws.tickets.history(number)] == ["citizen", "officer:colleague", "officer:colleague"]
     assert page.csp_violations == []
 
 
@@ -127,4 +132,39 @@ def test_an_officer_reveals_a_number_in_the_browser(web, page):
     page.wait_for_selector("strong#citizen-phone")
     assert page.inner_text("#citizen-phone") == "919800000001"
     assert [r.username for r in ws.officers.phone_reveals(number)] == ["light"]
+    assert page.csp_violations == []
+
+
+def test_assigning_and_the_map_in_the_browser_in_hindi(web, page):
+    """The desk assigns a lineman and looks at the map, in Hindi; the map's markers stand
+    without tiles and with a tile server that cannot be reached (no internet here)."""
+    ws = web.workspace
+    number = ws.numbers["light_new"]
+    lineman = ws.officers.create("ramesh", PASSWORD, "field_worker", "street_lighting",
+                                 "Ramesh Kumar", whatsapp_number="919811100001")
+    sign_in(page, "light")
+    page.click("#language-switch")
+    page.wait_for_selector("html[lang=hi]")
+    page.click("#nav-unassigned")
+    page.wait_for_url("**/tickets?assigned=none")
+    assert number in page.inner_text("#ticket-table")
+    page.click(f"text={number}")
+    page.select_option("#assignee-choice", str(lineman.id))
+    page.fill("#assign-remark", "आज ही देखें")
+    page.click("#assign-submit")
+    page.wait_for_url(f"**/tickets/{number}?assigned=1")
+    assert "Ramesh Kumar को सौंपी गई" in page.inner_text("#assigned-message")
+    assert "Ramesh Kumar को सौंपी गई: आज ही देखें" in page.inner_text("#history")
+    assert ws.tickets.get(number).assignee_id == lineman.id
+
+    for tiles in ("", "https://127.0.0.1:9/{z}/{x}/{y}.png"):  # none; unreachable
+        web.app.ctx.settings.map_tile_url = tiles
+        page.goto("/map")
+        page.wait_for_selector("#map[data-markers='1']")
+        assert "खुली शिकायतों का नक्शा" in page.inner_text("h1")
+        assert page.locator("path.ticket-marker").count() == 1
+        page.locator("path.ticket-marker").click(force=True)
+        page.wait_for_selector(".leaflet-popup-content a")
+        assert page.inner_text(".leaflet-popup-content a") == number
+        assert page.locator("#ward-table tbody tr").count() == 3
     assert page.csp_violations == []

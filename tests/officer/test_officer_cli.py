@@ -138,3 +138,26 @@ def test_export_leaves_ordinary_text_alone():
     for start in ("=", "+", "-", "@", "\t", "\r"):
         assert spreadsheet_safe(start + "x") == "'" + start + "x"
     assert spreadsheet_safe(-1) == -1 and spreadsheet_safe(None) is None
+
+
+def test_staff_assignment_and_escalation_from_the_command_line(cli, sqlite_workspace):
+    """Each `escalate --once` is a new process: the second one (a restart) escalates nothing."""
+    ws = sqlite_workspace
+    created = cli("create-officer", "ramesh", "--department", "street_lighting", "--role", "field_worker",
+                  "--whatsapp", "+91 98111 00001", "--language", "en", stdin=PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    assert "field_worker ramesh (street_lighting), WhatsApp 919811100001" in created.stdout
+    assert cli("create-officer", "x", "--department", "street_lighting", "--whatsapp", "98111",
+               stdin=PASSWORD + "\n").returncode == 1
+    number = ws.numbers["light_w5"]
+    assigned = cli("assign", number, "--to", "ramesh", "--remark", "today")
+    assert assigned.returncode == 0 and f"{number} is assigned to ramesh (assigned)" in assigned.stdout
+    assert cli("assign", number, "--to", "ramesh").returncode == 1  # already theirs
+
+    first = cli("escalate", "--once")  # the seeded 10-day-old ticket and the day-old water one
+    assert first.returncode == 0 and first.stdout.startswith("2 escalation steps")
+    assert "WhatsApp is not configured, staff messages wait" in first.stdout
+    assert cli("escalate", "--once").stdout.startswith("0 escalation steps")
+    overdue = ws.tickets.get(ws.numbers["light_old"])
+    assert overdue.escalation_level == 1
+    assert [e.actor for e in ws.tickets.history(overdue.number)][-1] == "escalation:department_head"

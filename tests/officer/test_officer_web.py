@@ -207,15 +207,17 @@ def test_status_change_writes_history_and_notifies_the_citizen(web, fake_rasa):
     ws = web.workspace
     number = ws.numbers["light_new"]
     c = client(web, "light")
-    response = c.post(f"/tickets/{number}/status", {"status": ASSIGNED, "remark": "Lineman sent"})
-    assert response.status == 303 and response.location == f"/tickets/{number}?changed=assigned"
+    light = ws.officers.by_username("light")
+    response = c.post(f"/tickets/{number}/assign", {"assignee": str(light.id), "remark": "Lineman sent"})
+    assert response.status == 303 and response.location == f"/tickets/{number}?assigned=1"
     assert ws.tickets.get(number).status == ASSIGNED
     event = ws.tickets.history(number)[-1]
-    assert (event.status, event.actor, event.remark) == (ASSIGNED, "officer:light", "Lineman sent")
+    assert (event.status, event.actor, event.remark, event.kind, event.assignee_id) == (
+        ASSIGNED, "officer:light", "Lineman sent", "assignment", light.id)
     [pending] = ws.outbox.for_ticket(number)
     assert pending.state == "pending" and pending.status == ASSIGNED
     page = c.get(response.location).text
-    assert "Status changed to Assigned" in page and "waiting to be sent" in page
+    assert "Assigned to Lighting Officer." in page and "waiting to be sent" in page
 
     report = web.run(web.app.ctx.worker.run_once())
     assert (report.delivered, report.failed) == (1, 0)
@@ -231,7 +233,7 @@ def test_a_failed_notification_is_visible_and_retried(web, fake_rasa):
     number = ws.numbers["light_new"]
     c = client(web, "light")
     fake_rasa.failures = [500]
-    c.post(f"/tickets/{number}/status", {"status": ASSIGNED})
+    c.post(f"/tickets/{number}/status", {"status": "rejected", "remark": "Not ours"})
     report = web.run(web.app.ctx.worker.run_once())
     assert (report.delivered, report.failed) == (0, 1)
     page = c.get(f"/tickets/{number}").text
@@ -263,7 +265,9 @@ def test_resolving_through_the_steps(web):
     ws = web.workspace
     number = ws.numbers["light_w5"]
     c = client(web, "light")
-    for status in (ASSIGNED, IN_PROGRESS, RESOLVED):
+    light = ws.officers.by_username("light")
+    assert c.post(f"/tickets/{number}/assign", {"assignee": str(light.id)}).status == 303
+    for status in (IN_PROGRESS, RESOLVED):
         assert c.post(f"/tickets/{number}/status", {"status": status, "remark": f"to {status}"}).status == 303
     assert [e.status for e in ws.tickets.history(number)] == [REGISTERED, ASSIGNED, IN_PROGRESS, RESOLVED]
     assert [n.status for n in ws.outbox.for_ticket(number)] == [ASSIGNED, IN_PROGRESS, RESOLVED]
@@ -275,7 +279,7 @@ def test_resolving_through_the_steps(web):
 
 def test_dashboard_draws_charts_for_the_officer_scope(web):
     page = client(web, "light").get("/dashboard").text
-    assert page.count("<svg") == 5
+    assert page.count("<svg") == 7  # five charts and the two of escalations
     assert "3 complaints in this period" in page  # street lighting only
     assert "Health and Sanitation" not in page
     admin_page = client(web, "admin").get("/dashboard?days=7").text
