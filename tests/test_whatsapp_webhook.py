@@ -601,15 +601,15 @@ def test_the_next_message_of_a_citizen_waits_for_the_unfinished_one(server):
 
 def test_a_failing_turn_is_retried_then_parked_with_one_apology_and_the_next_goes_on(server):
     async def fail_on_boom(message):
-        if message.text == "boom":
+        if message.text == "the pump is broken":
             raise RuntimeError("turn failed")
         await message.output_channel.send_response(message.sender_id, {"text": "ok"})
 
     server.agent.reply = fail_on_boom
-    boom, after = text_message(CITIZEN, "boom"), text_message(CITIZEN, "after")
+    boom, after = text_message(CITIZEN, "the pump is broken"), text_message(CITIZEN, "after")
     assert server.post_payload(payload(boom, after)) == 200
     server.settle()
-    assert server.texts() == ["boom", "boom", "boom", "after"]  # 3 attempts, in order
+    assert server.texts() == ["the pump is broken", "the pump is broken", "the pump is broken", "after"]  # 3 attempts, in order
     stored = server.channel.inbox.get(boom["id"])
     assert (stored.status, stored.attempts) == (PARKED, 3)
     assert stored.last_error == "RuntimeError: turn failed"
@@ -617,11 +617,11 @@ def test_a_failing_turn_is_retried_then_parked_with_one_apology_and_the_next_goe
     assert bodies == [render(server.agent.domain, "utter_no_reply", "en", "whatsapp"), "ok"]
     assert server.post_payload(payload(boom)) == 200  # redelivered: parked is finished
     server.settle()
-    assert server.texts().count("boom") == 3
+    assert server.texts().count("the pump is broken") == 3
 
 
 def test_a_message_whose_process_died_every_time_is_parked_with_one_apology(server):
-    message = text_message(CITIZEN, "kills its process")
+    message = text_message(CITIZEN, "the light is not working and this kills the process")
     store_as_left_by_a_dead_replica(server, message, attempts=3, lease_left=0.2)
     server.settle()
     assert server.agent.messages == []  # not tried a fourth time
