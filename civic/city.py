@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, FrozenSet, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -33,6 +33,16 @@ class Category:
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names["en"]
+
+    @property
+    def words(self) -> FrozenSet[str]:
+        """Words that name this category: those of its names ("Safai / kooda" → safai,
+        kooda) and its short words, case-folded; words shorter than three letters and filler
+        words left out."""
+        words = {w for name in self.names.values()
+                 for w in re.findall(r"[\w\u0900-\u097F]+", name.casefold())}
+        words.update(self.short_words)
+        return frozenset(w for w in words if len(w) >= 3 and w not in FILLER_WORDS)
 
 
 @dataclass(frozen=True)
