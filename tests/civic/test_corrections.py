@@ -1,7 +1,7 @@
 """What a citizen asks to change at the complaint's summary, in three scripts."""
 import pytest
 
-from civic.corrections import Correction, parse_correction, ward_in_text, change_of_mind
+from civic.corrections import Correction, change_of_mind, parse_correction, ward_in_text
 
 
 @pytest.mark.parametrize("text, expected", [
