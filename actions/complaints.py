@@ -297,9 +297,10 @@ class ValidateComplaintForm(FormValidationAction):
         if typed and latest_intent(tracker) not in QUESTIONS and (wards_of(typed) or DONT_KNOW.search(typed)):
             return {"ward": typed}  # a locality, or "pata nahi", whatever NLU made of it
         text = free_text(tracker)
-        if text and latest_intent(tracker) == "out_of_scope" \
+        if text and raw_intent(tracker) == "out_of_scope" \
                 and not (ward_from_answer(text) or wards_of(text) or DONT_KNOW.search(text)):
             return {}  # not about a ward at all ("ghar ki bijli nahi hai"): answered by the rules
+        # anything else typed, an unclear word included, is a (perhaps wrong) ward answer
         return {"ward": text} if text else {}
 
     async def extract_location(self, dispatcher: CollectingDispatcher, tracker: Tracker,
