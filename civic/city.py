@@ -107,6 +107,10 @@ class City:
                         if any(word in category.short_words for word in words))
         return fitting if len(fitting) > 1 else ()
 
+    def category_list(self, language: str) -> str:
+        """The categories' names in `language`, in menu order, as the replies list them."""
+        return ", ".join(category.name(language) for category in self.categories.values())
+
     def valid_ward(self, ward: int) -> bool:
         return 1 <= ward <= self.wards
 
