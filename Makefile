@@ -39,11 +39,11 @@ help:
 	@echo "make export-misunderstood  messages the bot did not understand, ready to annotate"
 
 # --- set-up ---------------------------------------------------------------------------
-$(BIN)/activate: requirements.txt constraints.txt pyproject.toml
+$(BIN)/activate: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@scripts/ensure_python.sh
 	@test -x $(PY) || $$(scripts/ensure_python.sh --print) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip==24.0"
-	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt  # includes requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .  # nagar-admin
 	@touch $(BIN)/activate
 
