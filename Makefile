@@ -33,7 +33,7 @@ help:
 	@echo "make validate  rasa data validate (strict)"
 	@echo "make crossval  5-fold NLU cross-validation, report in $(RESULTS)/crossval"
 	@echo "make nlu-data  regenerate data/nlu/generated from scripts/nlu_seeds.yml and data/nlu"
-	@echo "make lint      ruff"
+	@echo "make lint      ruff, and mypy on civic/ and channels/"
 	@echo "make bench     benchmarks (numbers in README / docs/benchmarks.md)"
 	@echo "make simulate  WhatsApp simulator: fake Graph API + signed webhooks to a local Rasa"
 	@echo "make export-misunderstood  messages the bot did not understand, ready to annotate"
@@ -75,6 +75,7 @@ validate: venv
 
 lint: venv
 	$(BIN)/ruff check civic actions channels nlu_components officer rasa_extensions scripts tests
+	$(BIN)/mypy  # civic/ and channels/, settings in pyproject.toml
 
 test-unit: venv
 	$(BIN)/pytest -q -p no:warnings --ignore=tests/conversations --ignore=tests/scale

@@ -111,6 +111,11 @@ class City:
         """The categories' names in `language`, in menu order, as the replies list them."""
         return ", ".join(category.name(language) for category in self.categories.values())
 
+    def template_language(self, language: str) -> str:
+        """The language code of the WhatsApp templates for a reply language (hinglish: en)."""
+        codes = self.whatsapp_templates.get("language_codes")
+        return str(codes.get(language, "en")) if isinstance(codes, dict) else "en"
+
     def valid_ward(self, ward: int) -> bool:
         return 1 <= ward <= self.wards
 
