@@ -12,7 +12,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from civic.language import reply_language
 from rasa_extensions.language_policy import LanguagePolicy
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
