@@ -12,6 +12,7 @@ from typing import Any, Dict, List
 
 import pytest
 import yaml
+from domain_support import load_domain_dict
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -47,17 +48,6 @@ def read_yaml(path: Path) -> Any:
 
 def category_keys(city_file: Path) -> List[str]:
     return list(read_yaml(city_file)["categories"])
-
-
-def domain_of(root: Path) -> Dict[str, Any]:
-    """Intents and slots of every file of root/domain, merged as Rasa merges them."""
-    intents: List[str] = []
-    slots: Dict[str, Any] = {}
-    for path in sorted((root / "domain").glob("*.yml")):
-        part = read_yaml(path) or {}
-        intents += [next(iter(i)) if isinstance(i, dict) else i for i in part.get("intents") or []]
-        slots.update(part.get("slots") or {})
-    return {"intents": intents, "slots": slots}
 
 
 def rules_starting_the_form(root: Path) -> List[List[str]]:
@@ -101,7 +91,7 @@ def check_everything_follows(root: Path) -> None:
     """The domain, the rules, the menu and the help reply of the project at `root` agree
     with its city.yml (the actions read the city file that CITY_CONFIG names)."""
     keys = category_keys(root / "city.yml")
-    domain = domain_of(root)
+    domain = load_domain_dict(root / "domain")
     assert [i for i in domain["intents"] if i in {f"complaint_{k}" for k in keys}] == \
         [f"complaint_{k}" for k in keys]
     mappings = domain["slots"]["category"]["mappings"]

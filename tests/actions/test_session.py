@@ -28,11 +28,6 @@ LIST_AFTER = {
 }
 
 
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(ROOT / "domain"))
-
-
 @pytest.fixture
 def city_file(tmp_path, monkeypatch):
     """write(categories) -> a copy of city.yml with these categories, in use until the test ends."""
