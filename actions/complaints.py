@@ -416,9 +416,12 @@ class ValidateComplaintForm(FormValidationAction):
                                 tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         if value is None:
             return {"category": None}
-        category = category_from_answer(value, tracker.get_slot("category_choices"))
-        if category is None:
-            dispatcher.utter_message(response="utter_not_a_category", count=len(get_city().categories))
+        categories = get_city().categories
+        shown = tracker.get_slot("category_choices") or list(categories)
+        category = category_from_answer(value, shown)
+        if category is None:  # the range and the example from the menu the citizen saw
+            dispatcher.utter_message(response="utter_not_a_category", count=len(shown),
+                                     example=categories[shown[0]].name(language_of(tracker)))
             return {"category": None}
         text = typed_text(tracker)
         if is_opening(tracker) and text:

@@ -117,6 +117,15 @@ class City:
                         if any(word in category.short_words for word in words))
         return fitting if len(fitting) > 1 else ()
 
+    def category_list(self, language: str) -> str:
+        """The categories' names in `language`, in menu order, as the replies list them."""
+        return ", ".join(category.name(language) for category in self.categories.values())
+
+    def template_language(self, language: str) -> str:
+        """The language code of the WhatsApp templates for a reply language (hinglish: en)."""
+        codes = self.whatsapp_templates.get("language_codes")
+        return str(codes.get(language, "en")) if isinstance(codes, dict) else "en"
+
     def valid_ward(self, ward: int) -> bool:
         return 1 <= ward <= self.wards
 
