@@ -121,6 +121,7 @@ crossval: venv
 bench: $(MODEL)
 	$(PY) scripts/bench_nlu.py --model $(MODEL)
 	$(PY) scripts/bench_load.py --users 20 --turns 21 --json $(RESULTS)/bench/bench_load.json
+	$(PY) scripts/bench_webhook.py --start --nlu-on-loop --model $(MODEL) --json $(RESULTS)/bench/bench_webhook_nlu_on_loop.json
 	$(PY) scripts/bench_webhook.py --start --model $(MODEL) --json $(RESULTS)/bench/bench_webhook.json
 
 export-misunderstood: venv

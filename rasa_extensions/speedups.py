@@ -35,6 +35,7 @@ command line with them applied (what `make run`, the Dockerfile and the tests st
 from __future__ import annotations
 
 import asyncio
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, Optional, Text, Type
 
@@ -151,5 +152,6 @@ def apply() -> None:
     RemoteAction._validate_action_result = validate_action_result
     Event.resolve_by_type = staticmethod(resolve_by_type)
     _STOCK_PARSE = MessageProcessor.parse_message
-    MessageProcessor.parse_message = parse_message
+    if os.environ.get("NAGAR_NLU_THREAD", "1") != "0":  # 0: Rasa's parse on the loop (benchmarks)
+        MessageProcessor.parse_message = parse_message
     _APPLIED = True

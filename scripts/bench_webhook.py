@@ -110,7 +110,8 @@ class Stack:
         self.processes: List = []
 
     def __enter__(self) -> "Stack":
-        env = base_env(DATABASE_URL=f"sqlite:///{self.workdir / 'tickets.db'}", COVID_DATA_URL="")
+        env = base_env(DATABASE_URL=f"sqlite:///{self.workdir / 'tickets.db'}", COVID_DATA_URL="",
+                       NAGAR_NLU_THREAD="0" if self.args.nlu_on_loop else "1")
         action_port = free_port()
         log = self.workdir / "actions.log"
         actions = start([str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
@@ -232,6 +233,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="without --start: where the Rasa you started sends its replies")
     parser.add_argument("--drain", type=float, default=300.0,
                         help="seconds to wait for every citizen's reply after the messages")
+    parser.add_argument("--nlu-on-loop", action="store_true",
+                        help="with --start: Rasa's own parse on the event loop (NAGAR_NLU_THREAD=0), "
+                             "the baseline of the NLU-thread speed-up")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args(argv)
