@@ -31,9 +31,10 @@ from actions.common import (
     typed_text,
 )
 from civic.city import get_city
-from civic.corrections import FIELDS, Correction, parse_correction, ward_in_text
+from civic.corrections import FIELDS, Correction, change_of_mind, parse_correction, ward_in_text
 from civic.db import StorageUnavailable
 from civic.entities import extract_entities
+from civic.language import citizen_words
 from civic.location import extract_location, localities_in, wards_of
 from civic.numbers import find_numbers, parse_menu_choice, parse_number
 from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord
@@ -74,6 +75,9 @@ DONT_KNOW = re.compile(
     r"\b(?:pata\s+nahi|pta\s+nhi|pata\s+nhi|nahi\s+pata|nhi\s+pta|maloom\s+nahi|malum\s+nahi|"
     r"don'?t\s+know|dont\s+know|no\s+idea|not\s+sure|idea\s+nahi)\b|पता\s+नहीं|नहीं\s+पता|मालूम\s+नहीं",
     re.IGNORECASE)
+# Answers in which a citizen describes the problem (or captions its photo): naming another
+# category there is describing, not a change of mind, unless the words take one back.
+DESCRIBED = frozenset({"description", "photo", "confirm"})
 # From the third wrong ward answer on, the helpline is offered too.
 WARD_TRIES_BEFORE_HELPLINE = 3
 MIN_WORDS_FOR_DESCRIPTION = 4
@@ -119,7 +123,30 @@ def named_category(tracker: Tracker) -> Optional[str]:
 def another_category(tracker: Tracker) -> bool:
     """The latest message names a different complaint than the one being registered."""
     named = named_category(tracker)
-    return named is not None and named != tracker.get_slot("category")
+    registering = previous_slot_value(tracker, "category") or tracker.get_slot("category")
+    return named is not None and named != registering
+
+
+def asks_to_switch(tracker: Tracker) -> bool:
+    """Mid-form, the latest message names another complaint, and not as the answer to the
+    category question or while describing this one (unless its words take this one back)."""
+    requested = tracker.get_slot("requested_slot")
+    return bool(tracker.active_loop_name) and requested != "category" and another_category(tracker) \
+        and (requested not in DESCRIBED or changes_mind(typed_text(tracker)))
+
+
+def previous_user_text(tracker: Tracker) -> Optional[str]:
+    """What the citizen wrote in the message before the latest one (None for a tap or media)."""
+    users = [event for event in reversed(tracker.events) if event.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    return citizen_words(users[1].get("text") or "", (users[1].get("metadata") or {}).get("type"))
+
+
+def changes_mind(text: Optional[str]) -> bool:
+    """ "nahi nahi, light nahi, asal me naali band hai": takes a category back, names another."""
+    words = {key: category.words for key, category in get_city().categories.items()}
+    return bool(text) and change_of_mind(text, words) is not None
 
 
 def is_opening(tracker: Tracker) -> bool:
@@ -290,8 +317,10 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def extract_ward(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> Dict[str, Any]:
-        """Any answer to the ward question: a number, a locality, "pata nahi"."""
-        if tracker.get_slot("requested_slot") != "ward" or latest_entity(tracker, "ward"):
+        """Any answer to the ward question: a number, a locality, "pata nahi"; not a change
+        to another complaint ("no wait, it's the sewer"), which is asked about first."""
+        if tracker.get_slot("requested_slot") != "ward" or latest_entity(tracker, "ward") \
+                or asks_to_switch(tracker):
             return {}
         typed = typed_text(tracker) if answering_now(tracker) else None
         if typed and latest_intent(tracker) not in QUESTIONS and (wards_of(typed) or DONT_KNOW.search(typed)):
@@ -311,7 +340,7 @@ class ValidateComplaintForm(FormValidationAction):
         text = free_text(tracker)
         if text is None and is_opening(tracker) and named_category(tracker):
             text = typed_text(tracker)  # the complaint itself may name the place
-        if text is None or another_category(tracker):
+        if text is None or asks_to_switch(tracker):
             return {}
         if requested == "location":
             # "Court Road pe, teen din se" names a place; "abhi bhi kharab hai" does not
@@ -327,7 +356,7 @@ class ValidateComplaintForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         if requested == "description":
             text = free_text(tracker)
-            return {"description": text} if text and not another_category(tracker) else {}
+            return {"description": text} if text and not asks_to_switch(tracker) else {}
         if tracker.get_slot("description") or not answering_now(tracker):
             return {}
         text = typed_text(tracker)
@@ -429,8 +458,12 @@ class ValidateComplaintForm(FormValidationAction):
             if category in choices:  # "paani": water that does not come, or that leaks?
                 return {"category": None, "category_choices": list(choices)}
         previous = previous_slot_value(tracker, "category")
-        asked_for_it = tracker.get_slot("requested_slot") == "category"
-        if previous and previous != category and not asked_for_it and tracker.active_loop_name:
+        if previous and previous != category and tracker.active_loop_name \
+                and tracker.get_slot("requested_slot") != "category":
+            if not asks_to_switch(tracker):
+                # "the drain overflows, dirty water all over the road": a description that
+                # sounds like another category is still this complaint's description
+                return {"category": previous}
             # A different complaint mid-form: keep the current one and ask before switching.
             return {"category": previous, "pending_category": category, "switch_category": None}
         return {"category": category, "category_choices": None}
@@ -442,9 +475,14 @@ class ValidateComplaintForm(FormValidationAction):
         pending = tracker.get_slot("pending_category")
         result: Dict[str, Any] = {"switch_category": None, "pending_category": None}
         if value and pending:
-            # The new complaint keeps ward and place; its description comes from the citizen.
-            result.update({"category": pending, "description": None, "confirm": None,
-                           "existing_ticket": None})
+            # The new complaint keeps ward and place; its description is the message that
+            # named it ("no wait, the sewer in front of my house is overflowing") when that
+            # says enough, else it is asked.
+            named_it = previous_user_text(tracker)
+            described = named_it[:MAX_DESCRIPTION_CHARS] \
+                if named_it and len(named_it.split()) >= MIN_WORDS_FOR_DESCRIPTION else None
+            result.update({"category": pending, "description": described, "confirm": None,
+                           "existing_ticket": None, "ward_problem": None})
         return result
 
     async def validate_ward(self, value: Any, dispatcher: CollectingDispatcher,

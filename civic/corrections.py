@@ -31,7 +31,10 @@ _WRONG = re.compile(
     f"sahi\\s+(?:nahi|nhi)|not\\s+right|गलत|ग़लत|बदलो|बदलना|बदल\\s+दो|सुधार|सही\\s+नहीं){_E}",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(f"^\\s*(?:nahi|nahin|nhi|nai|na|not|no|नहीं|नही|ना){_E}", re.IGNORECASE)
+# "14 nahi" negates the number before it; "13 not 12" negates the one after ("not" there
+# belongs to the next number).
+_NEGATION = re.compile(f"^\\s*(?:nahi|nahin|nhi|nai|na|नहीं|नही|ना|(?:not|no)(?!\\s*\\d)){_E}",
+                       re.IGNORECASE)
 _NEGATION_BEFORE = re.compile(f"{_B}(?:not|no)\\s*$", re.IGNORECASE)  # Hindi negates after
 # Where the new place starts: "sahi jagah (hai)", "it is", "should be", "असल में" …
 _VALUE_MARKER = re.compile(

@@ -32,18 +32,22 @@ def citizen() -> str:
 
 def state(text: str, intent: str = "inform", slots: Optional[Dict[str, Any]] = None,
           entities: Optional[List[Dict]] = None, metadata: Optional[Dict] = None,
-          candidates: Optional[Dict[str, Any]] = None, sender: Optional[str] = None) -> Tracker:
-    """The tracker the form's validation receives after the citizen's message `text`."""
+          candidates: Optional[Dict[str, Any]] = None, sender: Optional[str] = None,
+          earlier: Tuple[str, ...] = ()) -> Tracker:
+    """The tracker the form's validation receives after the citizen's message `text`
+    (`earlier`: what the citizen typed before it)."""
     slots = {"language": "hinglish", **(slots or {})}
     candidates = candidates or {}
     user = {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}},
             "metadata": metadata or {}}
+    before = [{"event": "user", "text": t, "parse_data": {"intent": {"name": "inform"}}, "metadata": {}}
+              for t in earlier]
     return Tracker.from_dict({
         "sender_id": sender or citizen(),
         "slots": {**slots, **candidates},
         "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.9},
                            "entities": entities or [], "metadata": metadata or {}},
-        "events": [*({"event": "slot", "name": k, "value": v} for k, v in slots.items()),
+        "events": [*before, *({"event": "slot", "name": k, "value": v} for k, v in slots.items()),
                    {"event": "action", "name": "action_listen"}, user,
                    {"event": "action", "name": "action_extract_slots"},
                    {"event": "action", "name": "complaint_form"},
@@ -150,6 +154,26 @@ def test_a_change_of_mind_at_the_place_question_is_not_a_place():
     switched, _ = turn(state("haan", "affirm", slots={**slots}))
     assert (switched["category"], switched["pending_category"]) == ("sanitation", None)
     assert switched["requested_slot"] == "location"
+
+
+def test_a_change_of_mind_at_the_ward_question_is_not_a_wrong_ward_and_describes_the_new_one():
+    said = "No wait, actually it's not the light. The sewer drain in front of my house is overflowing"
+    asked = {"category": "street_light", "requested_slot": "ward", "language": "en"}
+    slots, responses = turn(state(said, "complaint_sewer", slots=asked, candidates={"category": "sewer"}))
+    assert (slots.get("ward"), slots.get("ward_problem"), slots.get("ward_attempts")) == (None, None, None)
+    assert slots["requested_slot"] == "switch_category" and "utter_invalid_ward" not in responses
+    switched, _ = turn(state("/affirm", "affirm", slots=slots, earlier=(said,)))
+    assert (switched["category"], switched["description"]) == ("sewer", said)
+    assert switched["requested_slot"] == "ward"
+
+
+def test_a_description_that_sounds_like_another_category_is_the_description():
+    asked = {"category": "sewer", "ward": "12", "location": "pin", "requested_slot": "description",
+             "language": "en"}
+    said = "Drain has been overflowing since Saturday, dirty water all over the road"
+    slots, _ = turn(state(said, "complaint_sanitation", slots=asked, candidates={"category": "sanitation"}))
+    assert (slots["category"], slots.get("pending_category")) == ("sewer", None)
+    assert slots["description"] == said and slots["requested_slot"] == "photo"
 
 
 @pytest.mark.parametrize("text, intent", [("rehne do", "stop"), ("never mind", "stop"),

@@ -34,6 +34,8 @@ def test_not_corrections(text):
 
 
 @pytest.mark.parametrize("text, ward", [("41 hai, 14 nahi", "41"), ("not 7, 9", "9"), ("12", "12"),
+                                        ("the ward is 13 not 12", "13"), ("13, not 12", "13"),
+                                        ("9 no", None),
                                         ("12 ya 14", None), ("14 nahi", None)])
 def test_the_ward_the_citizen_does_not_negate(text, ward):
     assert ward_in_text(text) == ward
