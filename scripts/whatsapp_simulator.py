@@ -206,7 +206,12 @@ def start_rasa(args: argparse.Namespace) -> subprocess.Popen:
         WHATSAPP_PHONE_NUMBER_ID=args.phone_number_id,
         WHATSAPP_API_BASE_URL=f"http://127.0.0.1:{args.graph_port}/v21.0",
     )
-    command = [sys.executable, "-m", "rasa_extensions", "run", "--credentials", args.credentials]
+    # The HTTP API on loopback, so that the officers' tools (`nagar-admin update`, the
+    # workspace) can tell the simulated citizen about their complaint (RASA_URL, RASA_TOKEN).
+    token = env.get("RASA_TOKEN") or "simulator"
+    print(f"officers' tools: export RASA_URL=http://localhost:5005 RASA_TOKEN={token}", flush=True)
+    command = [sys.executable, "-m", "rasa_extensions", "run", "--credentials", args.credentials,
+               "--enable-api", "--auth-token", token, "--interface", "127.0.0.1"]
     if Path(args.endpoints).exists():
         command += ["--endpoints", args.endpoints]
     if args.model:
