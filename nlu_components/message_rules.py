@@ -5,6 +5,11 @@
   intent is `share_photo` (a caption "SRN-000012" or "ye dekho" is about the photo).
 - Typed words are never `share_photo` or `share_location` (only the
   channel sends those); the next likeliest intent is taken.
+- Light and power: a message that says the light is the street's ("street light kharab",
+  "khambe ki light") is `complaint_street_light`, one about the supply at home ("ghar ki
+  bijli nahi aa rahi", "power cut") is `other_agency` (the power company), and a short one
+  that says neither ("light nahi aa rahi") is `other_agency` too, whose action asks which
+  (civic/knowledge.py power_kind).
 - A short message that names a complaint number and nothing else ("SRN-000002", "srn 2",
   "status 21", "21 ka status") asks for that complaint's status.
 
@@ -30,6 +35,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from civic.knowledge import power_kind
+
 PHOTO_INTENT = "share_photo"
 # Intents only the WhatsApp channel sends (as payloads): typed words are never one of them
 # ("I sent a voice note" may well be `unsupported_message`, which is answered in words).
@@ -39,6 +46,11 @@ CONTENTLESS = frozenset({"inform", "nlu_fallback", "out_of_scope", "greet", "tha
                          "deny", "help"})
 # Words beside a complaint number that keep a message a status question.
 MAX_STATUS_WORDS = 4
+AGENCY_INTENT = "other_agency"
+POWER_AGENCY = "electricity"
+STREET_LIGHT_INTENT = "complaint_street_light"
+# "light nahi aa rahi" is asked about; a longer message about a light is left to the classifier.
+MAX_AMBIGUOUS_LIGHT_WORDS = 6
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -76,7 +88,22 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, self.status_intent)
             elif intent in CHANNEL_ONLY and not text.startswith("/"):
                 self._next_best(message)
+            elif not text.startswith("/"):
+                self._power_rule(message, text, intent, entities)
         return messages
+
+    def _power_rule(self, message: Message, text: str, intent: str, entities: list) -> None:
+        kind = power_kind(text)
+        agency = next((e.get("value") for e in entities if e.get("entity") == "agency"), None)
+        if kind == "street" and intent == AGENCY_INTENT and agency in (None, POWER_AGENCY):
+            self._set_intent(message, STREET_LIGHT_INTENT)
+        elif (kind == "home" and intent in (STREET_LIGHT_INTENT, "nlu_fallback", "out_of_scope")) \
+                or (kind == "ambiguous" and intent == STREET_LIGHT_INTENT
+                    and len(text.split()) <= MAX_AMBIGUOUS_LIGHT_WORDS):
+            if agency is None:
+                entity = {"entity": "agency", "value": POWER_AGENCY, "start": 0, "end": len(text)}
+                message.set(ENTITIES, entities + self.add_extractor_name([entity]), add_to_output=True)
+            self._set_intent(message, AGENCY_INTENT)
 
     @staticmethod
     def _next_best(message: Message) -> None:
