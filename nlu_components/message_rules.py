@@ -100,9 +100,8 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
         elif (kind == "home" and intent in (STREET_LIGHT_INTENT, "nlu_fallback", "out_of_scope")) \
                 or (kind == "ambiguous" and intent == STREET_LIGHT_INTENT
                     and len(text.split()) <= MAX_AMBIGUOUS_LIGHT_WORDS):
-            if agency is None:
-                entity = {"entity": "agency", "value": POWER_AGENCY, "start": 0, "end": len(text)}
-                message.set(ENTITIES, entities + self.add_extractor_name([entity]), add_to_output=True)
+            # (the entity extractor has added agency "electricity" for the power at home; an
+            # unclear light gets none: action_other_agency asks which light)
             self._set_intent(message, AGENCY_INTENT)
 
     @staticmethod
