@@ -4,8 +4,8 @@ The agencies and services, their names, numbers, texts and the words that name t
 city.yml (civic/city.py loads them); this module finds them in a message. It also tells the
 corporation's street lights from the power company's supply at home:
 
-- "street light kharab hai", "khambe ki light", "gali me light nahi jal rahi": street light
-  (a complaint to the corporation);
+- "street light kharab hai", "khambe ki light", "gali me light nahi jal rahi", "light kharab
+  hai": street light (a complaint to the corporation);
 - "ghar ki bijli nahi aa rahi", "power cut", "bijli ka meter": the power company;
 - "light nahi aa rahi", "light chali gayi": either; the citizen is asked which.
 """
@@ -78,8 +78,23 @@ def find_service(text: str, city: City) -> Optional[str]:
     return min(found)[1] if found else None
 
 
+# A lamp that does not burn or is broken: a street light ("light kharab hai", "nahi jal rahi").
+LAMP_WORDS = frozenset("""
+jal jale jali jalti jalta jalte jala jalao kharab kharaab kharb khrab fuse fuze phuse toot tooti
+tuti tuta toota flicker flickering blinking broken damaged working bulb lagwa lagwani lagana
+install installation खराब ख़राब जल जलती जलता जली फ्यूज टूटी टूटा टूट बल्ब
+""".split())
+# Supply that does not come ("light nahi aa rahi", "light chali gayi", "no light"): either the
+# street lights or the power at home; the citizen is asked.
+SUPPLY_WORDS = frozenset("""
+aa aati aata aayi aai aaye aana aarahi chali gayi gai gaya gayab kat kati kata cut gul gone
+off nahi nhi nai nahin no not नहीं नही आ आती आई आना गई गयी चली कट कटी गुल गायब
+""".split())
+
+
 def power_kind(text: str) -> Optional[str]:
-    """"street", "home" or "ambiguous" for a message about light or power; None otherwise."""
+    """"street", "home" or "ambiguous" for a message about light or power; None otherwise
+    (a light named without saying more is left to the classifier)."""
     tokens = set(_norm(text))
     if not tokens & LIGHT_WORDS:
         return None
@@ -87,7 +102,11 @@ def power_kind(text: str) -> Optional[str]:
         return "street"
     if tokens & HOME_WORDS:
         return "home"
-    return "ambiguous"
+    if tokens & LAMP_WORDS:
+        return "street"
+    if tokens & SUPPLY_WORDS:
+        return "ambiguous"
+    return None
 
 
 def _span(text: str, phrase_words: Sequence[str]) -> Tuple[int, int]:

@@ -103,7 +103,9 @@ def test_an_agency_without_its_languages_is_refused(tmp_path):
     ("no power at home since morning", "home"), ("10 ghante se bijli nahi hai", "home"),
     ("bijli ka meter jal gaya", "home"), ("transformer phat gaya", None),
     ("light nahi aa rahi", "ambiguous"), ("लाइट नहीं आ रही", "ambiguous"),
-    ("the light is not working", "ambiguous"),
+    ("no light since morning", "ambiguous"), ("light chali gayi", "ambiguous"),
+    ("the light is not working", "street"), ("light kharab hai ward 9 me", "street"),
+    ("light nhi jal rhi", "street"), ("light", None),
     ("paani nahi aa raha", None), ("hello", None),
 ])
 def test_power_kind(text, kind):
