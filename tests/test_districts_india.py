@@ -132,6 +132,8 @@ def test_found_inside_messages(text, canonical):
 @pytest.mark.parametrize("text", [
     "kal hum mandir gaya tha", "sagar bhai ka ghar", "anand vihar me light kharab",
     "thane me report likhwani hai", "purani mandi me kooda", "krishna nagar ki nali band",
+    "hamari gali me andhera rehta hai", "naala saaf karwa do barsaat se pehle",
+    "behind the bus stand", "कोई पंजाबी गाना सुनाओ", "bhindi ki sabzi", "andheri raat me dar lagta",
 ])
 def test_names_that_are_also_words_need_a_district_word(text):
     assert find_district(text) is None
