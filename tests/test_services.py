@@ -237,3 +237,28 @@ def test_paying_house_tax_is_a_service_a_wrong_bill_is_a_complaint():
     assert find_service("हाउस टैक्स कैसे जमा करें", city) == "house_tax_payment"
     assert find_service("my house tax bill is wrong", city) is None
     assert find_service("house tax ka bill galat aaya hai", city) is None
+
+
+@pytest.mark.parametrize("text, entity, value", [
+    ("ghar ki bijli nahi aa rahi", "agency", "electricity"),
+    ("पुलिस का नंबर दो", "agency", "police"),
+    ("how do I pay house tax", "service", "house_tax_payment"),
+    ("dakhil kharij karwana hai", "service", "property_mutation"),
+])
+def test_the_entity_extractor_adds_agency_and_service(text, entity, value):
+    from nlu_components.civic_entities import CivicEntityExtractor
+
+    message = Message(data={TEXT: text})
+    CivicEntityExtractor({}).process([message])
+    found = [e for e in message.get(ENTITIES) if e["entity"] == entity]
+    assert [e["value"] for e in found] == [value]
+    span = text[found[0]["start"]:found[0]["end"]]
+    assert span and span in text
+
+
+def test_no_agency_or_service_in_a_plain_complaint():
+    from nlu_components.civic_entities import CivicEntityExtractor
+
+    message = Message(data={TEXT: "ward 23 me street light kharab hai"})
+    CivicEntityExtractor({}).process([message])
+    assert {e["entity"] for e in message.get(ENTITIES)} == {"ward"}
