@@ -443,9 +443,15 @@ def place_in_question(text: str) -> Optional[str]:
     gaz = _gazetteer()
     if (text or "").lstrip().startswith("/"):
         return None  # a button payload: its entity says the district
+    from civic.numbers import find_numbers, parse_choice
+
+    if parse_choice(text or "") is not None:
+        return None  # "1", "ek", "१": a menu choice, not a place
+    numbers = [(start, end) for start, end, _ in find_numbers(text or "")]
     kept = [(start, end) for start, end, token in _tokens(text or "")
             if token not in gaz.question_words and token not in gaz.district_words
-            and not token.isdigit()]
+            and not token.isdigit()
+            and not any(a <= start and end <= b for a, b in numbers)]  # "teen din"
     if not kept or len(kept) > MAX_PLACE_WORDS:
         return None
     return " ".join(text[start:end] for start, end in kept)

@@ -676,6 +676,13 @@ def test_a_state_name_gets_the_state_total(action_client):
     assert events == [SlotSet("district", "Bihar")]
 
 
+@pytest.mark.parametrize("text", ["1", "ek", "१", "one", "option 1"])
+def test_a_menu_choice_is_not_a_place(action_client, text):
+    # "1" after the COVID menu: the city's figures, not "no figures for ek"
+    messages, _ = run_action(tracker(text=text))
+    assert figures_shown(messages) == [("Saharanpur", "25,480")]
+
+
 def test_a_follow_up_place_replaces_the_one_before(action_client):
     # "aur Meerut me?" right after Lucknow's figures: Meerut, not Lucknow.
     messages, events = run_action(tracker(slots={"district": "Lucknow"}, text="aur Meerut me?"))
