@@ -35,6 +35,10 @@ def _utter_figures(dispatcher: CollectingDispatcher, all_figures, language: str)
     for figures in all_figures:
         values = figures.as_template_vars(language)
         values["district"] = _display_name(figures, language)
+        if len(all_figures) > 1 and not (figures.confirmed or figures.recovered or figures.deceased):
+            # Mumbai Suburban's row is all zeros: its cases are counted under Mumbai.
+            dispatcher.utter_message(response="utter_covid_no_separate_figures", **values)
+            continue
         dispatcher.utter_message(response="utter_covid_cases", **values)
         if figures.tested is not None:
             dispatcher.utter_message(response="utter_covid_tested", **values)
