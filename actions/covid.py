@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from civic.city import get_city
 from civic.covid import CovidClient, DistrictFigures
-from civic.districts import district_entry, place_in_question
+from civic.districts import district_entry, place_in_question, resolve_district
 
 # One client per action-server process, so its cache is shared by every conversation.
 COVID_CLIENT = CovidClient()
@@ -84,6 +84,13 @@ def follows_covid_answer(tracker: Tracker) -> bool:
                     == "covid_cases"
             seen_latest = True
     return False
+
+
+def only_a_district(tracker: Tracker) -> bool:
+    """The latest message is a district's name and nothing else ("Lucknow", "पटना")."""
+    district = next(tracker.get_latest_entity_values("district"), None)
+    text = tracker.latest_message.get("text") or ""
+    return bool(district) and not text.startswith("/") and resolve_district(text) == district
 
 
 def names_a_place(tracker: Tracker) -> bool:

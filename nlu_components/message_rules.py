@@ -10,6 +10,9 @@
   bijli nahi aa rahi", "power cut") is `other_agency` (the power company), and a short one
   that says neither ("light nahi aa rahi") is `other_agency` too, whose action asks which
   (civic/knowledge.py power_kind).
+- A message that is only a district's name ("Lucknow", "पटना", "Bombay?") is an answer,
+  `inform`, like a message that is only a number: in the complaint form it answers the
+  question asked; outside it, it asks for that district's COVID figures (action_menu_choice).
 - A short message that names a complaint number and nothing else ("SRN-000002", "srn 2",
   "status 21", "21 ka status") asks for that complaint's status.
 
@@ -35,6 +38,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from civic.districts import resolve_district
 from civic.knowledge import power_kind
 
 PHOTO_INTENT = "share_photo"
@@ -46,11 +50,20 @@ CONTENTLESS = frozenset({"inform", "nlu_fallback", "out_of_scope", "greet", "tha
                          "deny", "help"})
 # Words beside a complaint number that keep a message a status question.
 MAX_STATUS_WORDS = 4
+ANSWER_INTENT = "inform"
 AGENCY_INTENT = "other_agency"
 POWER_AGENCY = "electricity"
 STREET_LIGHT_INTENT = "complaint_street_light"
 # "light nahi aa rahi" is asked about; a longer message about a light is left to the classifier.
 MAX_AMBIGUOUS_LIGHT_WORDS = 6
+
+
+def only_a_district(text: str, entities: list) -> bool:
+    """The message is a district's name and nothing else ("Lucknow", "Noida?", "पटना जिला")."""
+    district = next((e.get("value") for e in entities if e.get("entity") == "district"), None)
+    if not district or text.startswith("/"):
+        return False
+    return resolve_district(text) == district
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -88,6 +101,8 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, self.status_intent)
             elif intent in CHANNEL_ONLY and not text.startswith("/"):
                 self._next_best(message)
+            elif intent in CONTENTLESS and intent != ANSWER_INTENT and only_a_district(text, entities):
+                self._set_intent(message, ANSWER_INTENT)
             elif not text.startswith("/"):
                 self._power_rule(message, text, intent, entities)
         return messages

@@ -796,3 +796,53 @@ def test_a_place_after_something_else_is_not_taken_for_a_covid_question(action_c
                        previous_intent="out_of_scope")
     asyncio.run(ActionMenuChoice().run(dispatcher, state, DOMAIN))
     assert names(dispatcher.messages) == ["utter_help"]
+
+
+@pytest.mark.parametrize("text, entity, shown", [
+    ("Lucknow", "Lucknow", ["Lucknow"]), ("Bombay", "Mumbai", ["Mumbai"]),
+    ("पटना", "Patna", ["Patna"]), ("Noida?", "Gautam Buddha Nagar", ["Gautam Buddha Nagar"]),
+])
+def test_a_district_name_alone_asks_for_its_figures(action_client, text, entity, shown):
+    from actions.menu import ActionMenuChoice
+
+    state = Tracker.from_dict({
+        "sender_id": "919876543210", "slots": {"district": None, "language": "en"},
+        "latest_message": {"text": text, "intent": {"name": "inform"},
+                           "entities": [{"entity": "district", "value": entity}]},
+        "events": []})
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionMenuChoice().run(dispatcher, state, DOMAIN))
+    assert [d for d, _ in figures_shown(dispatcher.messages)] == shown
+
+
+def test_an_unknown_word_alone_is_not_taken_for_a_place(action_client):
+    from actions.menu import ActionMenuChoice
+
+    state = Tracker.from_dict({
+        "sender_id": "919876543210", "slots": {"district": "Lucknow", "language": "en"},
+        "latest_message": {"text": "xyzpur", "intent": {"name": "inform"}, "entities": []},
+        "events": []})
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionMenuChoice().run(dispatcher, state, DOMAIN))
+    assert names(dispatcher.messages) == ["utter_help"]
+
+
+@pytest.mark.parametrize("text, district, classified, intent", [
+    ("Lucknow", "Lucknow", "nlu_fallback", "inform"),
+    ("Bombay?", "Mumbai", "out_of_scope", "inform"),
+    ("पटना", "Patna", "greet", "inform"),
+    ("Lucknow", "Lucknow", "covid_cases", "covid_cases"),  # a question already: kept
+    ("Lucknow me street light kharab", "Lucknow", "complaint_street_light", "complaint_street_light"),
+    ("ward 5 Lucknow", "Lucknow", "inform", "inform"),
+])
+def test_message_rules_a_district_alone_is_an_answer(text, district, classified, intent):
+    from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu_components.message_rules import MessageRules
+
+    message = Message(data={TEXT: text, INTENT: {"name": classified, "confidence": 0.4},
+                            INTENT_RANKING_KEY: [{"name": classified, "confidence": 0.4}],
+                            ENTITIES: [{"entity": "district", "value": district}]})
+    MessageRules({}).process([message])
+    assert message.get(INTENT)["name"] == intent
