@@ -51,6 +51,7 @@ CONTENTLESS = frozenset({"inform", "nlu_fallback", "out_of_scope", "greet", "tha
 # Words beside a complaint number that keep a message a status question.
 MAX_STATUS_WORDS = 4
 ANSWER_INTENT = "inform"
+COVID_INTENT = "covid_cases"
 AGENCY_INTENT = "other_agency"
 POWER_AGENCY = "electricity"
 STREET_LIGHT_INTENT = "complaint_street_light"
@@ -101,8 +102,9 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, self.status_intent)
             elif intent in CHANNEL_ONLY and not text.startswith("/"):
                 self._next_best(message)
-            elif intent in CONTENTLESS and intent != ANSWER_INTENT and only_a_district(text, entities):
-                self._set_intent(message, ANSWER_INTENT)
+            elif intent in CONTENTLESS | {COVID_INTENT} and only_a_district(text, entities):
+                # sure of it, so that the fallback does not ask "what do you mean?"
+                self._set_intent(message, COVID_INTENT if intent == COVID_INTENT else ANSWER_INTENT)
             elif not text.startswith("/"):
                 self._power_rule(message, text, intent, entities)
         return messages

@@ -831,7 +831,7 @@ def test_an_unknown_word_alone_is_not_taken_for_a_place(action_client):
     ("Lucknow", "Lucknow", "nlu_fallback", "inform"),
     ("Bombay?", "Mumbai", "out_of_scope", "inform"),
     ("पटना", "Patna", "greet", "inform"),
-    ("Lucknow", "Lucknow", "covid_cases", "covid_cases"),  # a question already: kept
+    ("Lucknow", "Lucknow", "covid_cases", "covid_cases"),  # a question already: kept, surely
     ("Lucknow me street light kharab", "Lucknow", "complaint_street_light", "complaint_street_light"),
     ("ward 5 Lucknow", "Lucknow", "inform", "inform"),
 ])
@@ -846,3 +846,4 @@ def test_message_rules_a_district_alone_is_an_answer(text, district, classified,
                             ENTITIES: [{"entity": "district", "value": district}]})
     MessageRules({}).process([message])
     assert message.get(INTENT)["name"] == intent
+    assert message.get(INTENT)["confidence"] == (0.4 if intent == classified != "covid_cases" else 1.0)
