@@ -847,3 +847,24 @@ def test_message_rules_a_district_alone_is_an_answer(text, district, classified,
     MessageRules({}).process([message])
     assert message.get(INTENT)["name"] == intent
     assert message.get(INTENT)["confidence"] == (0.4 if intent == classified != "covid_cases" else 1.0)
+
+
+def test_made_up_places_never_get_another_districts_figures(action_client):
+    # Seeded made-up names in both scripts: an answer with figures only for the district the
+    # gazetteer itself resolves the name to (a close misspelling), otherwise no figures.
+    import random
+
+    from civic.districts import district_members, resolve_district
+
+    rng = random.Random(13)
+    latin, deva = "abcdeghijklmnoprstuvyz", "कखगघचजटडतदनपबभमयरलवशसह"
+    for _ in range(150):
+        alphabet = rng.choice((latin, deva))
+        name = "".join(rng.choice(alphabet) for _ in range(rng.randint(3, 9)))
+        name += rng.choice(("pur", "nagar", "abad", "", "पुर", "गढ़"))
+        messages, _ = run_action(tracker(slots={"district": "Lucknow"}, text=f"covid cases in {name}"))
+        shown = {d for d, _ in figures_shown(messages)}
+        resolved = resolve_district(name)
+        allowed = {e.key for e in district_members(resolved)} if resolved else set()
+        assert shown <= allowed, (name, shown)
+        assert "Lucknow" not in shown or "Lucknow" in allowed, name
