@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import in_language, label, typed_text
 from actions.complaints import ActionComplaintStatus, category_menu
-from actions.covid import ActionCovidCases
+from actions.covid import ActionCovidCases, follows_covid_answer, names_a_place, only_a_district
 from actions.ticket_updates import REOPEN_CHOICE, rate_or_reopen
 from civic.city import get_city
 from civic.numbers import parse_menu_choice
@@ -63,6 +63,11 @@ class ActionMenuChoice(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         menu = last_menu(tracker)
+        # "aur Meerut me?" right after COVID figures: the topic goes on; a district's name
+        # alone ("Lucknow") outside a form asks for its figures (what districts are for here).
+        if menu is None and ((follows_covid_answer(tracker) and names_a_place(tracker))
+                             or only_a_district(tracker)):
+            return await ActionCovidCases().run(dispatcher, tracker, domain)
         if menu is None:
             dispatcher.utter_message(response="utter_help")
             return []

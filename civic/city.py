@@ -82,6 +82,41 @@ class MapSettings:
 
 
 @dataclass(frozen=True)
+class Agency:
+    """Another agency citizens ask about (power company, police, ...): never a civic ticket."""
+
+    key: str
+    names: Dict[str, str]
+    numbers: Tuple[str, ...]
+    texts: Dict[str, str]
+    words: Tuple[str, ...]
+    website: str = ""
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or self.names["en"]
+
+    def text(self, language: str) -> str:
+        return self.texts.get(language) or self.texts["en"]
+
+
+@dataclass(frozen=True)
+class Service:
+    """A municipal service that is not a complaint (certificates, tax payment, connections)."""
+
+    key: str
+    names: Dict[str, str]
+    office: Dict[str, str]
+    documents: Dict[str, str]
+    words: Tuple[str, ...]
+    website: str = ""
+    complaint: Optional[str] = None  # category offered if something went wrong
+
+    def field(self, name: str, language: str) -> str:
+        values = getattr(self, name)
+        return values.get(language) or values["en"]
+
+
+@dataclass(frozen=True)
 class City:
     name: Dict[str, str]
     corporation: Dict[str, str]
@@ -102,6 +137,9 @@ class City:
     categories: Dict[str, Category] = field(default_factory=dict)
     workflow: Workflow = field(default_factory=Workflow)
     map: MapSettings = field(default_factory=MapSettings)
+    control_room: str = ""
+    agencies: Dict[str, Agency] = field(default_factory=dict)
+    services: Dict[str, Service] = field(default_factory=dict)
 
     def department_name(self, department: str, language: str) -> str:
         names = self.departments[department]
@@ -131,8 +169,9 @@ class City:
 
     @property
     def helpline(self) -> str:
-        """The corporation's helpline the replies name (the WhatsApp number if none is set)."""
-        return self.helplines.get("nagar_nigam", self.whatsapp_number)
+        """The corporation's number the replies name for calls: its control room (a setting
+        of its own, not the assistant's WhatsApp number); the WhatsApp number if none is set."""
+        return self.control_room or self.helplines.get("nagar_nigam") or self.whatsapp_number
 
     def text(self, field_name: str, language: str) -> str:
         """A per-language text field (name, corporation, office_hours) in `language`."""
@@ -170,6 +209,55 @@ def _locality(item, wards: int, index: int) -> Locality:
         if isinstance(ward, bool) or not isinstance(ward, int) or not 1 <= ward <= wards:
             raise CityConfigError(f"{where}.wards: {ward!r} is not a ward from 1 to {wards}")
     return Locality(name, tuple(str(a) for a in also), tuple(numbers))
+
+
+def _words(value, where: str) -> Tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise CityConfigError(f"{where}: a list of words that name it")
+    return tuple(str(word).casefold() for word in value)
+
+
+def _in_languages(value, where: str) -> Dict[str, str]:
+    names = _names(value, where)
+    missing = [lang for lang in LANGUAGES if lang not in names]
+    if missing:
+        raise CityConfigError(f"{where}: missing {', '.join(missing)}")
+    return names
+
+
+def _agencies(raw) -> Dict[str, Agency]:
+    if not isinstance(raw or {}, dict):
+        raise CityConfigError("agencies: expected a mapping")
+    agencies = {}
+    for key, value in (raw or {}).items():
+        where = f"agencies.{key}"
+        numbers = value.get("numbers") or []
+        if not isinstance(numbers, list) or not all(re.fullmatch(r"\d{3,12}", str(n)) for n in numbers):
+            raise CityConfigError(f"{where}.numbers: a list of phone numbers (digits)")
+        agencies[str(key)] = Agency(
+            str(key), _in_languages(_require(value, "name", where), f"{where}.name"),
+            tuple(str(n) for n in numbers),
+            _in_languages(_require(value, "text", where), f"{where}.text"),
+            _words(value.get("words"), f"{where}.words"), str(value.get("website") or ""))
+    return agencies
+
+
+def _services(raw, categories: Dict[str, Category]) -> Dict[str, Service]:
+    if not isinstance(raw or {}, dict):
+        raise CityConfigError("services: expected a mapping")
+    services = {}
+    for key, value in (raw or {}).items():
+        where = f"services.{key}"
+        complaint = value.get("complaint")
+        if complaint is not None and complaint not in categories:
+            raise CityConfigError(f"{where}.complaint: unknown category {complaint!r}")
+        services[str(key)] = Service(
+            str(key), _in_languages(_require(value, "name", where), f"{where}.name"),
+            _in_languages(_require(value, "office", where), f"{where}.office"),
+            _in_languages(_require(value, "documents", where), f"{where}.documents"),
+            _words(value.get("words"), f"{where}.words"), str(value.get("website") or ""),
+            None if complaint is None else str(complaint))
+    return services
 
 
 def _timezone(name: str) -> str:
@@ -284,6 +372,9 @@ def load_city(path: Optional[os.PathLike] = None) -> City:
         categories=categories,
         workflow=_workflow(raw.get("workflow"), depts),
         map=_map(raw.get("map")),
+        control_room=str(city.get("control_room") or ""),
+        agencies=_agencies(raw.get("agencies")),
+        services=_services(raw.get("services"), categories),
     )
 
 

@@ -30,7 +30,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import requests
 
-from civic.districts import all_districts, closest_districts, is_whole_state, resolve_district
+from civic.districts import closest_districts, district_members, resolve_district
 from civic.formatting import format_indian
 
 logger = logging.getLogger(__name__)
@@ -131,8 +131,8 @@ class DistrictFigures:
         as_of = self.as_of or (self.fetched_at.astimezone(IST).date() if self.fetched_at else None)
         if as_of is not None:
             values["as_of"] = format_date(as_of, language)
-        if self.age_days is not None:
-            values["age_days"] = format_indian(self.age_days)
+        if as_of is not None:
+            values["age_days"] = format_indian((self.checked_at.astimezone(IST).date() - as_of).days)
         if self.tested is not None:
             values["tested"] = format_indian(self.tested)
             tested_as_of = self.tested_as_of or as_of
@@ -150,11 +150,17 @@ class DistrictFigures:
 
 @dataclass(frozen=True)
 class LookupResult:
-    """The answer to a district question: figures, or up to three suggested names."""
+    """The answer to a district question: figures, or up to three suggested names.
+
+    figures: the first (or only) place answered; all_figures: every place the name stands for
+    (a city in several districts, a name used in two states), `figures` first.
+    """
 
     query: str
     figures: Optional[DistrictFigures] = None
     suggestions: List[str] = field(default_factory=list)
+    all_figures: Tuple[DistrictFigures, ...] = ()
+    name: Optional[str] = None  # the gazetteer's name for what was asked ("Mumbai")
 
     @property
     def found(self) -> bool:
@@ -379,17 +385,26 @@ class CovidClient:
         """
         query = " ".join((text or "").split())
         dataset, context = self._current()
-        record = dataset.find(query, prefer_state) if query else None
-        if record is None and query:
-            resolved = resolve_district(query)
-            if resolved:
-                state = all_districts().get(resolved, prefer_state)
-                if not is_whole_state(resolved):
-                    record = dataset.find(resolved, state)
-                elif state:  # a whole state's figures need to know which state
-                    record = dataset.whole_state(state, resolved)
-        if record is not None:
-            return LookupResult(query, figures=_figures(record, *context))
+        records: List[_Record] = []
+        resolved = resolve_district(query) if query else None
+        if resolved:
+            members = district_members(resolved)
+            # The citizen's own state first ("Hamirpur" in Uttar Pradesh: UP's, then HP's).
+            members.sort(key=lambda entry: entry.state != prefer_state)
+            for entry in members:
+                record = (dataset.whole_state(entry.state, entry.key) if entry.whole_state
+                          else dataset.find(entry.name, entry.state))
+                if record is not None:
+                    records.append(_Record(record.state, entry.key, record.block,
+                                           record.state_meta))
+        if not records and query:
+            record = dataset.find(query, prefer_state)  # a data name the gazetteer lacks
+            if record is not None:
+                records.append(record)
+        if records:
+            answered = tuple(_figures(record, *context) for record in records)
+            return LookupResult(query, figures=answered[0], all_figures=answered,
+                                name=resolved or answered[0].district)
         suggestions = list(closest_districts(query, dataset.names))[:3] if query else []
         return LookupResult(query, suggestions=suggestions)
 
@@ -401,7 +416,7 @@ class CovidClient:
             now = self.clock()
             if not self.url:
                 return self._snapshot_dataset(), ("snapshot", None, now, False)
-            if self._good is not None and self._good_at is not None and now - self._good_at < self.cache_for:
+            if self._good is not None and now - self._good_at < self.cache_for:
                 return self._good, ("cache", self._good_at, now, False)
             if self._failed_at is None or now - self._failed_at >= self.failure_backoff:
                 try:

@@ -1,4 +1,5 @@
-"""Rule-based entities (ward, number, complaint_id, district) with canonical values.
+"""Rule-based entities (ward, number, complaint_id, district, agency, service) with canonical
+values.
 
 Wraps `civic.entities.extract_entities`; the values in /model/parse are already what the
 dialogue stores ("23", "SRN-000145", "Saharanpur"). Nothing is trained: the rules and the
@@ -29,6 +30,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from civic.entities import extract_entities
+from civic.knowledge import knowledge_entities
 
 # The intent of a message that is only a number.
 ANSWER_INTENT = "inform"
@@ -81,6 +83,8 @@ class CivicEntityExtractor(GraphComponent, EntityExtractorMixin):
             if not text:
                 continue
             entities = extract_entities(text, self.complaint_prefix, self.wards)
+            if not text.startswith("/"):
+                entities += knowledge_entities(text, self._city())
             message.set(
                 ENTITIES,
                 message.get(ENTITIES, []) + self.add_extractor_name(entities),
@@ -89,6 +93,12 @@ class CivicEntityExtractor(GraphComponent, EntityExtractorMixin):
             if any(entity["entity"] == "number" for entity in entities):
                 self._answer_intent(message)
         return messages
+
+    @staticmethod
+    def _city():
+        from civic.city import get_city  # agencies and services: city.yml (or CITY_CONFIG)
+
+        return get_city()
 
     @staticmethod
     def _answer_intent(message: Message) -> None:

@@ -5,6 +5,14 @@
   intent is `share_photo` (a caption "SRN-000012" or "ye dekho" is about the photo).
 - Typed words are never `share_photo` or `share_location` (only the
   channel sends those); the next likeliest intent is taken.
+- Light and power: a message that says the light is the street's ("street light kharab",
+  "khambe ki light") is `complaint_street_light`, one about the supply at home ("ghar ki
+  bijli nahi aa rahi", "power cut") is `other_agency` (the power company), and a short one
+  that says neither ("light nahi aa rahi") is `other_agency` too, whose action asks which
+  (civic/knowledge.py power_kind).
+- A message that is only a district's name ("Lucknow", "पटना", "Bombay?") is an answer,
+  `inform`, like a message that is only a number: in the complaint form it answers the
+  question asked; outside it, it asks for that district's COVID figures (action_menu_choice).
 - A short message that names a complaint number and nothing else ("SRN-000002", "srn 2",
   "status 21", "21 ka status") asks for that complaint's status.
 - A change of mind ("nahi nahi, light nahi, asal me naali band hai") is a complaint of the
@@ -34,6 +42,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from civic.corrections import change_of_mind
+from civic.districts import resolve_district
+from civic.knowledge import power_kind
 
 PHOTO_INTENT = "share_photo"
 # Intents only the WhatsApp channel sends (as payloads): typed words are never one of them
@@ -47,6 +57,21 @@ MAX_STATUS_WORDS = 4
 COMPLAINT_PREFIX = "complaint_"
 # Intents a change of mind is taken for besides the category it takes back.
 NO_PROBLEM_NAMED = frozenset({"deny", "inform", "nlu_fallback", "stop", "out_of_scope"})
+ANSWER_INTENT = "inform"
+COVID_INTENT = "covid_cases"
+AGENCY_INTENT = "other_agency"
+POWER_AGENCY = "electricity"
+STREET_LIGHT_INTENT = "complaint_street_light"
+# "light nahi aa rahi" is asked about; a longer message about a light is left to the classifier.
+MAX_AMBIGUOUS_LIGHT_WORDS = 6
+
+
+def only_a_district(text: str, entities: list) -> bool:
+    """The message is a district's name and nothing else ("Lucknow", "Noida?", "पटना जिला")."""
+    district = next((e.get("value") for e in entities if e.get("entity") == "district"), None)
+    if not district or text.startswith("/"):
+        return False
+    return resolve_district(text) == district
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -87,8 +112,13 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, self.status_intent)
             elif intent in CHANNEL_ONLY and not text.startswith("/"):
                 self._next_best(message)
-            else:
+            elif intent in CONTENTLESS | {COVID_INTENT} and only_a_district(text, entities):
+                # sure of it, so that the fallback does not ask "what do you mean?"
+                self._set_intent(message, COVID_INTENT if intent == COVID_INTENT else ANSWER_INTENT)
+            elif not text.startswith("/"):
                 self._change_of_mind(message, text, intent)
+                intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
+                self._power_rule(message, text, intent, entities)
         return messages
 
     def _change_of_mind(self, message: Message, text: str, intent: str) -> None:
@@ -108,6 +138,18 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             (named[0] if named else (others[0] if change.cue and others else None))
         if choice:
             self._set_intent(message, choice)
+
+    def _power_rule(self, message: Message, text: str, intent: str, entities: list) -> None:
+        kind = power_kind(text)
+        agency = next((e.get("value") for e in entities if e.get("entity") == "agency"), None)
+        if kind == "street" and intent == AGENCY_INTENT and agency in (None, POWER_AGENCY):
+            self._set_intent(message, STREET_LIGHT_INTENT)
+        elif (kind == "home" and intent in (STREET_LIGHT_INTENT, "nlu_fallback", "out_of_scope")) \
+                or (kind == "ambiguous" and intent == STREET_LIGHT_INTENT
+                    and len(text.split()) <= MAX_AMBIGUOUS_LIGHT_WORDS):
+            # (the entity extractor has added agency "electricity" for the power at home; an
+            # unclear light gets none: action_other_agency asks which light)
+            self._set_intent(message, AGENCY_INTENT)
 
     @staticmethod
     def _next_best(message: Message) -> None:

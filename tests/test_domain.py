@@ -60,6 +60,10 @@ def test_slot_variables_exist():
         "example_district", "stars", "days", "menu", "count", "locality", "wards", "other_number",
         "first_label", "second_label", "fields", "example",
         "assignee", "photo_id", "place", "description",  # the officers' workflow (domain/staff.yml)
+        # other agencies and municipal services (domain/services.yml, actions/services.py)
+        "agency_name", "agency_numbers", "agency_text", "agency_website", "agency_list",
+        "power_numbers", "service_name", "service_office", "service_documents", "office_hours",
+        "service_website", "service_list",
     }
     used = {p for v in sum(RESPONSES.values(), []) for p in placeholders(v["text"])}
     assert used - slots - from_actions == set()

@@ -654,7 +654,7 @@ def test_a_turn_that_fails_gets_utter_no_reply_in_the_citizens_language(server, 
     body = sent["text"]["body"]
     assert sent["to"] == CITIZEN
     assert body == render(server.agent.domain, "utter_no_reply", language, "whatsapp")
-    assert get_city().helplines["nagar_nigam"] in body and "{" not in body
+    assert get_city().helpline in body and "{" not in body
 
 
 @pytest.mark.parametrize("message, conversation, language", [

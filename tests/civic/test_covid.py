@@ -7,6 +7,7 @@ the snapshot figures for Saharanpur are the real ones of 9 May 2021.
 import asyncio
 import itertools
 import json
+import socket
 import string
 import threading
 import time
@@ -438,9 +439,28 @@ def test_whole_state_uses_the_state_total_when_present(server, clock):
     assert figures.as_of == date(2021, 5, 10)
 
 
-def test_gazetteer_state_wins_for_a_resolved_name(snapshot_client):
-    # "प्रतापगढ़" is resolved by the gazetteer, which knows it as the UP district.
-    assert snapshot_client.lookup("प्रतापगढ़", prefer_state="RJ").figures.state == "UP"
+def test_a_name_of_two_states_answers_with_both_own_state_first(snapshot_client):
+    # Pratapgarh is a district of Rajasthan and of Uttar Pradesh: both, labelled by state.
+    for prefer, first in (("RJ", "RJ"), ("UP", "UP")):
+        result = snapshot_client.lookup("प्रतापगढ़", prefer_state=prefer)
+        assert [f.state for f in result.all_figures] == [first, ({"RJ", "UP"} - {first}).pop()]
+    by_state = {f.state: f for f in result.all_figures}
+    assert by_state["UP"].district == "Pratapgarh (Uttar Pradesh)"
+    assert by_state["RJ"].district == "Pratapgarh (Rajasthan)"
+    # the figures of the data source's own rows
+    rows = {(r["State_Code"], r["District"]): int(r["Confirmed"]) for r in _csv_rows()}
+    assert by_state["UP"].confirmed == rows[("UP", "Pratapgarh")]
+    assert by_state["RJ"].confirmed == rows[("RJ", "Pratapgarh")]
+    # the state named explicitly: that one only
+    only = snapshot_client.lookup("Pratapgarh Rajasthan", prefer_state="UP")
+    assert [f.district for f in only.all_figures] == ["Pratapgarh (Rajasthan)"]
+
+
+def _csv_rows():
+    import csv
+
+    with open(SHARED_DATA / "district_wise_2021-05-09.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
 
 
 def test_unknown_district_gets_up_to_three_suggestions(snapshot_client):
@@ -511,7 +531,8 @@ def test_action_uses_the_entity_and_the_language(action_client):
     messages, _ = run_action(tracker(
         slots={"language": "hi", "district": "Meerut"},
         entities=[{"entity": "district", "value": "सहारनपुर"}], text="सहारनपुर में कोरोना"))
-    assert messages[0]["district"] == "Saharanpur" and messages[0]["as_of"] == "9 मई 2021"
+    # In Hindi the place is named in Devanagari.
+    assert messages[0]["district"] == "सहारनपुर" and messages[0]["as_of"] == "9 मई 2021"
 
 
 def test_action_uses_the_slot_without_an_entity(action_client):
@@ -545,7 +566,8 @@ def test_action_says_when_the_source_is_down(server, clock, monkeypatch):
     monkeypatch.setattr(actions.covid, "COVID_CLIENT", client)
 
     messages, _ = run_action(tracker())
-    assert names(messages) == ["utter_covid_cases", "utter_covid_tested", "utter_covid_delta"]
+    assert names(messages) == ["utter_covid_cases", "utter_covid_tested", "utter_covid_delta",
+                               "utter_covid_live_age"]
     assert messages[0]["confirmed"] == "25,892"
 
     clock.advance(601)
@@ -567,11 +589,16 @@ def test_domain_has_every_response_the_action_sends_with_its_variables(action_cl
                                                                       monkeypatch):
     responses = FULL_DOMAIN["responses"]
     sent = []
-    for state in (tracker(), tracker(slots={"district": "Anantapur"}),
+    for state in (tracker(), tracker(slots={"district": "Anantapur"}), tracker(text="Mumbai"),
                   tracker(entities=[{"entity": "district", "value": "muzaffar"}]),
                   tracker(entities=[{"entity": "district", "value": "qqqqzzzz"}])):
         sent += run_action(state)[0]
     monkeypatch.setattr(actions.covid, "COVID_CLIENT", make_client(server.serve(ERROR_500), clock))
+    sent += run_action(tracker())[0]
+    monkeypatch.setattr(actions.covid, "COVID_CLIENT", make_client(server.serve(OK), clock))
+    sent += run_action(tracker())[0]
+    monkeypatch.setattr(actions.covid, "COVID_CLIENT",
+                        make_client(server.serve(fixture("data.min.old_tested_date.json")), clock))
     sent += run_action(tracker())[0]
     stale = make_client(server.serve(OK, ERROR_500), clock, cache_seconds=0)
     stale.figures("Saharanpur")
@@ -588,4 +615,256 @@ def test_domain_has_every_response_the_action_sends_with_its_variables(action_cl
             assert wanted <= set(message), (message["response"], wanted - set(message))
     assert set(names(sent)) == {
         "utter_covid_cases", "utter_covid_tested", "utter_covid_delta", "utter_covid_data_age", "utter_covid_source_down",
-        "utter_covid_stale", "utter_covid_district_unknown", "utter_covid_district_not_found"}
+        "utter_covid_stale", "utter_covid_district_unknown", "utter_covid_district_not_found",
+        "utter_covid_live_age", "utter_covid_source_stopped", "utter_covid_no_separate_figures"}
+
+
+# -- the place asked about: all of India, groups, states, unknown places -----------------------
+
+def figures_shown(messages) -> List[tuple]:
+    return [(m["district"], m["confirmed"]) for m in messages if m["response"] == "utter_covid_cases"]
+
+
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"source files not at {SHARED_DATA}")
+@pytest.mark.parametrize("text, language, expected", [
+    # written by hand from the data source's rows of 2021-05-09
+    ("covid cases in Mumbai", "en", [("Mumbai", "6,75,630")]),
+    ("Bombay me kitne case", "hinglish", [("Mumbai", "6,75,630")]),
+    ("मुंबई में कोरोना", "hi", [("मुंबई", "6,75,630")]),
+    ("Lucknow covid", "en", [("Lucknow", "2,27,352")]),
+    ("noida me corona", "hinglish", [("Gautam Buddha Nagar", "53,898")]),
+    ("पटना में कोरोना के मामले", "hi", [("पटना", "1,25,564")]),
+    ("covid in Gaya", "en", [("Gaya", "29,302")]),
+])
+def test_the_place_named_in_the_message_is_answered_and_nothing_else(action_client, text,
+                                                                     language, expected):
+    # No NLU entity (as when the extractor missed it) and an earlier district in the slot:
+    # the message's own words decide.
+    messages, events = run_action(tracker(slots={"language": language, "district": "Meerut"},
+                                          text=text))
+    assert figures_shown(messages) == expected
+    assert names(messages)[-1] == "utter_covid_data_age"
+
+
+@pytest.mark.parametrize("text", [
+    "covid cases in xyzpur", "xyzpur me kitne case hai", "xyzpur", "कखगपुर में कोरोना",
+    "corona cases in Atlantis", "covid figures for Springfield today",
+])
+def test_an_unknown_place_never_gets_figures(action_client, text):
+    for slots in ({}, {"district": "Lucknow"}):
+        messages, events = run_action(tracker(slots=slots, text=text))
+        assert "utter_covid_cases" not in names(messages), (text, slots)
+        assert names(messages)[0] in ("utter_covid_district_unknown",
+                                      "utter_covid_district_not_found")
+        assert len(messages[0]["buttons"]) <= 3
+        assert events == [SlotSet("district", None)]
+
+
+def test_a_city_district_without_figures_of_its_own_says_so(action_client):
+    # The source's Mumbai Suburban row is all zeros (its cases are counted under Mumbai):
+    # "no separate figures", never a "0 confirmed" that reads like a fact.
+    messages, _ = run_action(tracker(text="covid cases in Mumbai"))
+    assert names(messages) == ["utter_covid_cases", "utter_covid_no_separate_figures",
+                               "utter_covid_data_age"]
+    assert messages[1]["district"] == "Mumbai Suburban"
+
+
+def test_an_unknown_place_is_named_in_the_answer_with_close_districts(action_client):
+    messages, _ = run_action(tracker(text="covid cases in Lucknoww city"))
+    assert figures_shown(messages) == [("Lucknow", "2,27,352")]  # a typo of a district
+    messages, _ = run_action(tracker(text="covid cases in xyzpur"))
+    assert messages[0]["district"] == "xyzpur"
+
+
+def test_a_state_name_gets_the_state_total(action_client):
+    messages, events = run_action(tracker(text="Bihar me corona ke kitne case"))
+    rows = [r for r in _csv_rows() if r["State_Code"] == "BR"]
+    assert [d for d, _ in figures_shown(messages)] == ["Bihar"]
+    total = sum(int(r["Confirmed"]) for r in rows)
+    assert int(messages[0]["confirmed"].replace(",", "")) == total
+    assert events == [SlotSet("district", "Bihar")]
+
+
+@pytest.mark.parametrize("text", ["1", "ek", "१", "one", "option 1"])
+def test_a_menu_choice_is_not_a_place(action_client, text):
+    # "1" after the COVID menu: the city's figures, not "no figures for ek"
+    messages, _ = run_action(tracker(text=text))
+    assert figures_shown(messages) == [("Saharanpur", "25,480")]
+
+
+def test_a_follow_up_place_replaces_the_one_before(action_client):
+    # "aur Meerut me?" right after Lucknow's figures: Meerut, not Lucknow.
+    messages, events = run_action(tracker(slots={"district": "Lucknow"}, text="aur Meerut me?"))
+    assert [d for d, _ in figures_shown(messages)] == ["Meerut"]
+    messages, _ = run_action(tracker(slots={"district": "Lucknow", "language": "hi"},
+                                     text="पटना में?"))
+    assert [d for d, _ in figures_shown(messages)] == ["पटना"]
+    # no place in the message: the one asked before
+    messages, _ = run_action(tracker(slots={"district": "Lucknow"}, text="kitne case hai"))
+    assert [d for d, _ in figures_shown(messages)] == ["Lucknow"]
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("hinglish", ("Saharanpur mein COVID-19", "1 October 2020 tak", "7,012", "Kul jaanch")),
+    ("hi", ("सहारनपुर में कोविड-19", "1 अक्टूबर 2020 तक", "7,012", "कुल जाँचें: 1,12,045")),
+])
+def test_an_older_shape_of_the_source_answers_in_hinglish_and_hindi(server, clock, monkeypatch,
+                                                                   language, expected):
+    client = make_client(server.serve(fixture("data.min.old_tested_date.json")), clock)
+    monkeypatch.setattr(actions.covid, "COVID_CLIENT", client)
+    messages, _ = run_action(tracker(slots={"language": language}))
+    texts = render(messages, language)
+    joined = "\n".join(texts)
+    for part in expected:
+        assert part in joined, (part, joined)
+    # the source stopped updating long ago: said plainly, with the age
+    assert names(messages)[-1] == "utter_covid_source_stopped"
+    assert messages[-1]["age_days"] == "221"  # 1 October 2020 to 10 May 2021
+
+
+def test_a_dead_source_is_answered_within_ten_seconds(clock, monkeypatch):
+    # A server that accepts connections and never answers, with the production timeouts.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/v4/min/data.min.json"
+        monkeypatch.setattr(actions.covid, "COVID_CLIENT", CovidClient(url, clock=clock))
+        started = time.monotonic()
+        messages, _ = run_action(tracker(slots={"language": "hinglish"}))
+        assert time.monotonic() - started < 10
+    finally:
+        silent.close()
+    assert names(messages)[0] == "utter_covid_cases" and messages[0]["confirmed"] == "25,480"
+    assert names(messages)[-1] == "utter_covid_source_down"
+
+
+def render(messages, language: str) -> List[str]:
+    """The texts the citizen reads: each response's variation for `language`, filled in."""
+    responses = FULL_DOMAIN["responses"]
+    out = []
+    for message in messages:
+        for variation in responses[message["response"]]:
+            condition = variation.get("condition", [{}])[0].get("value", "en")
+            if condition == language or (condition == "en" and language == "en"):
+                out.append(variation["text"].format(**message))
+                break
+    return out
+
+
+def _follow_up(text, entities=(), previous_intent="covid_cases", language="hinglish"):
+    """A tracker where `text` (classified `inform`) follows a message of `previous_intent`
+    and the bot's answer to it."""
+    answer = "action_covid_cases" if previous_intent == "covid_cases" else "utter_out_of_scope"
+    events = [
+        {"event": "user", "text": "Lucknow me corona",
+         "parse_data": {"intent": {"name": previous_intent}, "entities": []}},
+        {"event": "action", "name": answer},
+        {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_covid_cases"}},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text,
+         "parse_data": {"intent": {"name": "inform"}, "entities": list(entities)}},
+    ]
+    return Tracker.from_dict({
+        "sender_id": "919876543210",
+        "slots": {"district": "Lucknow", "language": language},
+        "latest_message": {"text": text, "intent": {"name": "inform"},
+                           "entities": list(entities)},
+        "events": events,
+    })
+
+
+@pytest.mark.parametrize("text, entities, shown", [
+    ("aur Meerut me?", [{"entity": "district", "value": "Meerut"}], "Meerut"),
+    ("and Kanpur?", [], "Kanpur Nagar"),
+    ("पटना में?", [{"entity": "district", "value": "Patna"}], "Patna"),
+])
+def test_a_place_right_after_covid_figures_is_a_covid_question(action_client, text, entities,
+                                                               shown):
+    from actions.menu import ActionMenuChoice
+
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionMenuChoice().run(dispatcher, _follow_up(text, entities), DOMAIN))
+    assert [d for d, _ in figures_shown(dispatcher.messages)] == [shown]
+
+
+def test_a_place_after_something_else_is_not_taken_for_a_covid_question(action_client):
+    from actions.menu import ActionMenuChoice
+
+    dispatcher = CollectingDispatcher()
+    state = _follow_up("aur Meerut me?", [{"entity": "district", "value": "Meerut"}],
+                       previous_intent="out_of_scope")
+    asyncio.run(ActionMenuChoice().run(dispatcher, state, DOMAIN))
+    assert names(dispatcher.messages) == ["utter_help"]
+
+
+@pytest.mark.parametrize("text, entity, shown", [
+    ("Lucknow", "Lucknow", ["Lucknow"]), ("Bombay", "Mumbai", ["Mumbai"]),
+    ("पटना", "Patna", ["Patna"]), ("Noida?", "Gautam Buddha Nagar", ["Gautam Buddha Nagar"]),
+])
+def test_a_district_name_alone_asks_for_its_figures(action_client, text, entity, shown):
+    from actions.menu import ActionMenuChoice
+
+    state = Tracker.from_dict({
+        "sender_id": "919876543210", "slots": {"district": None, "language": "en"},
+        "latest_message": {"text": text, "intent": {"name": "inform"},
+                           "entities": [{"entity": "district", "value": entity}]},
+        "events": []})
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionMenuChoice().run(dispatcher, state, DOMAIN))
+    assert [d for d, _ in figures_shown(dispatcher.messages)] == shown
+
+
+def test_an_unknown_word_alone_is_not_taken_for_a_place(action_client):
+    from actions.menu import ActionMenuChoice
+
+    state = Tracker.from_dict({
+        "sender_id": "919876543210", "slots": {"district": "Lucknow", "language": "en"},
+        "latest_message": {"text": "xyzpur", "intent": {"name": "inform"}, "entities": []},
+        "events": []})
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionMenuChoice().run(dispatcher, state, DOMAIN))
+    assert names(dispatcher.messages) == ["utter_help"]
+
+
+@pytest.mark.parametrize("text, district, classified, intent", [
+    ("Lucknow", "Lucknow", "nlu_fallback", "inform"),
+    ("Bombay?", "Mumbai", "out_of_scope", "inform"),
+    ("पटना", "Patna", "greet", "inform"),
+    ("Lucknow", "Lucknow", "covid_cases", "covid_cases"),  # a question already: kept, surely
+    ("Lucknow me street light kharab", "Lucknow", "complaint_street_light", "complaint_street_light"),
+    ("ward 5 Lucknow", "Lucknow", "inform", "inform"),
+])
+def test_message_rules_a_district_alone_is_an_answer(text, district, classified, intent):
+    from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu_components.message_rules import MessageRules
+
+    message = Message(data={TEXT: text, INTENT: {"name": classified, "confidence": 0.4},
+                            INTENT_RANKING_KEY: [{"name": classified, "confidence": 0.4}],
+                            ENTITIES: [{"entity": "district", "value": district}]})
+    MessageRules({}).process([message])
+    assert message.get(INTENT)["name"] == intent
+    assert message.get(INTENT)["confidence"] == (0.4 if intent == classified != "covid_cases" else 1.0)
+
+
+def test_made_up_places_never_get_another_districts_figures(action_client):
+    # Seeded made-up names in both scripts: an answer with figures only for the district the
+    # gazetteer itself resolves the name to (a close misspelling), otherwise no figures.
+    import random
+
+    from civic.districts import district_members, resolve_district
+
+    rng = random.Random(13)
+    latin, deva = "abcdeghijklmnoprstuvyz", "कखगघचजटडतदनपबभमयरलवशसह"
+    for _ in range(150):
+        alphabet = rng.choice((latin, deva))
+        name = "".join(rng.choice(alphabet) for _ in range(rng.randint(3, 9)))
+        name += rng.choice(("pur", "nagar", "abad", "", "पुर", "गढ़"))
+        messages, _ = run_action(tracker(slots={"district": "Lucknow"}, text=f"covid cases in {name}"))
+        shown = {d for d, _ in figures_shown(messages)}
+        resolved = resolve_district(name)
+        allowed = {e.key for e in district_members(resolved)} if resolved else set()
+        assert shown <= allowed, (name, shown)
+        assert "Lucknow" not in shown or "Lucknow" in allowed, name
