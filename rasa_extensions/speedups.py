@@ -27,9 +27,11 @@ Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent c
    `parse_message` runs unchanged in one dedicated thread (one, so parses stay one at a time
    as before and no component needs to be thread-safe); the event loop keeps acknowledging.
    Without an HTTP interpreter Rasa's coroutine never suspends, so it is driven to its end
-   in that thread; with one (not used here) Rasa's own path runs.
+   in that thread; with one (not used here) Rasa's own path runs. Only with
+   `NAGAR_NLU_THREAD=1`: it shortens the acknowledgement's tail but did not raise (and may
+   lower) messages per second, measured in docs/benchmarks.md (fourth round).
 
-`apply()` installs all three; it is idempotent and refuses a Rasa other than 3.6.x. `python -m rasa_extensions ...` is Rasa's own
+`apply()` installs them; it is idempotent and refuses a Rasa other than 3.6.x. `python -m rasa_extensions ...` is Rasa's own
 command line with them applied (what `make run`, the Dockerfile and the tests start).
 """
 from __future__ import annotations
@@ -152,6 +154,6 @@ def apply() -> None:
     RemoteAction._validate_action_result = validate_action_result
     Event.resolve_by_type = staticmethod(resolve_by_type)
     _STOCK_PARSE = MessageProcessor.parse_message
-    if os.environ.get("NAGAR_NLU_THREAD", "1") != "0":  # 0: Rasa's parse on the loop (benchmarks)
+    if os.environ.get("NAGAR_NLU_THREAD", "0") == "1":  # off by default: docs/benchmarks.md
         MessageProcessor.parse_message = parse_message
     _APPLIED = True

@@ -111,7 +111,7 @@ class Stack:
 
     def __enter__(self) -> "Stack":
         env = base_env(DATABASE_URL=f"sqlite:///{self.workdir / 'tickets.db'}", COVID_DATA_URL="",
-                       NAGAR_NLU_THREAD="0" if self.args.nlu_on_loop else "1")
+                       NAGAR_NLU_THREAD="0" if self.args.nlu_on_loop else "1")  # the speed-up, or not
         action_port = free_port()
         log = self.workdir / "actions.log"
         actions = start([str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
