@@ -145,7 +145,7 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
         if kind == "street" and intent == AGENCY_INTENT and agency in (None, POWER_AGENCY):
             self._set_intent(message, STREET_LIGHT_INTENT)
         elif (kind == "home" and intent in (STREET_LIGHT_INTENT, "nlu_fallback", "out_of_scope")) \
-                or (kind == "ambiguous" and intent == STREET_LIGHT_INTENT
+                or (kind == "ambiguous" and intent in (STREET_LIGHT_INTENT, "nlu_fallback")
                     and len(text.split()) <= MAX_AMBIGUOUS_LIGHT_WORDS):
             # (the entity extractor has added agency "electricity" for the power at home; an
             # unclear light gets none: action_other_agency asks which light)

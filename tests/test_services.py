@@ -129,6 +129,8 @@ def rules_message(text, intent, entities=()):
     ("स्ट्रीट लाइट खराब है", "other_agency", "complaint_street_light"),
     # asked about
     ("light nahi aa rahi", "complaint_street_light", "other_agency"),
+    ("light nahi aa rahi", "nlu_fallback", "other_agency"),  # unsure between the two
+    ("लाइट नहीं आ रही", "nlu_fallback", "other_agency"),
     # right already
     ("street light kharab hai", "complaint_street_light", "complaint_street_light"),
     ("ghar ki bijli nahi aa rahi", "other_agency", "other_agency"),
