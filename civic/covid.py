@@ -392,7 +392,7 @@ class CovidClient:
             # The citizen's own state first ("Hamirpur" in Uttar Pradesh: UP's, then HP's).
             members.sort(key=lambda entry: entry.state != prefer_state)
             for entry in members:
-                record = (dataset.whole_state(entry.state, entry.key) if entry.whole_state
+                record = (dataset.whole_state(entry.state, entry.key) if entry.whole_state and entry.state
                           else dataset.find(entry.name, entry.state))
                 if record is not None:
                     records.append(_Record(record.state, entry.key, record.block,
@@ -416,7 +416,7 @@ class CovidClient:
             now = self.clock()
             if not self.url:
                 return self._snapshot_dataset(), ("snapshot", None, now, False)
-            if self._good is not None and now - self._good_at < self.cache_for:
+            if self._good is not None and self._good_at is not None and now - self._good_at < self.cache_for:
                 return self._good, ("cache", self._good_at, now, False)
             if self._failed_at is None or now - self._failed_at >= self.failure_backoff:
                 try:

@@ -128,6 +128,6 @@ def knowledge_entities(text: str, city: City) -> List[dict]:
     service = find_service(text, city)
     if service:
         hit = _find_phrase(tokens, city.services[service].words)
-        start, end = _span(text, tokens[hit[0]:hit[0] + hit[1]])
+        start, end = _span(text, tokens[hit[0]:hit[0] + hit[1]]) if hit else (0, len(text))
         entities.append({"entity": "service", "value": service, "start": start, "end": end})
     return entities
