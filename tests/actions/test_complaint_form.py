@@ -359,3 +359,12 @@ def test_something_else_entirely_at_the_ward_question_is_left_to_the_rules():
     slots, _ = turn(state("bus stand ke paas, ward pata nahi", "out_of_scope",
                           slots={"category": "street_light", "requested_slot": "ward"}))
     assert slots["ward_choices"] == ["30", "32"]
+
+
+def test_an_unclear_word_at_the_ward_question_is_a_wrong_ward_but_a_clear_other_topic_is_not():
+    asked = {"category": "street_light", "requested_slot": "ward"}
+    slots, responses = turn(state("banana", "nlu_fallback", slots=asked))
+    assert (slots.get("ward"), slots["ward_problem"], slots["ward_attempts"]) == (None, "invalid", 1)
+    events = asyncio.run(ValidateComplaintForm().run(
+        CollectingDispatcher(), state("ghar ki bijli nahi hai", "out_of_scope", slots=asked), DOMAIN))
+    assert events == []  # answered by the rules, the question asked again
