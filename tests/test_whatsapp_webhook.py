@@ -307,6 +307,22 @@ def test_taps_become_their_payload_or_title(server, kind, content, expected_text
     assert received.metadata["type"] == kind
 
 
+@pytest.mark.parametrize("content", [
+    {},  # no "type" at all
+    {"button_reply": {"id": "/affirm", "title": "हाँ"}},  # a reply, its type missing
+    {"type": None}, {"type": 5}, {"type": ["button_reply"]},
+    {"type": "nfm_reply", "nfm_reply": {"response_json": "{}"}},  # a WhatsApp Flow's answer
+    {"type": "button_reply"},  # says a reply, carries none
+])
+def test_an_interactive_message_of_another_shape_is_answered_as_unsupported(server, content):
+    """Never a parse error (which would park it and leave the citizen without a word)."""
+    message = inbound_message(CITIZEN, "interactive", content)
+    post_and_settle(server, message)
+    [received] = server.agent.messages
+    assert received.text == "/unsupported_message"
+    assert received.message_id == message["id"]
+
+
 def intent_of(text):
     """What Rasa's RegexMessageHandler makes of a text: (intent, entities), or None for words."""
     parsed = YAMLStoryReader.unpack_regex_message(Message(data={"text": text}))
