@@ -1,6 +1,5 @@
 """The district gazetteer: canonical names, aliases, typos, offsets, no false positives, speed."""
 import csv
-import time
 from pathlib import Path
 
 import pytest
@@ -356,7 +355,7 @@ def test_closest_districts_keeps_candidate_spelling_and_handles_unknown_names():
     assert closest_districts("agra", ["Agra", "Agra"], n=3) == ["Agra"]
 
 
-# ------------------------------------------------------------------ speed
+# ------------------------------------------------------------------ long messages
 
 def _pseudo_words(count, seed):
     """Distinct made-up words of 6-10 letters: none cached, all long enough to be fuzzy-checked."""
@@ -369,32 +368,17 @@ def _pseudo_words(count, seed):
     return words
 
 
-def _fastest(message, runs=3):
-    """Best of a few runs: the machine is shared, so one run can be slowed by others."""
-    timings = []
-    for run in range(runs):
-        text = message(run)
-        started = time.perf_counter()
-        result = find_district(text)
-        timings.append(time.perf_counter() - started)
-    return min(timings), result
-
-
-def test_a_long_message_is_fast():
+def test_a_long_message_is_read_to_its_end():
+    """10,000 characters: nothing found in words no table knows, a district at the very end
+    found (how long it takes: scripts/bench_text.py)."""
     filler = ("hamari gali me paani nahi aa raha bahut pareshani hai kripya jaldi "
               "sunwai kare नाली का गंदा पानी सड़क पर बह रहा है ")
     repeated = (filler * (10_000 // len(filler) + 1))[:10_000]
-    resolve_district("warm up")  # the gazetteer loads once per process, before the first message
-    cases = {
-        "repeated words": lambda run: repeated,
-        "10,000 characters of new words": lambda run: " ".join(_pseudo_words(1500, run))[:10_000],
-        "a district at the very end": lambda run: repeated[:-20] + " saharanpur",
-    }
-    for name, message in cases.items():
-        assert len(message(0)) >= 9_990
-        elapsed, result = _fastest(message)
-        assert elapsed < 0.05, f"{name}: {elapsed * 1000:.1f} ms"
-    assert result is not None and result[2] == "Saharanpur"
+    new_words = " ".join(_pseudo_words(1500, 0))[:10_000]
+    assert len(repeated) == len(new_words) == 10_000
+    assert find_district(repeated) is None
+    assert find_district(new_words) is None
+    assert find_district(repeated[:-20] + " saharanpur") == (9981, 9991, "Saharanpur")
 
 
 # ------------------------------------------------------------------ the data file

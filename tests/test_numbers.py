@@ -1,5 +1,4 @@
 """civic.numbers: every number 1-100 in digits, Devanagari digits, Hindi, Hinglish, English."""
-import time
 
 import pytest
 
@@ -130,11 +129,9 @@ def test_parse_choice_span_points_at_the_number():
 
 def test_emoji_and_long_text_are_fast_and_safe():
     long_text = ("ward 23 me paani nahi aa raha 😡 " * 400)[:10_000]
-    began = time.perf_counter()
-    found = find_numbers(long_text)
+    found = find_numbers(long_text)  # how long it takes: scripts/bench_text.py
     assert parse_number(long_text) is None
     assert parse_menu_choice(long_text, 5) is None
     assert find_numbers("😀" * 10_000) == []
     assert find_numbers("9" * 10_000) == []
-    assert time.perf_counter() - began < 2
     assert len(found) == long_text.count("23")
