@@ -11,7 +11,6 @@ results/mutate/.
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,22 @@ SKIP = shutil.ignore_patterns(".git", ".venv", "results", "mutants", ".hypothesi
                               ".pytest_cache", ".ruff_cache", "*.db", "*.db-*", "models")
 # mutmut's outcomes; "no tests" means no test of the module reaches the mutated function
 KILLED = {"killed", "timeout", "caught by type check"}
+
+
+# Run inside the copy (mutmut reads its configuration there): outcomes and survivors' diffs.
+_REPORT = """
+import json, sys
+from pathlib import Path
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+from mutmut.mutation.data import SourceFileMutationData
+from mutmut.stats import status_by_exit_code
+data = SourceFileMutationData(path=Path(sys.argv[1]))
+data.load()
+outcomes = {name: status_by_exit_code[code] for name, code in data.exit_code_by_key.items()}
+diffs = ["# " + name + ": " + status + "\\n" + get_diff_for_mutant(name, path=data.path)
+         for name, status in sorted(outcomes.items()) if status not in json.loads(sys.argv[2])]
+print(json.dumps({"outcomes": outcomes, "diffs": diffs}))
+"""
 
 
 def mutate(module: str, tests: list, children: int, out: Path) -> dict:
@@ -65,12 +80,14 @@ def mutate(module: str, tests: list, children: int, out: Path) -> dict:
                              cwd=copy, env=env, capture_output=True, text=True)
         seconds = time.monotonic() - start
         log = run.stdout + run.stderr
-        listing = subprocess.run([mutmut, "results", "--all", "true"], cwd=copy, env=env,
-                                 capture_output=True, text=True).stdout
-        outcomes = dict(re.findall(r"^\s+(\S+): (.+)$", listing, re.M))
-        survivors = sorted(name for name, status in outcomes.items() if status not in KILLED)
-        diffs = [subprocess.run([mutmut, "show", name], cwd=copy, env=env, capture_output=True,
-                                text=True).stdout for name in survivors]
+        # every outcome, then the survivors' diffs, in one process (`mutmut show` is one each)
+        report = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", _REPORT, module,
+                                 json.dumps(sorted(KILLED))],
+                                cwd=copy, env=env, capture_output=True, text=True)
+        if report.returncode != 0:
+            raise SystemExit(f"{module}: could not read mutmut's results:\n{report.stderr[-2000:]}")
+        found = json.loads(report.stdout)
+        outcomes, diffs = found["outcomes"], found["diffs"]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     name = module.replace("/", "_").removesuffix(".py")

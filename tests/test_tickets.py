@@ -93,6 +93,53 @@ def test_create_routes_to_department_and_sets_due_time(repo, category, departmen
     assert [e.status for e in repo.history(ticket.number)] == ["registered"]
 
 
+@pytest.mark.parametrize("change, message", [
+    ({"citizen": ""}, "citizen_id is required"),
+    ({"citizen": 919876543210}, "citizen_id is required"),
+    ({"category": "electricity_bill"}, "unknown category 'electricity_bill'"),
+    ({"ward": "teis"}, "ward must be a number, not 'teis'"),
+    ({"ward": 0}, "ward 0 is outside 1..70"),
+    ({"ward": 71}, "ward 71 is outside 1..70"),
+    ({"language": "fr"}, "language must be one of .*, not 'fr'"),
+    ({"location_text": None}, "location_text and description must be text"),
+    ({"description": 5}, "location_text and description must be text"),
+    ({"latitude": 29.9}, "give both latitude and longitude, or neither"),
+    ({"longitude": 77.5}, "give both latitude and longitude, or neither"),
+    ({"latitude": 90.0001, "longitude": 0}, "latitude/longitude out of range"),
+    ({"latitude": -90.0001, "longitude": 0}, "latitude/longitude out of range"),
+    ({"latitude": 0, "longitude": 180.0001}, "latitude/longitude out of range"),
+    ({"latitude": 0, "longitude": -180.0001}, "latitude/longitude out of range"),
+    ({"latitude": 29.9, "longitude": 200}, "latitude/longitude out of range"),
+])
+def test_each_invalid_complaint_is_refused_with_its_reason(repo, change, message):
+    with pytest.raises(InvalidTicketData, match=f"^{message}$"):
+        new(repo, **change)
+    assert repo.list_tickets().total == 0
+
+
+@pytest.mark.parametrize("latitude, longitude", [(90, 180), (-90, -180), (0, 0)])
+def test_coordinates_at_the_poles_and_the_date_line_are_accepted(repo, latitude, longitude):
+    ticket = new(repo, latitude=latitude, longitude=longitude).ticket
+    assert (ticket.latitude, ticket.longitude) == (latitude, longitude)
+
+
+def test_the_record_of_a_new_ticket_carries_what_was_registered(repo):
+    ticket = new(repo, category="sewer", ward=12, language="hinglish").ticket
+    assert (ticket.category, ticket.department, ticket.language, ticket.citizen_id) == (
+        "sewer", "water_works", "hinglish", CITIZEN)
+    assert (ticket.escalation_level, ticket.escalated_at, ticket.assignee_id) == (0, None, None)
+    assert (ticket.rating, ticket.resolved_at, ticket.resolution_media_id) == (None, None, None)
+
+
+def test_a_ticket_made_at_local_midnight_counts_for_that_day(engine, city):
+    repo = TicketRepository(make_session_factory(engine),
+                            city=dataclasses.replace(city, max_tickets_per_citizen_per_day=1))
+    midnight_in_india = datetime(2024, 6, 2, 18, 30, tzinfo=timezone.utc)  # 00:00 on 3 June, IST
+    assert new(repo, ward=9, now=midnight_in_india - timedelta(microseconds=1)).created  # 2 June
+    assert new(repo, ward=1, now=midnight_in_india).created
+    assert new(repo, ward=2, now=T0).limit_reached  # 11:30 the same day
+
+
 def test_numbers_follow_the_sequence(repo):
     numbers = [new(repo, ward=w).ticket.number for w in (1, 2, 3)]
     assert numbers == ["SRN-000001", "SRN-000002", "SRN-000003"]
@@ -322,6 +369,76 @@ def test_reopen_refused_when_a_newer_complaint_is_open(repo):
         repo.reopen(first, CITIZEN, "not fixed", now=T0 + timedelta(hours=2))
     assert info.value.existing_number == second
     assert repo.get(first).status == "resolved"
+
+
+def test_refusals_say_which_ticket_which_change_and_why(repo):
+    number = new(repo).ticket.number
+    with pytest.raises(TransitionNotAllowed) as info:
+        repo.change_status(number, "closed", "officer:verma", "done", now=T0)
+    assert (info.value.number, info.value.current, info.value.requested, info.value.reason) == (
+        number, "registered", "closed", "not a next status")
+    assert str(info.value) == f"{number}: registered -> closed not allowed: not a next status"
+    with pytest.raises(TransitionNotAllowed) as info:
+        repo.change_status(number, "rejected", "officer:verma", " ", now=T0)
+    assert (info.value.number, info.value.current, info.value.requested, info.value.reason) == (
+        number, "registered", "rejected", "a reason is required")
+    with pytest.raises(InvalidTicketData, match="unknown status 'done'"):
+        repo.change_status(number, "done", "officer:verma", now=T0)
+    with pytest.raises(InvalidTicketData, match="actor"):
+        repo.change_status(number, "assigned", "", now=T0)
+    with pytest.raises(NotTicketOwner, match=number):
+        repo.reopen(number, "919800000001", "mine", now=T0)
+    assert [e.status for e in repo.history(number)] == ["registered"]
+
+
+def test_the_reopen_window_counts_from_the_resolution(repo):
+    number = new(repo).ticket.number
+    walk(repo, number, "assigned", now=T0)
+    walk(repo, number, "in_progress", now=T0 + timedelta(hours=1))
+    resolved = walk(repo, number, "resolved", now=T0 + timedelta(days=2))
+    assert resolved.resolved_at == T0 + timedelta(days=2)
+    assert repo.get(number).resolved_at == T0 + timedelta(days=2)
+    with pytest.raises(ReopenWindowExpired) as info:
+        repo.reopen(number, CITIZEN, "late", now=T0 + timedelta(days=9, seconds=1))
+    assert (info.value.number, info.value.current, info.value.requested, info.value.reason) == (
+        number, "resolved", "reopened", "resolved more than 7 days ago")
+    assert repo.reopen(number, CITIZEN, "still dark", now=T0 + timedelta(days=9)).status == "reopened"
+
+
+def test_a_reopen_refused_for_an_open_duplicate_names_both_tickets(repo):
+    first = new(repo).ticket.number
+    walk(repo, first, "assigned", "in_progress", "resolved")
+    other_ward = new(repo, ward=24, now=T0 + timedelta(minutes=30)).ticket.number
+    other_category = new(repo, category="sewer", now=T0 + timedelta(minutes=40)).ticket.number
+    other_citizen = new(repo, citizen="919800000001", now=T0 + timedelta(minutes=50)).ticket.number
+    assert len({first, other_ward, other_category, other_citizen}) == 4
+    second = new(repo, now=T0 + timedelta(hours=1)).ticket.number
+    with pytest.raises(OpenTicketExists) as info:
+        repo.reopen(first, CITIZEN, "not fixed", now=T0 + timedelta(hours=2))
+    assert (info.value.number, info.value.current, info.value.requested, info.value.reason) == (
+        first, "resolved", "reopened", f"open ticket {second} exists")
+    walk(repo, second, "rejected", remark="the same as " + first)
+    # open tickets of another ward, category or citizen are no reason to refuse
+    assert repo.reopen(first, CITIZEN, "not fixed", now=T0 + timedelta(hours=3)).status == "reopened"
+
+
+def test_on_change_runs_inside_the_change_with_the_changed_ticket(repo):
+    number = new(repo).ticket.number
+    seen = []
+
+    def hook(session, ticket):
+        seen.append((ticket.number, ticket.status, session.in_transaction()))
+
+    repo.change_status(number, "assigned", "officer:verma", now=T0, on_change=hook)
+    assert seen == [(number, "assigned", True)]
+
+    def broken(session, ticket):
+        raise RuntimeError("the notification could not be written")
+
+    with pytest.raises(RuntimeError):
+        repo.change_status(number, "in_progress", "officer:verma", now=T0, on_change=broken)
+    assert repo.get(number).status == "assigned"  # rolled back with it
+    assert [e.status for e in repo.history(number)] == ["registered", "assigned"]
 
 
 def test_the_owner_adds_notes_and_photos_to_an_open_ticket_only(repo):
