@@ -534,6 +534,32 @@ def test_officer_lists_and_overdue_counts(repo):
                       "construction": 0, "tax": 0}
 
 
+def test_list_filters_at_their_edges(repo):
+    first = new(repo, ward=1, now=T0).ticket.number
+    second = new(repo, ward=2, now=T0 + timedelta(hours=1)).ticket.number
+    due = repo.get(first).due_at  # T0 + 72 h
+
+    def numbers(**filters):
+        return sorted(t.number for t in repo.list_tickets(**filters).items)
+
+    assert numbers(created_after=T0 + timedelta(hours=1)) == [second]  # inclusive
+    assert numbers(created_before=T0 + timedelta(hours=1)) == [first]  # exclusive
+    assert numbers(created_after=T0, created_before=T0 + timedelta(hours=2)) == [first, second]
+    assert numbers(overdue=True, now=due) == []  # due now is not yet overdue
+    assert numbers(overdue=True, now=due + timedelta(seconds=1)) == [first]
+    assert numbers(status="assigned") == [] and numbers(ward=2) == [second]
+    assert numbers(unassigned=True) == [first, second] and numbers(escalated=True) == []
+    with pytest.raises(InvalidTicketData, match="unknown status 'done'"):
+        repo.list_tickets(status="done")
+    for page, size in ((0, 20), (1, 0), (1, 201)):
+        with pytest.raises(InvalidTicketData, match="page starts at 1 and page_size is 1..200"):
+            repo.list_tickets(page=page, page_size=size)
+    assert repo.list_tickets(page=1, page_size=200).page_size == 200
+    assert repo.list_tickets(page=1, page_size=1).pages == 2
+    assert [c for c in repo.ward_counts(now=due + timedelta(seconds=1))] == [(1, 1, 1), (2, 1, 0)]
+    assert repo.overdue_counts(now=due)["street_lighting"] == 0
+
+
 # --- concurrency ---------------------------------------------------------------------------
 
 
