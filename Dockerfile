@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app \
     TF_CPP_MIN_LOG_LEVEL=3 SQLALCHEMY_SILENCE_UBER_WARNING=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
-# Dependencies first: this layer is rebuilt only when the pins change.
+# Dependencies first: this layer is rebuilt only when the pins change. Only what runs:
+# requirements-dev.txt (tests and tooling) stays out of the image.
 COPY requirements.txt constraints.txt ./
 RUN pip install "pip==24.0" && pip install -r requirements.txt -c constraints.txt
 

@@ -17,14 +17,18 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export PYTHONHASHSEED ?= 0
 export PYTHONPATH := $(CURDIR)
 
+# What each complaint category of city.yml needs in the domain and the rules
+# (scripts/generate_categories.py), committed; remade whenever city.yml changes.
+CATEGORY_FILES := domain/categories.yml data/rules/categories.yml
+CITY_FILE := $(or $(CITY_CONFIG),city.yml)
 # Training data generated from seed lists and the hand-written data (scripts/generate_nlu.py),
 # committed; remade whenever its inputs change.
 GENERATED := $(addprefix data/nlu/generated/,spelling_variants.yml complaints.yml out_of_scope.yml)
 GENERATOR_INPUTS := scripts/generate_nlu.py scripts/nlu_seeds.yml $(wildcard data/nlu/*.yml domain/*.yml) \
   $(shell find tests/nlu tests/nlu_unseen tests/nlu_other_domain -name '*.yml' 2>/dev/null)
-TRAINING_INPUTS := config.yml city.yml $(GENERATED) $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+TRAINING_INPUTS := config.yml $(CITY_FILE) $(CATEGORY_FILES) $(GENERATED) $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help venv nlu-data train run actions validate test test-unit mutate test-nlu test-stories test-conversations test-scale crossval lint bench export-misunderstood simulate clean
+.PHONY: help venv categories nlu-data train run actions validate test test-unit mutate test-nlu test-stories test-conversations test-scale crossval lint bench export-misunderstood simulate clean
 
 help:
 	@echo "make run       train if needed, start the action server, chat in the terminal"
@@ -32,26 +36,33 @@ help:
 	@echo "make train     train the model into $(MODEL)"
 	@echo "make validate  rasa data validate (strict)"
 	@echo "make crossval  5-fold NLU cross-validation, report in $(RESULTS)/crossval"
+	@echo "make categories  regenerate domain/categories.yml and data/rules/categories.yml from city.yml"
 	@echo "make nlu-data  regenerate data/nlu/generated from scripts/nlu_seeds.yml and data/nlu"
-	@echo "make lint      ruff"
+	@echo "make lint      ruff, and mypy on civic/ and channels/"
 	@echo "make bench     benchmarks (numbers in README / docs/benchmarks.md)"
 	@echo "make mutate    mutation testing of the core (mutmut), scores in results/mutate"
 	@echo "make simulate  WhatsApp simulator: fake Graph API + signed webhooks to a local Rasa"
 	@echo "make export-misunderstood  messages the bot did not understand, ready to annotate"
 
 # --- set-up ---------------------------------------------------------------------------
-$(BIN)/activate: requirements.txt constraints.txt pyproject.toml
+$(BIN)/activate: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@scripts/ensure_python.sh
 	@test -x $(PY) || $$(scripts/ensure_python.sh --print) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip==24.0"
-	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt  # includes requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .  # nagar-admin
 	@touch $(BIN)/activate
 
 venv: $(BIN)/activate
 
 # --- model ----------------------------------------------------------------------------
-$(GENERATED) &: $(BIN)/activate $(GENERATOR_INPUTS)
+$(CATEGORY_FILES) &: $(BIN)/activate $(CITY_FILE) scripts/generate_categories.py
+	$(PY) scripts/generate_categories.py
+	@touch $(CATEGORY_FILES)
+
+categories: $(CATEGORY_FILES)
+
+$(GENERATED) &: $(BIN)/activate $(CATEGORY_FILES) $(GENERATOR_INPUTS)
 	$(PY) scripts/generate_nlu.py
 
 nlu-data: $(GENERATED)
@@ -71,11 +82,12 @@ run: $(MODEL)
 	@scripts/run_local.sh $(MODEL) $(ACTIONS_PORT)
 
 # --- checks ---------------------------------------------------------------------------
-validate: venv
+validate: venv $(CATEGORY_FILES)
 	$(PY) scripts/validate_data.py
 
 lint: venv
 	$(BIN)/ruff check civic actions channels nlu_components officer rasa_extensions scripts tests
+	$(BIN)/mypy  # civic/ and channels/, settings in pyproject.toml
 
 test-unit: venv
 	$(BIN)/pytest -q -p no:warnings --ignore=tests/conversations --ignore=tests/scale

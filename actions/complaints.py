@@ -297,9 +297,10 @@ class ValidateComplaintForm(FormValidationAction):
         if typed and latest_intent(tracker) not in QUESTIONS and (wards_of(typed) or DONT_KNOW.search(typed)):
             return {"ward": typed}  # a locality, or "pata nahi", whatever NLU made of it
         text = free_text(tracker)
-        if text and latest_intent(tracker) == "out_of_scope" \
+        if text and raw_intent(tracker) == "out_of_scope" \
                 and not (ward_from_answer(text) or wards_of(text) or DONT_KNOW.search(text)):
             return {}  # not about a ward at all ("ghar ki bijli nahi hai"): answered by the rules
+        # anything else typed, an unclear word included, is a (perhaps wrong) ward answer
         return {"ward": text} if text else {}
 
     async def extract_location(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -415,9 +416,12 @@ class ValidateComplaintForm(FormValidationAction):
                                 tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         if value is None:
             return {"category": None}
-        category = category_from_answer(value, tracker.get_slot("category_choices"))
-        if category is None:
-            dispatcher.utter_message(response="utter_not_a_category", count=len(get_city().categories))
+        categories = get_city().categories
+        shown = tracker.get_slot("category_choices") or list(categories)
+        category = category_from_answer(value, shown)
+        if category is None:  # the range and the example from the menu the citizen saw
+            dispatcher.utter_message(response="utter_not_a_category", count=len(shown),
+                                     example=categories[shown[0]].name(language_of(tracker)))
             return {"category": None}
         text = typed_text(tracker)
         if is_opening(tracker) and text:

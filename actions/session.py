@@ -22,6 +22,8 @@ def city_slots() -> List[EventType]:
             for field in ("office_hours", "covid_testing")
             for language in ("hi", "hinglish", "en")
         ),
+        *(SlotSet(f"category_list_{language}", city.category_list(language))
+          for language in ("hi", "hinglish", "en")),
     ]
 
 

@@ -95,7 +95,7 @@ class ActionNotifyTicketUpdate(Action):
             templates = get_city().whatsapp_templates
             template = {
                 "name": templates.get("ticket_update"),
-                "language": (templates.get("language_codes") or {}).get(language, "en"),
+                "language": get_city().template_language(language),
                 "parameters": [ticket.number, label("status", ticket.status, language), remark or "-"],
             }
             if photo:  # the field worker's after-photo as the template's image header

@@ -11,7 +11,7 @@ import itertools
 import json
 import time
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from aiohttp import web
 
@@ -53,7 +53,7 @@ class FakeGraphAPI:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]  # the port the system chose for port 0
         return self.base_url
 
     async def stop(self) -> None:
@@ -159,10 +159,10 @@ def text_message(wa_id: str, body: str, **extra: Any) -> Dict[str, Any]:
 
 
 def webhook_payload(
-    messages: List[Dict[str, Any]] = (),
+    messages: Sequence[Dict[str, Any]] = (),
     phone_number_id: str = "100000000000001",
     profile_name: str = "Test Citizen",
-    statuses: List[Dict[str, Any]] = (),
+    statuses: Sequence[Dict[str, Any]] = (),
 ) -> Dict[str, Any]:
     """A whole POST body with one entry and one change holding messages and statuses."""
     value: Dict[str, Any] = {

@@ -380,17 +380,17 @@ class InboxWorker:
     def start(self) -> None:
         """Starts the loop in the running event loop (a server's start)."""
         self.owner = new_owner()  # after any fork: one owner per process
-        self._wake = asyncio.Event()
+        wake = self._wake = asyncio.Event()
         self._pass_lock = asyncio.Lock()
-        self._runner = asyncio.create_task(self._run())
+        self._runner = asyncio.create_task(self._run(wake))
 
     def wake(self) -> None:
         if self._wake is not None:
             self._wake.set()
 
-    async def _run(self) -> None:
+    async def _run(self, wake: asyncio.Event) -> None:
         while True:
-            self._wake.clear()
+            wake.clear()
             try:
                 await self.pump()
                 if time.monotonic() - self._last_purge > PURGE_INTERVAL_SECONDS:
@@ -400,7 +400,7 @@ class InboxWorker:
                 logger.exception("WhatsApp inbox pass failed; retrying in %.0fs.",
                                  self.poll_seconds)
             try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                await asyncio.wait_for(wake.wait(), self.poll_seconds)
             except asyncio.TimeoutError:
                 pass
 
@@ -408,6 +408,8 @@ class InboxWorker:
         """One pass: claims and starts what it may; returns how many it started."""
         if self._stopping or not self.ready():
             return 0
+        if self._pass_lock is None:  # a pass before start() (a one-off pass, a test)
+            self._pass_lock = asyncio.Lock()
         async with self._pass_lock:
             free = self.concurrency - len(self._turns)
             if free <= 0:

@@ -148,7 +148,7 @@ class StaffSender:
     def _template(self, key: str, language: str, parameters: List[str]) -> Dict[str, Any]:
         templates = self.city.whatsapp_templates
         return {"name": templates.get(key), "parameters": [one_line(p) for p in parameters],
-                "language": (templates.get("language_codes") or {}).get(language, "en")}
+                "language": self.city.template_language(language)}
 
     def _category(self, ticket: TicketRecord, language: str) -> str:
         return self.city.categories[ticket.category].name(language)

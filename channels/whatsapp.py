@@ -415,21 +415,21 @@ class WhatsAppInput(InputChannel):
         async def apologise(message: InboxMessage) -> None:
             await self._send_reply(NO_REPLY_RESPONSE, message)
 
-        self.worker = InboxWorker(self.inbox, handle, apologise, poll_seconds=self.poll_seconds,
-                                  concurrency=self.concurrent_turns,
-                                  ready=lambda: _agent_ready(self.agent))
+        worker = self.worker = InboxWorker(self.inbox, handle, apologise, poll_seconds=self.poll_seconds,
+                                           concurrency=self.concurrent_turns,
+                                           ready=lambda: _agent_ready(self.agent))
 
         @whatsapp_webhook.listener("after_server_start")
         async def resume_inbox(app: Any, *_: Any) -> None:
             # Rasa loads the model before the server starts; then whatever the inbox holds
             # unfinished (a restart, another replica's leftovers) is resumed.
             self._app = app
-            self.worker.start()
+            worker.start()
 
         @whatsapp_webhook.listener("before_server_stop")
         async def finish_turns(*_: Any) -> None:
             # unfinished turns go back to the inbox, for the next start or another replica
-            await self.worker.stop(SHUTDOWN_GRACE_SECONDS)
+            await worker.stop(SHUTDOWN_GRACE_SECONDS)
             await self.client.close()
             self._store_threads.shutdown(wait=True)
             self.inbox.close()
@@ -473,7 +473,7 @@ class WhatsAppInput(InputChannel):
                     logger.exception("Could not store %d WhatsApp messages; answering 503.",
                                      len(messages))
                     return response.json({"status": "unavailable"}, status=503)
-                self.worker.wake()
+                worker.wake()
             return response.json({"status": "ok"})
 
         return whatsapp_webhook

@@ -13,7 +13,7 @@ Rasa responses map to WhatsApp messages as follows:
 import asyncio
 import logging
 import random
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 import aiohttp
 from rasa.core.channels.channel import OutputChannel
@@ -78,7 +78,7 @@ class WhatsAppAPIError(Exception):
         return self.status is None or self.status == 429 or self.status >= 500
 
     @classmethod
-    def from_response(cls, status: int, body: Any, headers: Dict[str, str]) -> "WhatsAppAPIError":
+    def from_response(cls, status: int, body: Any, headers: Mapping[str, str]) -> "WhatsAppAPIError":
         error = body.get("error") if isinstance(body, dict) else None
         error = error if isinstance(error, dict) else {}
         code = error.get("code")

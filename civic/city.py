@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, FrozenSet, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -33,6 +33,16 @@ class Category:
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names["en"]
+
+    @property
+    def words(self) -> FrozenSet[str]:
+        """Words that name this category: those of its names ("Safai / kooda" → safai,
+        kooda) and its short words, case-folded; words shorter than three letters and filler
+        words left out."""
+        words = {w for name in self.names.values()
+                 for w in re.findall(r"[\w\u0900-\u097F]+", name.casefold())}
+        words.update(self.short_words)
+        return frozenset(w for w in words if len(w) >= 3 and w not in FILLER_WORDS)
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,15 @@ class City:
         fitting = tuple(key for key, category in self.categories.items()
                         if any(word in category.short_words for word in words))
         return fitting if len(fitting) > 1 else ()
+
+    def category_list(self, language: str) -> str:
+        """The categories' names in `language`, in menu order, as the replies list them."""
+        return ", ".join(category.name(language) for category in self.categories.values())
+
+    def template_language(self, language: str) -> str:
+        """The language code of the WhatsApp templates for a reply language (hinglish: en)."""
+        codes = self.whatsapp_templates.get("language_codes")
+        return str(codes.get(language, "en")) if isinstance(codes, dict) else "en"
 
     def valid_ward(self, ward: int) -> bool:
         return 1 <= ward <= self.wards

@@ -94,3 +94,56 @@ def parse_correction(text: str) -> Optional[Correction]:
     if wrong:
         return Correction(None)
     return None
+
+
+# --- A change of mind: "nahi nahi, light nahi, asal me naali band hai" -----------------------
+# The classifier counts words: the category the citizen takes back ("light nahi") weighs as
+# much as the one they mean. The taken-back word is a category word followed by a negation
+# that ends its clause, or "not (the)" before it; what follows names the real problem.
+_NEG_AFTER = (r"(?:\s+(?:ki|ka|ke|wali|wala|वाली|वाला|की|का|के)\s+(?:baat|problem|shikayat|"
+              r"बात|शिकायत))?\s+(?:nahi|nahin|nhi|nai|na|नहीं|नही|ना)(?:\s+(?:hai|he|h|है))?")
+_CLAUSE_END = (r"(?=\s*(?:[,.;!?।]|$)|\s+(?:asal|actually|balki|bulki|darasal|but|sorry|"
+               r"असल|बल्कि|दरअसल|माफ़|माफ)" + _E + ")")
+_NEG_BEFORE = r"(?:not|no)\s+(?:the\s+|a\s+|about\s+the\s+)?"
+_CUE = re.compile(f"{_B}(?:asal\\s+(?:me|mein|men)|actually|balki|bulki|darasal|instead|"
+                  f"असल\\s+में|बल्कि|दरअसल){_E}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ChangeOfMind:
+    """The categories a message takes back and those it names after them (keys)."""
+
+    taken_back: frozenset
+    named: frozenset
+    cue: bool  # "asal me", "actually", "balki" …: the rest is the real problem
+
+
+def change_of_mind(text: str, category_words: dict) -> Optional[ChangeOfMind]:
+    """`category_words`: category key → the words that name it (City.categories' `words`).
+    None unless the message takes back a category and names another or says "actually"."""
+    if not text or text.startswith("/") or len(text) > 500:
+        return None
+    taken, last_end = set(), -1
+    for key, words in category_words.items():
+        alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        if not alternatives:
+            continue
+        pattern = re.compile(f"{_B}(?:{_NEG_BEFORE})?(?:{alternatives}){_E}", re.IGNORECASE)
+        for match in pattern.finditer(text):
+            after = re.match(_NEG_AFTER + _CLAUSE_END, text[match.end():], re.IGNORECASE)
+            before = re.match(_NEG_BEFORE, match.group(0), re.IGNORECASE)
+            if after or before:
+                taken.add(key)
+                last_end = max(last_end, match.end() + (after.end() if after else 0))
+    if not taken:
+        return None
+    rest = text[last_end:]
+    named = set()
+    for key, words in category_words.items():
+        if key not in taken and any(
+                re.search(f"{_B}{re.escape(w)}{_E}", rest, re.IGNORECASE) for w in words):
+            named.add(key)
+    cue = _CUE.search(rest) is not None
+    if not named and not cue:
+        return None
+    return ChangeOfMind(frozenset(taken), frozenset(named), cue)

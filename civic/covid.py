@@ -384,8 +384,10 @@ class CovidClient:
             resolved = resolve_district(query)
             if resolved:
                 state = all_districts().get(resolved, prefer_state)
-                record = (dataset.whole_state(state, resolved) if is_whole_state(resolved)
-                          else dataset.find(resolved, state))
+                if not is_whole_state(resolved):
+                    record = dataset.find(resolved, state)
+                elif state:  # a whole state's figures need to know which state
+                    record = dataset.whole_state(state, resolved)
         if record is not None:
             return LookupResult(query, figures=_figures(record, *context))
         suggestions = list(closest_districts(query, dataset.names))[:3] if query else []
@@ -399,7 +401,7 @@ class CovidClient:
             now = self.clock()
             if not self.url:
                 return self._snapshot_dataset(), ("snapshot", None, now, False)
-            if self._good is not None and now - self._good_at < self.cache_for:
+            if self._good is not None and self._good_at is not None and now - self._good_at < self.cache_for:
                 return self._good, ("cache", self._good_at, now, False)
             if self._failed_at is None or now - self._failed_at >= self.failure_backoff:
                 try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -121,7 +121,7 @@ class LeasedOutbox(UnitOfWork):
     back-off, given up after max_attempts. Subclasses name the ORM `model` (columns attempts,
     next_attempt_at, last_error, delivered_at, failed_at) and turn rows into records."""
 
-    model = None
+    model: Any = None  # the ORM class (SQLAlchemy 1.4 models are untyped), set by each subclass
 
     def __init__(self, session_factory: Optional[sessionmaker] = None,
                  max_attempts: int = MAX_ATTEMPTS):

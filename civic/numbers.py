@@ -214,21 +214,24 @@ def find_numbers(text: str) -> List[Span]:
             continue
         lower = token.lower()
         nxt = tokens[i] if i < len(tokens) else None
+        # the next word when only spaces or a hyphen come between, else None
         joined = (
-            nxt is not None
+            nxt
+            if nxt is not None
             and nxt[2] == "word"
             and re.fullmatch(r"[\s-]*", text[end : nxt[0]]) is not None
+            else None
         )
         # "twenty three", "twenty-three"
         if joined and lower in ENGLISH_TENS:
-            unit = ENGLISH_UNITS.get(nxt[3].lower(), 0)
+            unit = ENGLISH_UNITS.get(joined[3].lower(), 0)
             if 1 <= unit <= 9:
-                found.append((start, nxt[1], ENGLISH_TENS[lower] + unit))
+                found.append((start, joined[1], ENGLISH_TENS[lower] + unit))
                 i += 1
                 continue
         # "one hundred", "ek sau", "एक सौ"
-        if joined and lower in _ONE_WORDS and nxt[3].lower() in _HUNDRED_WORDS:
-            found.append((start, nxt[1], 100))
+        if joined and lower in _ONE_WORDS and joined[3].lower() in _HUNDRED_WORDS:
+            found.append((start, joined[1], 100))
             i += 1
             continue
         value = word_value(token)

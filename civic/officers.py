@@ -406,8 +406,9 @@ class OfficerRepository(UnitOfWork):
             attempt_id = attempt.id
             if locked_until is None:
                 row = self._find(session, name)
-                record = _record(row) if row is not None and row.active else None
-                stored_hash = row.password_hash if record is not None else _DUMMY_HASH
+                account = row if row is not None and row.active else None
+                record = _record(account) if account is not None else None
+                stored_hash = account.password_hash if account is not None else _DUMMY_HASH
         if locked_until is not None:
             logger.warning("Sign-in refused (too many failures) for %r from %s until %s",
                            name, address, locked_until.isoformat())

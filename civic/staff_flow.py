@@ -72,17 +72,20 @@ class StaffFlow:
                now: Optional[datetime] = None) -> List[StaffReply]:
         """Act on one message; raises StorageUnavailable when the database is away."""
         state = self.workflow.note_message(staff.id, now)
+        waiting_on = state.ticket_number  # the ticket a photo or a reason is awaited for
         try:
-            if item.kind == "tap":
+            if item.kind == "tap" and item.action and item.number:
                 return [self._tap(staff, item.action, item.number, now)]
-            if state.awaiting == AWAITING_PHOTO and item.kind == "photo" and item.media_id:
-                self.workflow.resolve(state.ticket_number, staff, item.media_id, item.text, now)
+            if (state.awaiting == AWAITING_PHOTO and waiting_on and item.kind == "photo"
+                    and item.media_id):
+                self.workflow.resolve(waiting_on, staff, item.media_id, item.text, now)
                 self.workflow.set_awaiting(staff.id, None, None, now)
-                return [StaffReply("resolved", state.ticket_number)]
-            if state.awaiting == AWAITING_REASON and item.kind == "text" and (item.text or "").strip():
-                self.workflow.return_to_desk(state.ticket_number, staff, item.text, now)
+                return [StaffReply("resolved", waiting_on)]
+            if (state.awaiting == AWAITING_REASON and waiting_on and item.kind == "text"
+                    and item.text and item.text.strip()):
+                self.workflow.return_to_desk(waiting_on, staff, item.text, now)
                 self.workflow.set_awaiting(staff.id, None, None, now)
-                return [StaffReply("returned", state.ticket_number)]
+                return [StaffReply("returned", waiting_on)]
         except AssignmentRefused as refused:
             self.workflow.set_awaiting(staff.id, None, None, now)
             return [StaffReply(refused.reason, refused.number)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -165,7 +165,7 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
-Base = declarative_base(metadata=metadata)
+Base: Any = declarative_base(metadata=metadata)  # SQLAlchemy 1.4 has no types: the models are Any
 _OPEN_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_STATUSES))
 
 
@@ -725,11 +725,12 @@ class TicketRepository(UnitOfWork):
         except IntegrityError:
             # Only a reopen can collide (with a complaint registered in the same instant).
             with self._unit() as session:
-                ticket = _by_number(session, number)
-                other = _open_duplicate(session, ticket.citizen_id, ticket.category, ticket.ward)
-            if other is None or other.number == number:
+                current = _by_number(session, number)
+                other = (None if current is None
+                         else _open_duplicate(session, current.citizen_id, current.category, current.ward))
+            if current is None or other is None or other.number == number:
                 raise
-            raise OpenTicketExists(number, ticket.status, other.number) from None
+            raise OpenTicketExists(number, current.status, other.number) from None
 
     def _start_of_local_day(self, now: datetime) -> datetime:
         local = now.astimezone(ZoneInfo(self.city.timezone))

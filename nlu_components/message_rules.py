@@ -7,6 +7,9 @@
   channel sends those); the next likeliest intent is taken.
 - A short message that names a complaint number and nothing else ("SRN-000002", "srn 2",
   "status 21", "21 ka status") asks for that complaint's status.
+- A change of mind ("nahi nahi, light nahi, asal me naali band hai") is a complaint of the
+  category named after the one taken back (civic.corrections.change_of_mind), not `deny` and
+  not the taken-back category, whose words weigh as much in the classifier.
 
     - name: nlu_components.message_rules.MessageRules   # after the entity extractor,
                                                          # before FallbackClassifier
@@ -30,6 +33,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from civic.corrections import change_of_mind
+
 PHOTO_INTENT = "share_photo"
 # Intents only the WhatsApp channel sends (as payloads): typed words are never one of them
 # ("I sent a voice note" may well be `unsupported_message`, which is answered in words).
@@ -39,6 +44,9 @@ CONTENTLESS = frozenset({"inform", "nlu_fallback", "out_of_scope", "greet", "tha
                          "deny", "help"})
 # Words beside a complaint number that keep a message a status question.
 MAX_STATUS_WORDS = 4
+COMPLAINT_PREFIX = "complaint_"
+# Intents a change of mind is taken for besides the category it takes back.
+NO_PROBLEM_NAMED = frozenset({"deny", "inform", "nlu_fallback", "stop", "out_of_scope"})
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -51,6 +59,9 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
 
     def __init__(self, config: Dict[str, Any]) -> None:
         self.status_intent = {**self.get_default_config(), **config}["status_intent"]
+        from civic.city import get_city  # reads city.yml (or CITY_CONFIG) once
+
+        self.category_words = {key: category.words for key, category in get_city().categories.items()}
 
     @classmethod
     def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -76,7 +87,27 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, self.status_intent)
             elif intent in CHANNEL_ONLY and not text.startswith("/"):
                 self._next_best(message)
+            else:
+                self._change_of_mind(message, text, intent)
         return messages
+
+    def _change_of_mind(self, message: Message, text: str, intent: str) -> None:
+        """The category named after the one taken back, likeliest first by the classifier;
+        with no category named but "asal me"/"actually", the likeliest other complaint."""
+        change = change_of_mind(text, self.category_words)
+        if change is None:
+            return
+        taken_back = {COMPLAINT_PREFIX + key for key in change.taken_back}
+        if intent not in taken_back and intent not in NO_PROBLEM_NAMED:
+            return
+        named = [COMPLAINT_PREFIX + key for key in self.category_words if key in change.named]
+        ranked = [r.get(INTENT_NAME_KEY) for r in message.get(INTENT_RANKING_KEY) or []]
+        others = [name for name in ranked if name.startswith(COMPLAINT_PREFIX)
+                  and name not in taken_back and name != self.status_intent]
+        choice = next((name for name in ranked if name in named), None) or \
+            (named[0] if named else (others[0] if change.cue and others else None))
+        if choice:
+            self._set_intent(message, choice)
 
     @staticmethod
     def _next_best(message: Message) -> None:

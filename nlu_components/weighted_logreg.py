@@ -11,7 +11,7 @@ nearest civic intent. `weights` multiplies the balanced weight of the intents na
       random_state: 42
       weights: {out_of_scope: 3.0}
 
-With no `weights` it is Rasa's classifier unchanged (tests/test_weighted_logreg.py).
+With no `weights` it is Rasa's classifier unchanged (tests/nlu_components/test_weighted_logreg.py).
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Two caches for work Rasa 3.6 repeats on every message, with the same results.
+"""Two caches for work Rasa 3.6 repeats on every message, and the NLU off the event loop,
+with the same results.
 
 Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent citizens):
 
@@ -18,14 +19,27 @@ Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent c
    table; a name not in it (an event class imported later) walks again, and what is still
    unknown behaves exactly as in Rasa (`topic` → None, the default, or `ValueError`).
 
-`apply()` installs both; it is idempotent. `python -m rasa_extensions ...` is Rasa's own
+3. **The NLU graph runs in its own thread.**
+   `MessageProcessor.parse_message` runs the NLU graph (tokenizer, n-grams, the e5 embedding,
+   the classifier) synchronously inside the event loop: while one citizen's message is
+   understood (tens of milliseconds), the server answers nothing else, not even WhatsApp's
+   webhook posts, whose acknowledgement waits behind every turn in progress. Here Rasa's own
+   `parse_message` runs unchanged in one dedicated thread (one, so parses stay one at a time
+   as before and no component needs to be thread-safe); the event loop keeps acknowledging.
+   Without an HTTP interpreter Rasa's coroutine never suspends, so it is driven to its end
+   in that thread; with one (not used here) Rasa's own path runs.
+
+`apply()` installs all three; it is idempotent and refuses a Rasa other than 3.6.x. `python -m rasa_extensions ...` is Rasa's own
 command line with them applied (what `make run`, the Dockerfile and the tests start).
 """
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, Optional, Text, Type
 
 _APPLIED = False
+TARGET_RASA = "3.6."
 
 
 def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
@@ -91,14 +105,51 @@ def resolve_by_type(type_name: Text, default: Optional[Type] = None) -> Optional
     raise ValueError(f"Unknown event name '{type_name}'.")
 
 
+_NLU_THREAD: Optional[ThreadPoolExecutor] = None
+_STOCK_PARSE: Any = None
+
+
+def _nlu_thread() -> ThreadPoolExecutor:
+    global _NLU_THREAD
+    if _NLU_THREAD is None:
+        _NLU_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")
+    return _NLU_THREAD
+
+
+def _run_to_end(coroutine: Any) -> Any:
+    """The value of a coroutine that never suspends (Rasa's parse without an HTTP
+    interpreter); one that does suspend is closed and reported."""
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return finished.value
+    coroutine.close()
+    raise RuntimeError("MessageProcessor.parse_message waited on I/O; cannot run it in a thread")
+
+
+async def parse_message(self: Any, message: Any, tracker: Any = None,
+                        only_output_properties: bool = True) -> Dict[Text, Any]:
+    """`MessageProcessor.parse_message`, Rasa's own, run in the NLU thread."""
+    if self.http_interpreter:
+        return await _STOCK_PARSE(self, message, tracker, only_output_properties)
+    return await asyncio.get_running_loop().run_in_executor(
+        _nlu_thread(), lambda: _run_to_end(_STOCK_PARSE(self, message, tracker, only_output_properties)))
+
+
 def apply() -> None:
-    """Install both caches into Rasa's classes (once per process)."""
-    global _APPLIED
+    """Install the speed-ups into Rasa's classes (once per process)."""
+    global _APPLIED, _STOCK_PARSE
     if _APPLIED:
         return
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.processor import MessageProcessor
     from rasa.shared.core.events import Event
+    from rasa.version import __version__
 
+    if not __version__.startswith(TARGET_RASA):
+        raise RuntimeError(f"rasa_extensions.speedups targets Rasa {TARGET_RASA}x, not {__version__}")
     RemoteAction._validate_action_result = validate_action_result
     Event.resolve_by_type = staticmethod(resolve_by_type)
+    _STOCK_PARSE = MessageProcessor.parse_message
+    MessageProcessor.parse_message = parse_message
     _APPLIED = True

@@ -21,12 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # module → the tests written for it
 MODULES = {
-    "civic/tickets.py": ["tests/test_tickets.py"],
-    "channels/whatsapp.py": ["tests/test_whatsapp_webhook.py"],
-    "channels/inbox.py": ["tests/test_whatsapp_inbox.py"],
-    "civic/city.py": ["tests/test_city.py"],
-    "civic/language.py": ["tests/test_language.py"],
-    "civic/entities.py": ["tests/test_entities.py"],
+    "civic/tickets.py": ["tests/civic/test_tickets.py"],
+    "channels/whatsapp.py": ["tests/channels/test_whatsapp_webhook.py"],
+    "channels/inbox.py": ["tests/channels/test_whatsapp_inbox.py"],
+    "civic/city.py": ["tests/civic/test_city.py"],
+    "civic/language.py": ["tests/civic/test_language.py"],
+    "civic/entities.py": ["tests/civic/test_entities.py"],
     "officer/auth.py": ["tests/officer/test_officer_auth.py"],
 }
 GOAL = 0.85

@@ -32,38 +32,38 @@ _PARSE_EACH = (
 )
 _INTERACTIVE_TYPE = ('if interactive.get("type") in ("button_reply", "list_reply"):',
                      'if interactive["type"] in ("button_reply", "list_reply"):')
-_WEBHOOK_TESTS = "tests/test_whatsapp_webhook.py tests/test_whatsapp_fuzz.py"
+_WEBHOOK_TESTS = "tests/channels/test_whatsapp_webhook.py tests/channels/test_whatsapp_fuzz.py"
 
 BUGS: Dict[str, Bug] = {
     "ward_70": Bug("ward 70 refused (`<` for `<=`)", "civic/city.py",
                    [("return 1 <= ward <= self.wards", "return 1 <= ward < self.wards")],
-                   "tests/test_city.py tests/test_tickets.py"),
+                   "tests/civic/test_city.py tests/civic/test_tickets.py"),
     "sla_168": Bug("construction SLA 168 -> 72 hours in city.yml", "city.yml",
                    [("construction: {department: construction, sla_hours: 168,",
                      "construction: {department: construction, sla_hours: 72,")],
-                   "tests/test_city.py tests/test_tickets.py"),
+                   "tests/civic/test_city.py tests/civic/test_tickets.py"),
     "empty_secret": Bug("signature_is_valid accepts any signature when the secret is empty",
                         "channels/whatsapp.py",
                         [("if not app_secret or not header", "if not header")], _WEBHOOK_TESTS),
     "purge_reversed": Bug("inbox purge comparison reversed (was dedupe purge)", "channels/inbox.py",
                           [("_t.c.received_at < cutoff", "_t.c.received_at > cutoff")],
-                          "tests/test_whatsapp_inbox.py"),
+                          "tests/channels/test_whatsapp_inbox.py"),
     "store_overwrites": Bug(
         "a redelivery overwrites the stored message (was Redis SET without nx: every claim wins)",
         "channels/inbox.py",
         [("ON CONFLICT (message_id) DO NOTHING",
           "ON CONFLICT (message_id) DO UPDATE SET status = excluded.status, attempts = 0")],
-        "tests/test_whatsapp_inbox.py"),
+        "tests/channels/test_whatsapp_inbox.py"),
     "claim_ignores_lease": Bug(
         "a claim ignores another replica's live lease (every claim wins)", "channels/inbox.py",
         [("            .where(_t.c.status.in_(UNFINISHED))\n"
           "            .where(sa.or_(_t.c.lease_expires_at.is_(None), _t.c.lease_expires_at <= now))\n"
           "            # nothing",
           "            .where(_t.c.status.in_(UNFINISHED))\n            # nothing")],
-        "tests/test_whatsapp_inbox.py"),
+        "tests/channels/test_whatsapp_inbox.py"),
     "resolved_rejected": Bug("resolved -> rejected allowed", "civic/tickets.py",
                              [("RESOLVED: (CLOSED, REOPENED),", "RESOLVED: (CLOSED, REOPENED, REJECTED),")],
-                             "tests/test_tickets.py"),
+                             "tests/civic/test_tickets.py"),
     "tap_title": Bug("a tapped button without an id no longer falls back to its title",
                      "channels/whatsapp.py",
                      [('return (_text(reply.get("id")) or _typed(reply.get("title"))',
@@ -73,14 +73,14 @@ BUGS: Dict[str, Bug] = {
     "keyerror_drops_batch": Bug(
         '`interactive["type"]` KeyError dropping every message of its batch (no per-message '
         "isolation), fuzz tests alone", "channels/whatsapp.py", [_INTERACTIVE_TYPE, _PARSE_EACH],
-        "tests/test_whatsapp_fuzz.py"),
+        "tests/channels/test_whatsapp_fuzz.py"),
     "batch_not_isolated": Bug("a parse error in one message drops its whole batch",
                               "channels/whatsapp.py", [_PARSE_EACH], _WEBHOOK_TESTS),
     "threshold_ignored": Bug("export_misunderstood --threshold ignored",
                              "scripts/export_misunderstood.py",
                              [("groups = collect(conversations, args.threshold)",
                                "groups = collect(conversations, DEFAULT_THRESHOLD)")],
-                             "tests/test_export_misunderstood.py"),
+                             "tests/scripts/test_export_misunderstood.py"),
 }
 
 

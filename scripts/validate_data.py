@@ -7,11 +7,18 @@ error, except "utterance not used" for a response that a form asks or that actio
 channels/ names (the WhatsApp channel sends `utter_no_reply` itself), and
 "intent without NLU examples" for EXTERNAL_ intents, which only Rasa's external-event API sends.
 Any other warning fails: an intent without examples, a duplicate example, a story conflict.
+
+It also checks the complaint categories of city.yml (`CITY_CONFIG` if set): the files made
+from it (scripts/generate_categories.py) are up to date, and each category has training
+examples; each problem says what to do (docs/adding-a-category.md).
 """
+import os
 import re
 import sys
 import warnings
 from pathlib import Path
+
+from generate_categories import load_city, stale_files
 
 ROOT = Path(__file__).resolve().parent.parent
 UNUSED = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule\.")
@@ -29,6 +36,18 @@ def responses_used_by_code_and_forms(domain) -> set:
         for slot in domain.slots:
             used.update({f"utter_ask_{slot.name}", f"utter_ask_{form}_{slot.name}"})
     return used
+
+
+def category_problems(nlu_intents: set) -> list:
+    """What is missing for the categories of city.yml, each with the step that adds it."""
+    city_file = Path(os.environ.get("CITY_CONFIG") or ROOT / "city.yml")
+    problems = [f"{path} does not match the categories of {city_file.name}: run `make categories`"
+                for path in stale_files(ROOT, city_file)]
+    for key in load_city(city_file).categories:
+        if f"complaint_{key}" not in nlu_intents:
+            problems.append(f"category '{key}' of {city_file.name} has no training examples: add "
+                            f"examples of the intent complaint_{key} to a file in data/nlu/")
+    return problems
 
 
 def main() -> int:
@@ -54,6 +73,7 @@ def main() -> int:
 
     allowed = responses_used_by_code_and_forms(importer.get_domain())
     problems = [f"check failed: {name}" for name, ok in results.items() if not ok]
+    problems += category_problems(set(importer.get_nlu_data().intents))
     for warning in caught:
         if not issubclass(warning.category, UserWarning) or "rasa" not in warning.filename:
             continue  # library deprecation notices, not findings about our data

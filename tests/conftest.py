@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from domain_support import DOMAIN, rasa_domain
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
@@ -112,6 +113,18 @@ def engine(migrated_url):
     engine = create_engine_for(migrated_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def domain():
+    """The assistant's domain as Rasa loads it (rasa.shared.core.domain.Domain)."""
+    return rasa_domain()
+
+
+@pytest.fixture(scope="session")
+def domain_dict():
+    """The files of domain/ merged into one dict, as Rasa merges them."""
+    return DOMAIN
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def test_slot_variables_exist():
         "confirmed", "active", "recovered", "deceased", "as_of", "tested", "tested_as_of",
         "delta_confirmed", "delta_recovered", "delta_deceased", "age_days", "fetched_at",
         "example_district", "stars", "days", "menu", "count", "locality", "wards", "other_number",
-        "first_label", "second_label", "fields",
+        "first_label", "second_label", "fields", "example",
         "assignee", "photo_id", "place", "description",  # the officers' workflow (domain/staff.yml)
     }
     used = {p for v in sum(RESPONSES.values(), []) for p in placeholders(v["text"])}

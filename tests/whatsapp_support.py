@@ -13,9 +13,9 @@ import socket
 import threading
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
+from domain_support import rasa_domain
 from rasa.core.channels.channel import UserMessage
 from rasa.core.run import configure_app
 from sanic import Sanic
@@ -41,9 +41,8 @@ class CollectingAgent:
 
     def __init__(self) -> None:
         from rasa.core.tracker_store import InMemoryTrackerStore
-        from rasa.shared.core.domain import Domain
 
-        self.domain = Domain.load(str(Path(__file__).resolve().parents[1] / "domain"))
+        self.domain = rasa_domain()
         self.tracker_store = InMemoryTrackerStore(self.domain)
         self.messages: List[UserMessage] = []
         self.delay: Optional[Callable[[UserMessage], float]] = None

@@ -102,6 +102,20 @@ def test_a_one_word_opener_that_fits_two_categories_asks_between_them(text, cate
     assert answered["category"] == categories[1]
 
 
+@pytest.mark.parametrize("choices, answer, count, example", [
+    (["drinking_water", "water_leakage"], "5", 2, "Peene ka paani"),  # of the two shown
+    (None, "9", 7, "Street light"),  # of the whole menu
+])
+def test_a_number_off_the_menu_names_the_range_and_an_example_of_the_menu_shown(choices, answer, count,
+                                                                                example):
+    slots = {"category_choices": choices, "requested_slot": "category"}
+    events, said = run(ValidateComplaintForm(), state(answer, slots=slots,
+                                                      entities=[{"entity": "number", "value": answer}]))
+    assert [(m["response"], m["count"], m["example"]) for m in said] == [
+        ("utter_not_a_category", count, example)]
+    assert {"event": "slot", "name": "category", "value": None, "timestamp": None} in events
+
+
 def test_a_clear_one_word_opener_keeps_its_category():
     slots, _ = turn(state("kooda", "complaint_sanitation", candidates={"category": "sanitation"}))
     assert slots["category"] == "sanitation" and slots["requested_slot"] == "ward"

@@ -1,7 +1,7 @@
 """What a citizen asks to change at the complaint's summary, in three scripts."""
 import pytest
 
-from civic.corrections import Correction, parse_correction, ward_in_text
+from civic.corrections import Correction, change_of_mind, parse_correction, ward_in_text
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -37,3 +37,28 @@ def test_not_corrections(text):
                                         ("12 ya 14", None), ("14 nahi", None)])
 def test_the_ward_the_citizen_does_not_negate(text, ward):
     assert ward_in_text(text) == ward
+
+
+# Words for the categories, written here rather than read from city.yml.
+WORDS = {"street_light": {"light", "लाइट", "street"}, "drinking_water": {"paani", "pani", "पानी"},
+         "sewer": {"naali", "नाली", "sewer", "drain"}, "sanitation": {"kooda", "safai", "सफाई", "naali", "नाली"},
+         "construction": {"sadak", "road", "सड़क"}}
+
+
+@pytest.mark.parametrize("text, taken_back, named", [
+    ("nahi nahi, light nahi, asal me naali band hai", {"street_light"}, {"sewer", "sanitation"}),
+    ("sorry light nahi, asal me kooda uthane ki baat hai", {"street_light"}, {"sanitation"}),
+    ("लाइट की बात नहीं है, असल में सफाई नहीं हुई", {"street_light"}, {"sanitation"}),
+    ("no no, not the drain, the road is broken", {"sewer"}, {"construction"}),
+    ("pani nahi asal me sadak tooti hai", {"drinking_water"}, {"construction"}),
+])
+def test_a_change_of_mind(text, taken_back, named):
+    change = change_of_mind(text, WORDS)
+    assert change is not None and change.taken_back == taken_back and change.named == named
+
+
+@pytest.mark.parametrize("text", ["paani nahi aa raha 3 din se", "paani nahi, 3 din se koi nahi aaya",
+                                  "light nahi jal rahi", "नाली नहीं बनी है", "nahi", "/deny",
+                                  "light nahi, " + "x " * 300])
+def test_not_a_change_of_mind(text):
+    assert change_of_mind(text, WORDS) is None

@@ -1,6 +1,8 @@
 """The assistant answers in the citizen's language and script, and menus accept numbers."""
 import re
 
+from civic.city import load_city
+
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 
 
@@ -28,3 +30,11 @@ def test_numbered_menu_accepts_digits_devanagari_and_words(chat):
 def test_unknown_number_outside_a_menu_gets_the_help_text(chat):
     assert "What would you like" in chat.texts("hi there")
     assert "1 to 4" in chat.texts("9")
+
+
+def test_help_lists_the_categories_of_city_yml_in_the_citizens_language(chat):
+    categories = load_city().categories.values()
+    english = chat.texts("help")
+    assert ", ".join(c.name("en") for c in categories) in english
+    hindi = chat.texts("मदद चाहिए")
+    assert ", ".join(c.name("hi") for c in categories) in hindi

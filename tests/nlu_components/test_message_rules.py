@@ -57,3 +57,40 @@ def test_typed_words_are_never_an_intent_only_the_channel_sends():
     assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["deny", "inform"]
     payload = parsed('/share_photo{"photo_id":"1"}', "share_photo", ranking=ranking)
     assert payload.get(INTENT)["name"] == "share_photo"
+
+
+def ranking_of(*pairs):
+    return [{"name": name, "confidence": confidence} for name, confidence in pairs]
+
+
+@pytest.mark.parametrize("text, ranking, expected", [
+    # the classifier's words: "light" and "nahi" outweigh the drain the citizen means
+    ("nahi nahi, light nahi, asal me naali band hai",
+     [("deny", 0.63), ("complaint_street_light", 0.28), ("complaint_sanitation", 0.09)],
+     "complaint_sanitation"),
+    ("नहीं नहीं, लाइट नहीं, असल में नाली बंद है",
+     [("complaint_street_light", 0.6), ("complaint_sewer", 0.3), ("complaint_sanitation", 0.1)],
+     "complaint_sewer"),
+    ("no no, not the drain, the street light is off",
+     [("complaint_sewer", 0.7), ("complaint_street_light", 0.3)], "complaint_street_light"),
+    # no category named after the taken-back one, but "actually": the likeliest other complaint
+    ("not the light actually, something else", [("complaint_street_light", 0.7),
+                                                ("complaint_construction", 0.2)],
+     "complaint_construction"),
+])
+def test_a_change_of_mind_is_the_category_named_after_the_one_taken_back(text, ranking, expected):
+    message = parsed(text, ranking[0][0], ranking=ranking_of(*ranking))
+    assert message.get(INTENT)["name"] == expected
+
+
+@pytest.mark.parametrize("text, ranking", [
+    ("paani nahi aa raha", [("complaint_drinking_water", 0.9), ("complaint_water_leakage", 0.1)]),
+    ("paani nahi, 3 din se koi nahi aaya", [("complaint_drinking_water", 0.9), ("deny", 0.1)]),
+    ("light nahi jal rahi", [("complaint_street_light", 0.9), ("deny", 0.1)]),
+    ("nahi", [("deny", 0.9), ("complaint_street_light", 0.1)]),
+    # another category already won: the rule does not second-guess it
+    ("light nahi, asal me naali band hai", [("complaint_sewer", 0.6), ("complaint_sanitation", 0.4)]),
+])
+def test_a_negated_problem_or_a_plain_no_is_left_as_classified(text, ranking):
+    message = parsed(text, ranking[0][0], ranking=ranking_of(*ranking))
+    assert message.get(INTENT)["name"] == ranking[0][0]

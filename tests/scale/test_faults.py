@@ -2,8 +2,8 @@
 Graph API, and the ticket store under 50 concurrent citizens.
 
 Elsewhere already: the ticket database down during submit
-(tests/conversations/test_storage_faults.py), the COVID source down (tests/test_covid.py),
-single Graph API 429/5xx retries and their bound (tests/test_whatsapp_output.py)."""
+(tests/conversations/test_storage_faults.py), the COVID source down (tests/civic/test_covid.py),
+single Graph API 429/5xx retries and their bound (tests/channels/test_whatsapp_output.py)."""
 import dataclasses
 import re
 import signal

@@ -16,7 +16,7 @@ from channels.text_cleaning import MESSAGE_LIMIT, as_typed_text, clean_text, pay
 from channels.text_limits import graphemes
 from civic.transliterate import normalize_token
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("raw, clean", [

@@ -9,7 +9,7 @@ from channels.fake_graph import webhook_payload
 
 from whatsapp_support import PHONE_NUMBER_ID, WhatsAppTestServer
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "whatsapp_simulator.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "whatsapp_simulator.py"
 spec = importlib.util.spec_from_file_location("whatsapp_simulator", SCRIPT)
 whatsapp_simulator = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(whatsapp_simulator)

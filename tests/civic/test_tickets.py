@@ -35,7 +35,7 @@ from civic.tickets import (
     metadata,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2024, 6, 3, 6, 0, tzinfo=timezone.utc)  # 11:30 in Saharanpur
 CITIZEN = "919876543210"
 

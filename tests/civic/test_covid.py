@@ -27,7 +27,7 @@ import actions.covid
 from actions.covid import ActionCovidCases
 from civic.covid import SNAPSHOT_PATH, CovidClient, format_date, load_snapshot
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "covid"
 SHARED_DATA = Path("/work/shared/data/covid19india")
 

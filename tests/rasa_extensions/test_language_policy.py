@@ -1,6 +1,4 @@
 """LanguagePolicy: the reply language is set in the Rasa process after each citizen message."""
-from pathlib import Path
-
 import pytest
 from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
 from rasa.core.policies.policy import PolicyPrediction
@@ -11,13 +9,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from civic.language import reply_language
 from rasa_extensions.language_policy import LanguagePolicy
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(ROOT / "domain")
 
 
 @pytest.fixture

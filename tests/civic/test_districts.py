@@ -15,7 +15,7 @@ from civic.districts import (
 )
 
 COVID_CSV = Path("/work/shared/data/covid19india/district_wise_2021-05-09.csv")
-SNAPSHOT = Path(__file__).resolve().parent.parent / "civic" / "data" / "covid_snapshot.json"
+SNAPSHOT = Path(__file__).resolve().parents[2] / "civic" / "data" / "covid_snapshot.json"
 PSEUDO_DISTRICTS = {"Unknown", "Foreign Evacuees", "Italians", "Other State",
                     "Airport Quarantine", "Others", "Railway Quarantine", "Unassigned"}
 STATES = {"UP", "UT", "HR", "DL"}

@@ -6,7 +6,7 @@ import yaml
 
 from civic.city import CityConfigError, load_city
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SARAHANPUR = yaml.safe_load((ROOT / "city.yml").read_text(encoding="utf-8"))
 
 

@@ -17,7 +17,7 @@ from actions.complaints import (
 )
 from actions.menu import ActionMenuChoice
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def tracker(text="", intent="inform", slots=None, entities=None, events=None, metadata=None,
