@@ -66,6 +66,8 @@ def mutate(module: str, tests: list, children: int, out: Path) -> dict:
             "also_copy": sorted(p.name for p in copy.iterdir()
                                 if p.name not in (source, "tests", "mutants", ".venv", ".git")),
             "pytest_add_cli_args_test_selection": tests,
+            # what is logged is for people reading logs, not behaviour a test asserts
+            "do_not_mutate_patterns": [r"^\s*logger\.(debug|info|warning|error|exception)\("],
             "pytest_add_cli_args": ["-p", "no:warnings", "-p", "no:cacheprovider",
                                     "-k", "not postgresql"],
         }
