@@ -560,6 +560,37 @@ def test_list_filters_at_their_edges(repo):
     assert repo.overdue_counts(now=due)["street_lighting"] == 0
 
 
+def test_the_map_and_the_escalation_counts(repo, engine):
+    light = new(repo, ward=1, latitude=29.96, longitude=77.55).ticket.number  # due T0 + 72 h
+    water = new(repo, category="drinking_water", ward=2, latitude=29.9, longitude=77.5).ticket.number
+    new(repo, category="sewer", ward=3)  # no pin: not on the map
+    done = new(repo, category="sewer", ward=4, latitude=29.8, longitude=77.4).ticket.number
+    walk(repo, done, "assigned", "in_progress", "resolved")  # not open: not on the map
+    second_light = new(repo, ward=5).ticket.number
+    now = T0 + timedelta(hours=30)
+
+    def points(**filters):
+        return [(p.number, p.latitude, p.longitude, p.category, p.status, p.ward, p.overdue,
+                 p.escalation_level) for p in repo.map_points(now=now, **filters)]
+
+    assert points() == [(water, 29.9, 77.5, "drinking_water", "registered", 2, True, 0),
+                        (light, 29.96, 77.55, "street_light", "registered", 1, False, 0)]
+    assert [p[0] for p in points(ward=1)] == [light]
+    assert [p.number for p in repo.map_points(limit=1, now=now)] == [water]
+
+    with engine.begin() as connection:  # as the escalation worker leaves them
+        for number, level in ((light, 1), (second_light, 1), (water, 2), (done, 1)):
+            connection.execute(text("UPDATE tickets SET escalation_level = :level WHERE number = :n"),
+                               {"level": level, "n": number})
+    assert repo.escalated_counts() == {"street_lighting": (2, 0), "water_works": (0, 1),
+                                       "sanitation": (0, 0), "construction": (0, 0), "tax": (0, 0)}
+    assert repo.escalated_counts(department="water_works") == {"water_works": (0, 1)}
+    assert repo.escalated_counts(department="tax") == {"tax": (0, 0)}
+    assert [p[-1] for p in points()] == [2, 1]
+    assert sorted(t.number for t in repo.list_tickets(escalated=True).items) == sorted(
+        [light, second_light, water])
+
+
 # --- concurrency ---------------------------------------------------------------------------
 
 
