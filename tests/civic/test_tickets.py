@@ -591,6 +591,62 @@ def test_the_map_and_the_escalation_counts(repo, engine):
         [light, second_light, water])
 
 
+def test_ratings_notes_and_history_in_detail(repo):
+    number = new(repo).ticket.number
+    walk(repo, number, "assigned", now=T0 + timedelta(hours=1))
+    walk(repo, number, "in_progress", "resolved", now=T0 + timedelta(hours=2))
+    for stars in (0, 6, True, 2.5):
+        with pytest.raises(InvalidTicketData, match=f"^stars must be a whole number from 1 to 5, not {stars!r}$"):
+            repo.rate(number, CITIZEN, stars, now=T0 + timedelta(hours=3))
+    assert repo.rate(number, CITIZEN, 1, now=T0 + timedelta(hours=3)).rating == 1
+    assert repo.rate(number, CITIZEN, 5, now=T0 + timedelta(hours=3)).rating == 5
+    with pytest.raises(NotTicketOwner, match=f"^{number} belongs to another citizen$"):
+        repo.rate(number, "919800000001", 3, now=T0 + timedelta(hours=3))
+    with pytest.raises(NotTicketOwner, match=f"^{number} belongs to another citizen$"):
+        repo.add_from_citizen(number, "919800000001", "mine", [])
+    with pytest.raises(InvalidTicketData, match="^nothing to add$"):
+        repo.add_from_citizen(number, CITIZEN, "  ", [])
+    with pytest.raises(TransitionNotAllowed) as info:
+        repo.add_from_citizen(number, CITIZEN, "one more", [])
+    assert (info.value.number, info.value.current, info.value.requested, info.value.reason) == (
+        number, "resolved", "resolved", "the ticket is not open")
+    with pytest.raises(TicketNotFound, match="SRN-999999"):
+        repo.history("SRN-999999")
+    events = repo.history(number)
+    assert [(e.status, e.at, e.actor, e.kind, e.assignee_id) for e in events][:4] == [
+        ("registered", T0, "citizen", "status", None),
+        ("assigned", T0 + timedelta(hours=1), "officer:verma", "status", None),
+        ("in_progress", T0 + timedelta(hours=2), "officer:verma", "status", None),
+        ("resolved", T0 + timedelta(hours=2), "officer:verma", "status", None)]
+    fresh = new(repo, ward=9).ticket
+    assert repo.add_from_citizen(fresh.number, CITIZEN, None, ["m1"]).photo_media_ids == ("m1",)
+    assert repo.history(fresh.number)[-1].remark == "+1 photo"
+    assert repo.add_from_citizen(fresh.number, CITIZEN, "  पोल गिर गया ", []).photo_media_ids == ("m1",)
+    assert repo.history(fresh.number)[-1].remark == "पोल गिर गया"
+
+
+def test_overdue_is_strictly_after_the_due_time(repo):
+    ticket = new(repo, ward=1).ticket  # due T0 + 72 h
+    assert not ticket.is_overdue(now=ticket.due_at)
+    assert ticket.is_overdue(now=ticket.due_at + timedelta(seconds=1))
+    assert ticket.is_overdue(now=datetime.now(timezone.utc))  # 2024's ticket, long overdue
+    closed = walk(repo, ticket.number, "rejected", remark="duplicate")
+    assert not closed.is_overdue(now=ticket.due_at + timedelta(days=1))
+    new(repo, ward=3)
+    new(repo, category="drinking_water", ward=2)  # due T0 + 24 h
+    assert repo.ward_counts(now=T0 + timedelta(hours=24)) == [(2, 1, 0), (3, 1, 0)]
+    assert repo.ward_counts(now=T0 + timedelta(hours=25)) == [(2, 1, 1), (3, 1, 0)]
+    assert repo.ward_counts(now=T0 + timedelta(hours=25), ward=3) == [(3, 1, 0)]
+    assert repo.ward_counts(now=T0 + timedelta(hours=25), overdue=True) == [(2, 1, 1)]
+
+
+def test_a_citizens_recent_tickets_newest_first(repo):
+    first = new(repo, ward=1, now=T0 + timedelta(hours=2)).ticket.number
+    earlier = new(repo, ward=2, now=T0 + timedelta(hours=1)).ticket.number  # made at an earlier time
+    third = new(repo, ward=3, now=T0 + timedelta(hours=2)).ticket.number  # as late as the first
+    assert [t.number for t in repo.recent_for_citizen(CITIZEN)] == [third, first, earlier]
+
+
 # --- concurrency ---------------------------------------------------------------------------
 
 
