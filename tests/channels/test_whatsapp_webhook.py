@@ -246,6 +246,61 @@ def test_an_unreadable_message_is_kept_under_a_key_of_its_content_alone():
     assert kept.last_error == "unparseable: no sender or no message id"
 
 
+def _with_contacts(message, contacts):
+    document = payload(message)
+    document["entry"][0]["changes"][0]["value"]["contacts"] = contacts
+    return document
+
+
+@pytest.mark.parametrize("contacts, name", [
+    # the contact of the sender, wherever it stands
+    ([{"wa_id": "911", "profile": {"name": "Other"}}, {"wa_id": CITIZEN, "profile": {"name": "Asha"}}],
+     "Asha"),
+    # citizens with a username come with a user id instead of a phone number
+    ([{"wa_id": "911", "profile": {"name": "Other"}}, {"user_id": CITIZEN, "profile": {"name": "Ravi"}}],
+     "Ravi"),
+    # one contact only: it is the sender's, whatever id it gives
+    ([{"profile": {"name": "Meena"}}], "Meena"),
+    # several, none of them the sender's: no name rather than a stranger's
+    ([{"wa_id": "911", "profile": {"name": "A"}}, {"wa_id": "912", "profile": {"name": "B"}}], None),
+    ([], None),
+])
+def test_the_profile_name_is_the_senders_own(contacts, name):
+    [message] = parse_webhook(_with_contacts(text_message(CITIZEN, "hi"), contacts), PHONE_NUMBER_ID)
+    assert message.metadata["profile_name"] == name
+
+
+def test_a_username_is_kept_in_the_metadata():
+    with_name = text_message(CITIZEN, "hi", username="asha.k")
+    [message] = parse_webhook(payload(with_name), PHONE_NUMBER_ID)
+    assert message.metadata["username"] == "asha.k"
+    [plain] = parse_webhook(payload(text_message(CITIZEN, "hi")), PHONE_NUMBER_ID)
+    assert "username" not in plain.metadata
+
+
+@pytest.mark.parametrize("kind, content, cut", [
+    ("image", {"id": "123", "caption": "ड" * 5000}, True),
+    ("image", {"id": "123", "caption": "short"}, None),
+    ("text", {"body": "x" * 5000}, True),
+    ("text", {"body": "x" * 4096}, None),
+    # only a text's body and a photo's caption are the citizen's words
+    ("location", {"latitude": 29.9, "longitude": 77.5, "name": "n" * 5000}, None),
+    ("interactive", {"type": "button_reply", "button_reply": {"id": "/affirm", "title": "y" * 5000}}, None),
+])
+def test_words_cut_at_4096_characters_are_flagged(kind, content, cut):
+    [message] = parse_webhook(payload(inbound_message(CITIZEN, kind, content)), PHONE_NUMBER_ID)
+    assert message.metadata.get("message_cut") is cut
+
+
+def test_a_channel_marks_messages_read_unless_told_not_to():
+    channel = WhatsAppInput("v", "s", "t", "1", inbox=None)
+    try:
+        assert channel.mark_read is True and channel.worker is None and channel.agent is None
+    finally:
+        channel._store_threads.shutdown()
+        channel.inbox.close()
+
+
 def test_status_receipts_are_acknowledged_and_ignored(server):
     statuses = [
         {"id": "wamid.out.1", "status": status, "timestamp": "1", "recipient_id": CITIZEN}
