@@ -301,6 +301,64 @@ def test_a_channel_marks_messages_read_unless_told_not_to():
         channel.inbox.close()
 
 
+@pytest.mark.parametrize("change, sender", [
+    ({"from": 919812345678}, "919812345678"),  # a number where a string was expected
+    ({"from": None, "from_user_id": "IN.123"}, "IN.123"),
+    ({"from": None, "username": "asha.k"}, "asha.k"),
+    ({"from": "9" * 255}, "9" * 255),
+])
+def test_the_sender_is_whoever_the_message_names(change, sender):
+    [message] = parse_webhook(payload({**text_message(CITIZEN, "hi"), **change}), PHONE_NUMBER_ID)
+    assert (message.sender_id, message.text, message.status) == (sender, "hi", RECEIVED)
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"from": "9" * 256}, "sender or message id longer than 255 characters"),
+    ({"id": "w" * 256}, "sender or message id longer than 255 characters"),
+    ({"from": "   "}, "no sender or no message id"),
+    ({"text": {"body": "   "}}, "no content in a message of type 'text'"),
+])
+def test_what_cannot_be_read_says_why(change, reason):
+    [message] = parse_webhook(payload({**text_message(CITIZEN, "hi"), **change}), PHONE_NUMBER_ID)
+    assert (message.status, message.last_error) == (PARKED, "unparseable: " + reason)
+    assert message.sender_id == (CITIZEN if "content" in reason else "")
+    [odd] = parse_webhook(payload("a string"), PHONE_NUMBER_ID)
+    assert odd.last_error == "unparseable: not a JSON object"
+
+
+def test_a_message_id_of_255_characters_is_read():
+    [message] = parse_webhook(payload(text_message(CITIZEN, "hi", message_id="w" * 255)), PHONE_NUMBER_ID)
+    assert (message.message_id, message.status) == ("w" * 255, RECEIVED)
+
+
+def test_changes_for_another_number_are_skipped_and_the_rest_read():
+    ours = payload(text_message(CITIZEN, "ours"))
+    theirs = webhook_payload([text_message(CITIZEN, "theirs")], phone_number_id="999")
+    ours["entry"][0]["changes"].insert(0, theirs["entry"][0]["changes"][0])
+    assert [m.text for m in parse_webhook(ours, PHONE_NUMBER_ID)] == ["ours"]
+
+
+@pytest.mark.parametrize("latitude, longitude", [(90.5, 77.5), (29.9, 180.5), ("x", 77.5), (True, 77.5)])
+def test_a_location_off_the_earth_is_unsupported(latitude, longitude):
+    content = {"latitude": latitude, "longitude": longitude}
+    [message] = parse_webhook(payload(inbound_message(CITIZEN, "location", content)), PHONE_NUMBER_ID)
+    assert message.text == "/unsupported_message"
+
+
+def test_the_worker_waits_for_an_agent_that_is_ready():
+    class Agent:
+        def __init__(self, ready):
+            self.ready = ready
+
+        def is_ready(self):
+            return self.ready
+
+    assert whatsapp._agent_ready(None) is False
+    assert whatsapp._agent_ready(Agent(False)) is False
+    assert whatsapp._agent_ready(Agent(True)) is True
+    assert whatsapp._agent_ready(object()) is True  # an agent without the question is taken as ready
+
+
 def test_status_receipts_are_acknowledged_and_ignored(server):
     statuses = [
         {"id": "wamid.out.1", "status": status, "timestamp": "1", "recipient_id": CITIZEN}
