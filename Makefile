@@ -28,7 +28,7 @@ GENERATOR_INPUTS := scripts/generate_nlu.py scripts/nlu_seeds.yml $(wildcard dat
   $(shell find tests/nlu tests/nlu_unseen tests/nlu_other_domain -name '*.yml' 2>/dev/null)
 TRAINING_INPUTS := config.yml $(CITY_FILE) $(CATEGORY_FILES) $(GENERATED) $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help venv categories nlu-data train run actions validate test test-unit test-nlu test-stories test-conversations test-scale crossval lint bench export-misunderstood simulate clean
+.PHONY: help venv categories nlu-data train run actions validate test test-unit mutate test-nlu test-stories test-conversations test-scale crossval lint bench export-misunderstood simulate clean
 
 help:
 	@echo "make run       train if needed, start the action server, chat in the terminal"
@@ -40,6 +40,7 @@ help:
 	@echo "make nlu-data  regenerate data/nlu/generated from scripts/nlu_seeds.yml and data/nlu"
 	@echo "make lint      ruff, and mypy on civic/ and channels/"
 	@echo "make bench     benchmarks (numbers in README / docs/benchmarks.md)"
+	@echo "make mutate    mutation testing of the core (mutmut), scores in results/mutate"
 	@echo "make simulate  WhatsApp simulator: fake Graph API + signed webhooks to a local Rasa"
 	@echo "make export-misunderstood  messages the bot did not understand, ready to annotate"
 
@@ -116,12 +117,18 @@ test-stories: $(MODEL)
 test: validate lint test-unit test-nlu test-stories test-conversations test-scale
 	@echo "make test: all checks passed"
 
+# Mutation testing of the core, each module with its own tests (docs/testing.md); not part of
+# `make test`. Scores and surviving mutants in results/mutate/.
+mutate: venv
+	$(PY) scripts/mutate.py  # each mutmut run under nice -n 10
+
 # Folds over the hand-written data; generated data remade from each training fold only.
 crossval: venv
 	$(PY) scripts/crossval.py --config config.yml --out $(RESULTS)/crossval
 	$(PY) scripts/nlu_report.py $(RESULTS)/crossval
 
 bench: $(MODEL)
+	$(PY) scripts/bench_text.py
 	$(PY) scripts/bench_nlu.py --model $(MODEL)
 	$(PY) scripts/bench_load.py --users 20 --turns 21 --json $(RESULTS)/bench/bench_load.json
 	$(PY) scripts/bench_webhook.py --start --nlu-on-loop --model $(MODEL) --json $(RESULTS)/bench/bench_webhook_nlu_on_loop.json

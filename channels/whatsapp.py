@@ -21,7 +21,7 @@ What citizens send becomes Rasa text (every text cleaned: ``channels/text_cleani
 
 - typed text → the text, never an intent payload (a leading ``/`` goes);
 - a tapped button or list row, a template's quick reply → its id/payload (ids of what the
-  bot sent); a tap without an id → its title, as typed text;
+  bot sent); a tap without an id → its title, as typed text (with neither: unsupported);
 - location → ``/share_location{"latitude": .., "longitude": ..}`` if both are on Earth;
 - image → its caption as typed text, or ``/share_photo{"photo_id": "<media id>"}`` without
   one; ``photo_id`` is in the metadata either way; a malformed media id is refused;
@@ -170,11 +170,14 @@ def message_text(message: Dict[str, Any]) -> Optional[str]:
         interactive = _dict(message.get("interactive"))
         if interactive.get("type") in ("button_reply", "list_reply"):
             reply = _dict(interactive.get(interactive["type"]))
-            return _text(reply.get("id")) or _typed(reply.get("title"))
+            # a tap that carries neither is still a tap: answered, not parked in silence
+            return (_text(reply.get("id")) or _typed(reply.get("title"))
+                    or _intent(INTENT_UNSUPPORTED))
         return _intent(INTENT_UNSUPPORTED)
     if kind == "button":
         button = _dict(message.get("button"))
-        return _text(button.get("payload")) or _typed(button.get("text"))
+        return (_text(button.get("payload")) or _typed(button.get("text"))
+                or _intent(INTENT_UNSUPPORTED))
     if kind == "location":
         location = _dict(message.get("location"))
         latitude = _coordinate(location.get("latitude"), 90)

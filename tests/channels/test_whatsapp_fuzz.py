@@ -8,7 +8,7 @@ import json
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from channels.fake_graph import encode, inbound_message, webhook_payload
@@ -190,6 +190,36 @@ def test_unsigned_or_badly_signed_posts_are_forbidden_and_not_processed(server, 
     assert server.post_raw(body, headers) == 403
     server.settle()
     assert server.agent.messages == []
+
+
+_batch_ids = iter(range(10**9))
+
+
+@FUZZ
+@example(kind="interactive", content={}, position=1, extra={}, bare=False)  # no "type" in it
+@example(kind="text", content=None, position=3, extra={}, bare=True)  # null for a message
+@example(kind="location", content={"latitude": "x"}, position=0, extra={"from": 9}, bare=False)
+@given(kind=message_types, content=webhook_like, position=st.integers(0, 3),
+       extra=st.dictionaries(keys, webhook_like, max_size=3), bare=st.booleans())
+def test_every_valid_message_of_a_batch_with_a_malformed_one_reaches_rasa(
+        server, kind, content, position, extra, bare):
+    """Three well-formed texts from three citizens and one message of any shape among them:
+    the three texts reach Rasa, word for word, whatever the fourth is."""
+    server.settle()
+    server.agent.messages.clear()
+    batch = next(_batch_ids)
+    texts = [f"valid {batch} {n}" for n in range(3)]
+    valid = [inbound_message(f"91970000{n}", "text", {"body": body}, message_id=f"wamid.v{batch}.{n}")
+             for n, body in enumerate(texts)]
+    odd = {**extra, **inbound_message("919700009", kind, content, message_id=f"wamid.odd{batch}")}
+    if bare:  # not even a message: any JSON value where one should be
+        odd = content
+    messages = valid[:position] + [odd] + valid[position:]
+    assert server.post_payload(webhook_payload(messages, phone_number_id=PHONE_NUMBER_ID),
+                               ensure_ascii=False) == 200
+    server.settle()
+    reached = [m.text for m in server.agent.messages if m.sender_id != "919700009"]
+    assert sorted(reached) == texts
 
 
 def test_fuzzed_messages_reached_rasa_without_errors(server):

@@ -191,6 +191,56 @@ def test_released_claims_are_claimable_at_once_without_counting_an_attempt(inbox
     assert {m.attempts for m in again} == {1}
 
 
+def test_retries_wait_2_4_8_times_the_pause_and_parking_clears_the_lease(db_url):
+    box = Inbox(db_url, retry_seconds=10, max_attempts=4)
+    box.add([message(text="boom")])
+    waits = []
+    for _ in range(3):
+        with box.engine.begin() as conn:  # the pause is over: claimable now
+            conn.execute(inbox_messages.update().values(lease_expires_at=None))
+        [claimed], _ = box.claim("owner", set(), 10)
+        assert box.fail(claimed, "owner", "E" * 2500) is False
+        row = inbox_row(box, claimed.seq)
+        waits.append(round((row.lease_expires_at - row.updated_at).total_seconds()))
+        assert (row.status, row.lease_owner, len(row.last_error)) == (RECEIVED, None, 2000)
+    assert waits == [10, 20, 40]
+    with box.engine.begin() as conn:
+        conn.execute(inbox_messages.update().values(lease_expires_at=None))
+    [claimed], _ = box.claim("owner", set(), 10)
+    assert box.fail(claimed, "owner", "last") is True
+    row = inbox_row(box, claimed.seq)
+    assert (row.status, row.lease_owner, row.lease_expires_at) == (PARKED, None, None)
+    box.close()
+
+
+def test_only_the_holder_of_a_claim_can_finish_fail_renew_or_release_it(inbox):
+    inbox.add([message("A", "a"), message("B", "b")])
+    claimed, _ = inbox.claim("owner", set(), 10)
+    a, b = sorted(claimed, key=lambda m: m.seq)
+    before = inbox_row(inbox, b.seq)
+    assert not inbox.renew(b.seq, "thief") and not inbox.finish(b.seq, "thief")
+    assert inbox.fail(b, "thief", "x") is False
+    inbox.release([b.seq], "thief")
+    assert inbox_row(inbox, b.seq) == before  # untouched by anyone else
+    assert inbox.finish(a.seq, "owner")
+    # a finished message is not the owner's to fail, renew or release any more
+    assert inbox.fail(a, "owner", "late") is False and not inbox.renew(a.seq, "owner")
+    inbox.release([a.seq], "owner")
+    assert inbox.get(a.message_id).status == DONE
+    # renewing one claim leaves the other's lease as it was; releasing one leaves the other
+    with inbox.engine.begin() as conn:
+        conn.execute(inbox_messages.update().values(lease_expires_at=before.lease_expires_at))
+    assert inbox.renew(b.seq, "owner")
+    renewed = inbox_row(inbox, b.seq)
+    assert renewed.lease_expires_at > before.lease_expires_at and renewed.updated_at > before.updated_at
+    inbox.add([message("C", "c")])
+    [c], _ = inbox.claim("owner", {"A", "B"}, 10)
+    inbox.release([c.seq], "owner")
+    assert inbox.get(c.message_id).status == RECEIVED
+    assert (inbox_row(inbox, c.seq).lease_owner, inbox_row(inbox, c.seq).attempts) == (None, 0)
+    assert inbox_row(inbox, b.seq).status == PROCESSING and inbox_row(inbox, b.seq).lease_owner == "owner"
+
+
 def test_purge_removes_finished_messages_past_the_retention(inbox):
     old_done, old_waiting, recent = message(text="old done"), message("B", "old waiting"), message()
     inbox.add([old_done, old_waiting, recent])

@@ -232,6 +232,133 @@ def _body(message):
     return (message.get("text") or {}).get("body") if isinstance(message.get("text"), dict) else None
 
 
+def test_an_unreadable_message_is_kept_under_a_key_of_its_content_alone():
+    """Meta's redelivery may order the keys differently: still the same row. Words in any
+    script are kept (the key is made of ASCII escapes)."""
+    message = {"from": CITIZEN, "type": "text", "text": {"body": "बिना आईडी का संदेश"}}
+    reordered = {"text": {"body": "बिना आईडी का संदेश"}, "type": "text", "from": CITIZEN}
+    [kept] = parse_webhook(payload(message), PHONE_NUMBER_ID)
+    [again] = parse_webhook(payload(reordered), PHONE_NUMBER_ID)
+    other = parse_webhook(payload({**message, "text": {"body": "दूसरा"}}), PHONE_NUMBER_ID)[0]
+    assert kept.message_id == again.message_id != other.message_id
+    assert kept.message_id.startswith("unparseable:") and kept.message_id.isascii()
+    assert (kept.status, kept.sender_id, kept.text, kept.raw) == (PARKED, "", "", message)
+    assert kept.last_error == "unparseable: no sender or no message id"
+
+
+def _with_contacts(message, contacts):
+    document = payload(message)
+    document["entry"][0]["changes"][0]["value"]["contacts"] = contacts
+    return document
+
+
+@pytest.mark.parametrize("contacts, name", [
+    # the contact of the sender, wherever it stands
+    ([{"wa_id": "911", "profile": {"name": "Other"}}, {"wa_id": CITIZEN, "profile": {"name": "Asha"}}],
+     "Asha"),
+    # citizens with a username come with a user id instead of a phone number
+    ([{"wa_id": "911", "profile": {"name": "Other"}}, {"user_id": CITIZEN, "profile": {"name": "Ravi"}}],
+     "Ravi"),
+    # one contact only: it is the sender's, whatever id it gives
+    ([{"profile": {"name": "Meena"}}], "Meena"),
+    # several, none of them the sender's: no name rather than a stranger's
+    ([{"wa_id": "911", "profile": {"name": "A"}}, {"wa_id": "912", "profile": {"name": "B"}}], None),
+    ([], None),
+])
+def test_the_profile_name_is_the_senders_own(contacts, name):
+    [message] = parse_webhook(_with_contacts(text_message(CITIZEN, "hi"), contacts), PHONE_NUMBER_ID)
+    assert message.metadata["profile_name"] == name
+
+
+def test_a_username_is_kept_in_the_metadata():
+    with_name = text_message(CITIZEN, "hi", username="asha.k")
+    [message] = parse_webhook(payload(with_name), PHONE_NUMBER_ID)
+    assert message.metadata["username"] == "asha.k"
+    [plain] = parse_webhook(payload(text_message(CITIZEN, "hi")), PHONE_NUMBER_ID)
+    assert "username" not in plain.metadata
+
+
+@pytest.mark.parametrize("kind, content, cut", [
+    ("image", {"id": "123", "caption": "ड" * 5000}, True),
+    ("image", {"id": "123", "caption": "short"}, None),
+    ("text", {"body": "x" * 5000}, True),
+    ("text", {"body": "x" * 4096}, None),
+    # only a text's body and a photo's caption are the citizen's words
+    ("location", {"latitude": 29.9, "longitude": 77.5, "name": "n" * 5000}, None),
+    ("interactive", {"type": "button_reply", "button_reply": {"id": "/affirm", "title": "y" * 5000}}, None),
+])
+def test_words_cut_at_4096_characters_are_flagged(kind, content, cut):
+    [message] = parse_webhook(payload(inbound_message(CITIZEN, kind, content)), PHONE_NUMBER_ID)
+    assert message.metadata.get("message_cut") is cut
+
+
+def test_a_channel_marks_messages_read_unless_told_not_to():
+    channel = WhatsAppInput("v", "s", "t", "1", inbox=None)
+    try:
+        assert channel.mark_read is True and channel.worker is None and channel.agent is None
+    finally:
+        channel._store_threads.shutdown()
+        channel.inbox.close()
+
+
+@pytest.mark.parametrize("change, sender", [
+    ({"from": 919812345678}, "919812345678"),  # a number where a string was expected
+    ({"from": None, "from_user_id": "IN.123"}, "IN.123"),
+    ({"from": None, "username": "asha.k"}, "asha.k"),
+    ({"from": "9" * 255}, "9" * 255),
+])
+def test_the_sender_is_whoever_the_message_names(change, sender):
+    [message] = parse_webhook(payload({**text_message(CITIZEN, "hi"), **change}), PHONE_NUMBER_ID)
+    assert (message.sender_id, message.text, message.status) == (sender, "hi", RECEIVED)
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"from": "9" * 256}, "sender or message id longer than 255 characters"),
+    ({"id": "w" * 256}, "sender or message id longer than 255 characters"),
+    ({"from": "   "}, "no sender or no message id"),
+    ({"text": {"body": "   "}}, "no content in a message of type 'text'"),
+])
+def test_what_cannot_be_read_says_why(change, reason):
+    [message] = parse_webhook(payload({**text_message(CITIZEN, "hi"), **change}), PHONE_NUMBER_ID)
+    assert (message.status, message.last_error) == (PARKED, "unparseable: " + reason)
+    assert message.sender_id == (CITIZEN if "content" in reason else "")
+    [odd] = parse_webhook(payload("a string"), PHONE_NUMBER_ID)
+    assert odd.last_error == "unparseable: not a JSON object"
+
+
+def test_a_message_id_of_255_characters_is_read():
+    [message] = parse_webhook(payload(text_message(CITIZEN, "hi", message_id="w" * 255)), PHONE_NUMBER_ID)
+    assert (message.message_id, message.status) == ("w" * 255, RECEIVED)
+
+
+def test_changes_for_another_number_are_skipped_and_the_rest_read():
+    ours = payload(text_message(CITIZEN, "ours"))
+    theirs = webhook_payload([text_message(CITIZEN, "theirs")], phone_number_id="999")
+    ours["entry"][0]["changes"].insert(0, theirs["entry"][0]["changes"][0])
+    assert [m.text for m in parse_webhook(ours, PHONE_NUMBER_ID)] == ["ours"]
+
+
+@pytest.mark.parametrize("latitude, longitude", [(90.5, 77.5), (29.9, 180.5), ("x", 77.5), (True, 77.5)])
+def test_a_location_off_the_earth_is_unsupported(latitude, longitude):
+    content = {"latitude": latitude, "longitude": longitude}
+    [message] = parse_webhook(payload(inbound_message(CITIZEN, "location", content)), PHONE_NUMBER_ID)
+    assert message.text == "/unsupported_message"
+
+
+def test_the_worker_waits_for_an_agent_that_is_ready():
+    class Agent:
+        def __init__(self, ready):
+            self.ready = ready
+
+        def is_ready(self):
+            return self.ready
+
+    assert whatsapp._agent_ready(None) is False
+    assert whatsapp._agent_ready(Agent(False)) is False
+    assert whatsapp._agent_ready(Agent(True)) is True
+    assert whatsapp._agent_ready(object()) is True  # an agent without the question is taken as ready
+
+
 def test_status_receipts_are_acknowledged_and_ignored(server):
     statuses = [
         {"id": "wamid.out.1", "status": status, "timestamp": "1", "recipient_id": CITIZEN}
@@ -305,6 +432,22 @@ def test_taps_become_their_payload_or_title(server, kind, content, expected_text
     assert received.text == expected_text
     assert received.metadata["reply_title"] == expected_title
     assert received.metadata["type"] == kind
+
+
+@pytest.mark.parametrize("content", [
+    {},  # no "type" at all
+    {"button_reply": {"id": "/affirm", "title": "हाँ"}},  # a reply, its type missing
+    {"type": None}, {"type": 5}, {"type": ["button_reply"]},
+    {"type": "nfm_reply", "nfm_reply": {"response_json": "{}"}},  # a WhatsApp Flow's answer
+    {"type": "button_reply"},  # says a reply, carries none
+])
+def test_an_interactive_message_of_another_shape_is_answered_as_unsupported(server, content):
+    """Never a parse error (which would park it and leave the citizen without a word)."""
+    message = inbound_message(CITIZEN, "interactive", content)
+    post_and_settle(server, message)
+    [received] = server.agent.messages
+    assert received.text == "/unsupported_message"
+    assert received.message_id == message["id"]
 
 
 def intent_of(text):
@@ -805,6 +948,13 @@ def test_from_credentials_reads_yaml_values(clean_env, tmp_path):
     assert channel.inbox.url == f"sqlite:///{tmp_path}/inbox.db"
     assert (channel.inbox.max_attempts, channel.inbox.lease.total_seconds()) == (5, 12)
     assert channel.poll_seconds == 5.0 and channel.concurrent_turns == 3
+    assert (channel.verify_token, channel.app_secret, channel.phone_number_id) == ("v", "s", "123")
+    assert (channel.client.access_token, channel.client.phone_number_id) == ("t", "123")
+    assert channel.mark_read is True and channel.staff.sender.client is channel.client
+    quiet = WhatsAppInput.from_credentials({"verify_token": "v", "app_secret": "s",
+                                            "access_token": "t", "phone_number_id": "1",
+                                            "mark_read": False, "poll_seconds": "2.5"})
+    assert quiet.mark_read is False and quiet.poll_seconds == 2.5
 
 
 def test_from_credentials_falls_back_to_env_for_empty_values(clean_env, tmp_path):
@@ -833,8 +983,8 @@ def test_a_redis_inbox_is_refused_clearly(clean_env):
 def test_from_credentials_names_what_is_missing(clean_env):
     with pytest.raises(RasaException) as error:
         WhatsAppInput.from_credentials({"verify_token": "v", "access_token": "t"})
-    assert "app_secret" in str(error.value)
-    assert "WHATSAPP_PHONE_NUMBER_ID" in str(error.value)
-    assert "verify_token" not in str(error.value)
+    assert str(error.value) == (
+        "The whatsapp channel needs 'app_secret' (or env WHATSAPP_APP_SECRET), 'phone_number_id' "
+        "(or env WHATSAPP_PHONE_NUMBER_ID) under 'channels.whatsapp.WhatsAppInput' in credentials.yml.")
     with pytest.raises(RasaException):
         WhatsAppInput.from_credentials(None)

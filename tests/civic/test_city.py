@@ -83,3 +83,53 @@ def test_a_locality_ward_outside_the_city_is_refused(tmp_path, wards):
     data["localities"] = [{"name": "Somewhere", "wards": wards}]
     with pytest.raises(CityConfigError, match="localities"):
         load_city(write(tmp_path, data))
+
+
+def _with_map(tmp_path, settings):
+    data = yaml.safe_load(yaml.safe_dump(SARAHANPUR))
+    if settings is None:
+        data.pop("map", None)
+    else:
+        data["map"] = settings
+    return load_city(write(tmp_path, data))
+
+
+def test_the_workspace_map_opens_on_saharanpur():
+    city = load_city(ROOT / "city.yml")
+    # the city centre, near the clock tower (Ghanta Ghar): 29.97 N, 77.55 E
+    assert city.map.center == (29.968, 77.546) and city.map.zoom == 13
+    assert city.map.tile_url == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    assert city.map.attribution == "© OpenStreetMap contributors"
+
+
+@pytest.mark.parametrize("settings, expected", [
+    (None, ((0.0, 0.0), 13, "", "")),  # no map section: no tiles
+    ({}, ((0.0, 0.0), 13, "", "")),
+    ({"center": [-90, -180], "zoom": 1}, ((-90.0, -180.0), 1, "", "")),
+    ({"center": [90, 180], "zoom": 19, "tile_url": " https://t.example/{z}/{x}/{y}.png "},
+     ((90.0, 180.0), 19, "https://t.example/{z}/{x}/{y}.png", "")),
+    ({"center": ["29.5", 77], "attribution": "tiles by us"}, ((29.5, 77.0), 13, "", "tiles by us")),
+])
+def test_map_settings_as_written(tmp_path, settings, expected):
+    found = _with_map(tmp_path, settings).map
+    assert (found.center, found.zoom, found.tile_url, found.attribution) == expected
+
+
+@pytest.mark.parametrize("settings, message", [
+    ([1, 2], "map: expected a mapping"),
+    ({"center": [1]}, r"map.center must be \[latitude, longitude\]"),
+    ({"center": ["north", 77]}, r"map.center must be \[latitude, longitude\]"),
+    ({"center": [90.5, 77]}, "map.center is outside the globe"),
+    ({"center": [-90.5, 77]}, "map.center is outside the globe"),
+    ({"center": [29, 180.5]}, "map.center is outside the globe"),
+    ({"center": [29, -180.5]}, "map.center is outside the globe"),
+    ({"zoom": 0}, "map.zoom must be a whole number from 1 to 19"),
+    ({"zoom": 20}, "map.zoom must be a whole number from 1 to 19"),
+    ({"zoom": True}, "map.zoom must be a whole number from 1 to 19"),
+    ({"zoom": "13"}, "map.zoom must be a whole number from 1 to 19"),
+    ({"tile_url": "http://tiles.example/{z}/{x}/{y}.png"},
+     r"map.tile_url must start with https:// \(or be empty for no tiles\)"),
+])
+def test_a_wrong_map_is_refused_with_its_reason(tmp_path, settings, message):
+    with pytest.raises(CityConfigError, match=f"^{message}$"):
+        _with_map(tmp_path, settings)

@@ -233,10 +233,10 @@ def test_server_errors_beyond_the_retries_fall_back_to_snapshot(server, clock):
 
 
 def test_slow_source_times_out(server, clock):
-    url = server.serve(fixture("data.min.normal.json", delay=1.0))
-    started = time.monotonic()
+    # The source would answer after 5 s: figures from the snapshot prove the client gave up
+    # (waiting would have brought the live figures), with no clock read in the test.
+    url = server.serve(fixture("data.min.normal.json", delay=5.0))
     figures = make_client(url, clock, read_timeout=0.2).figures("Saharanpur")
-    assert time.monotonic() - started < 0.9
     assert figures.source == "snapshot" and figures.source_down
     assert server.hits_for(url) == 1  # a read timeout is not retried
 

@@ -1,11 +1,8 @@
 """civic.numbers: every number 1-100 in digits, Devanagari digits, Hindi, Hinglish, English."""
-import time
 
 import pytest
 
 from civic.numbers import (
-    HINDI_WORDS,
-    HINGLISH_WORDS,
     find_numbers,
     parse_choice,
     parse_menu_choice,
@@ -74,11 +71,39 @@ def test_every_number_in_every_form(n):
     assert parse_number(english(n, hyphen=False).title()) == n
 
 
-@pytest.mark.parametrize("n", range(1, 101))
-def test_every_listed_variant(n):
-    for spelling in HINDI_WORDS[n] + HINGLISH_WORDS[n]:
-        assert parse_number(spelling) == n, spelling
-        assert parse_number(spelling.upper()) == n, spelling
+# Other spellings people type, checked by hand (not the module's own lists): "word number",
+# rows separated by "|". Left out on purpose: "tera" (13, but first of all "your").
+VARIANTS = """
+ek 1|ik 1|teen 3|tin 3|char 4|chaar 4|paanch 5|panch 5|chhe 6|chhah 6|chah 6|saat 7|aath 8|ath 8
+gyarah 11|gyara 11|barah 12|bara 12|terah 13|chaudah 14|chauda 14|pandrah 15|pandra 15|solah 16
+sola 16|satrah 17|satra 17|atharah 18|athara 18|unnis 19|unees 19|bees 20|bis 20|ikkis 21|ikkees 21
+bais 22|baees 22|teis 23|chaubis 24|chaubees 24|pachchis 25|pachis 25|chhabbis 26|sattais 27
+atthais 28|athais 28|untis 29|tees 30|tis 30|iktis 31|ikattis 31|battis 32|taintis 33|tetis 33
+chautis 34|chauntis 34|paintis 35|chhattis 36|chattis 36|saintis 37|adtis 38|artis 38|untalis 39
+chalis 40|chaalees 40|iktalis 41|bayalis 42|taintalis 43|chavalis 44|chawalis 44|paintalis 45
+chhiyalis 46|saintalis 47|adtalis 48|artalis 48|unchas 49|pachas 50|pachaas 50|ikyavan 51
+ikyawan 51|bavan 52|bawan 52|tirepan 53|chauvan 54|chauwan 54|pachpan 55|chhappan 56|sattavan 57
+atthavan 58|unsath 59|saath 60|iksath 61|basath 62|tirsath 63|chausath 64|chaunsath 64|painsath 65
+chhiyasath 66|sadsath 67|adsath 68|unhattar 69|sattar 70|ikhattar 71|bahattar 72|tihattar 73
+chauhattar 74|pachhattar 75|chhihattar 76|satattar 77|athattar 78|unnasi 79|unasi 79|assi 80
+ikyasi 81|bayasi 82|tirasi 83|chaurasi 84|pachasi 85|chhiyasi 86|sattasi 87|atthasi 88|navasi 89
+nawasi 89|nabbe 90|ikyanve 91|banve 92|tiranve 93|chauranve 94|pachanve 95|chhiyanve 96
+sattanve 97|atthanve 98|ninyanve 99|sau 100
+छः 6|छह 6|छे 6|पाँच 5|पांच 5|तेइस 23|तेईस 23|अट्ठाईस 28|अठाईस 28|निन्यानवे 99|निन्यानबे 99
+"""
+
+
+def _variants():
+    for row in VARIANTS.replace("\n", "|").split("|"):
+        if row.strip():
+            word, number = row.rsplit(" ", 1)
+            yield word.strip(), int(number)
+
+
+@pytest.mark.parametrize("spelling, n", list(_variants()))
+def test_other_spellings(spelling, n):
+    assert parse_number(spelling) == n
+    assert parse_number(spelling.upper()) == n
 
 
 @pytest.mark.parametrize(
@@ -130,11 +155,9 @@ def test_parse_choice_span_points_at_the_number():
 
 def test_emoji_and_long_text_are_fast_and_safe():
     long_text = ("ward 23 me paani nahi aa raha 😡 " * 400)[:10_000]
-    began = time.perf_counter()
-    found = find_numbers(long_text)
+    found = find_numbers(long_text)  # how long it takes: scripts/bench_text.py
     assert parse_number(long_text) is None
     assert parse_menu_choice(long_text, 5) is None
     assert find_numbers("😀" * 10_000) == []
     assert find_numbers("9" * 10_000) == []
-    assert time.perf_counter() - began < 2
     assert len(found) == long_text.count("23")

@@ -1,5 +1,4 @@
 """civic.transliterate: one normal form for Devanagari, Hinglish and English spellings."""
-import time
 
 import pytest
 
@@ -101,10 +100,9 @@ def test_output_is_lowercase_and_idempotent():
         assert normalize_token(once) == once
 
 
-def test_long_and_odd_input_is_fast():
-    began = time.perf_counter()
-    normalize_token("पानी" * 2500)
-    normalize_token("a" * 10_000)
-    normalize_token("😀" * 10_000)
-    normalize_token("\u093f\u094d\u0902")  # signs with no consonant to attach to
-    assert time.perf_counter() - began < 2
+def test_long_and_odd_input():
+    # how long it takes: scripts/bench_text.py
+    assert normalize_token("पानी" * 2500) == "pani" * 2500
+    assert normalize_token("a" * 10_000) == "a"  # a letter held down is one letter
+    assert normalize_token("😀" * 10_000) == "😀" * 10_000
+    assert normalize_token("\u093f\u094d\u0902") == "in"  # signs with no consonant to attach to

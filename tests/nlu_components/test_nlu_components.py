@@ -1,7 +1,6 @@
 """The custom NLU components, built the way Rasa builds them and run on real Messages."""
 import asyncio
 import textwrap
-import time
 
 import numpy as np
 from rasa.engine.storage.resource import Resource
@@ -137,9 +136,7 @@ def test_extractor_number_emoji_and_long_messages(storage, context):
     extractor = build(CivicEntityExtractor, storage, context)
     messages = [Message(data={TEXT: t}) for t in ["२३", "😡🙏", ""]]
     long_message = Message(data={TEXT: ("SRN 145 ward 9 😡 " * 600)[:10_000]})
-    began = time.perf_counter()
-    extractor.process(messages + [long_message])
-    assert time.perf_counter() - began < 3
+    extractor.process(messages + [long_message])  # how long it takes: scripts/bench_text.py
     assert messages[0].get(ENTITIES)[0]["value"] == "23"
     assert messages[0].get(ENTITIES)[0]["entity"] == "number"
     assert messages[1].get(ENTITIES) == []
@@ -189,7 +186,6 @@ def test_trained_pipeline_parses_ward_and_intent(tmp_path, monkeypatch):
     monkeypatch.setenv("RASA_CACHE_DIRECTORY", str(tmp_path / "cache"))
     (tmp_path / "nlu.yml").write_text(textwrap.dedent(NLU_DATA), encoding="utf-8")
     (tmp_path / "config.yml").write_text(textwrap.dedent(CONFIG), encoding="utf-8")
-    began = time.perf_counter()
     model_path = train_nlu(
         str(tmp_path / "config.yml"), str(tmp_path / "nlu.yml"), str(tmp_path / "models")
     )
@@ -197,7 +193,6 @@ def test_trained_pipeline_parses_ward_and_intent(tmp_path, monkeypatch):
 
     agent = Agent.load(model_path)
     parsed = asyncio.run(agent.parse_message("ward 23 me light kharab"))
-    assert time.perf_counter() - began < 60
     assert parsed["intent"]["name"] == "complaint_street_light"
     assert [(e["entity"], e["value"], e["extractor"]) for e in parsed["entities"]] == [
         ("ward", "23", "CivicEntityExtractor")

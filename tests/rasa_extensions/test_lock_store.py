@@ -40,9 +40,22 @@ def closed_port() -> int:
 def test_without_redis_turns_still_run_one_at_a_time_in_order(caplog):
     s = store("t" + uuid.uuid4().hex[:8], port=closed_port())
     inside, overlaps, order = [0], [], []
+    # Arrival order without sleeps: turn n asks for the lock once turn n-1 holds a ticket
+    # (of the in-process lock store that stands in while Redis is away).
+    issue = s._local.issue_ticket
+    issued = []
+
+    def issue_and_tell(*args, **kwargs):
+        ticket = issue(*args, **kwargs)
+        ticketed[len(issued)].set()
+        issued.append(ticket)
+        return ticket
+
+    s._local.issue_ticket = issue_and_tell
 
     async def turn(n: int) -> None:
-        await asyncio.sleep(n * 0.01)  # arrival order
+        if n:
+            await ticketed[n - 1].wait()
         async with s.lock("919800000003", wait_time_in_seconds=0.01):
             inside[0] += 1
             overlaps.extend([n] if inside[0] > 1 else [])
@@ -51,8 +64,10 @@ def test_without_redis_turns_still_run_one_at_a_time_in_order(caplog):
             inside[0] -= 1
 
     async def all_turns():
-        await asyncio.gather(*(turn(n) for n in range(5)))
+        ticketed[:] = [asyncio.Event() for _ in range(5)]  # in the loop that waits on them
+        await asyncio.gather(*(turn(n) for n in reversed(range(5))))  # started last first
 
+    ticketed = []
     asyncio.run(all_turns())
     assert order == list(range(5)) and overlaps == []
     assert "Redis unreachable" in caplog.text and "locked in this process only" in caplog.text

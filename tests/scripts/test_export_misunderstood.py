@@ -94,13 +94,22 @@ def test_export_is_valid_rasa_training_data(tracker_store_url, tmp_path):
         "kya haal", "light nahi jal rahi", "meri bakri kho gayi"]
 
 
-def test_threshold_is_configurable(tracker_store_url, tmp_path):
-    out = tmp_path / "strict.yml"
-    main(["--url", tracker_store_url, "--out", str(out), "--threshold", "0.95"])
-    _, data = read_export(out)
-    # "meri bakri kho gayi" (0.93) now also counts as low confidence; "status" (0.97) does not.
-    assert "status" not in out.read_text(encoding="utf-8").split("nlu:")[1]
-    assert len(data["nlu"]) == 3
+@pytest.mark.parametrize("threshold, expected", [
+    # below 0.5: only the fallback and the message the bot answered with its fallback action
+    ("0.5", ["light nahi jal rahi", "meri bakri kho gayi"]),
+    # the default 0.6 adds "kya haal" (0.52)
+    ("0.6", ["kya haal", "light nahi jal rahi", "meri bakri kho gayi"]),
+    # 0.98 adds "status" (0.97); "hello" (0.99) stays understood
+    ("0.98", ["kya haal", "light nahi jal rahi", "meri bakri kho gayi", "status"]),
+])
+def test_the_threshold_changes_what_counts_as_misunderstood(tracker_store_url, tmp_path,
+                                                            threshold, expected):
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    out = tmp_path / "export.yml"
+    main(["--url", tracker_store_url, "--out", str(out), "--threshold", threshold])
+    training = RasaYAMLReader().reads(out.read_text(encoding="utf-8"))
+    assert sorted(m.get("text") for m in training.intent_examples) == expected
 
 
 def test_export_from_tracker_dumps(tmp_path):
