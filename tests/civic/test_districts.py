@@ -100,7 +100,7 @@ Allahabad Prayagraj|इलाहाबाद Prayagraj|Faizabad Ayodhya|फै�
 नोएडा Gautam Buddha Nagar|Greater Noida Gautam Buddha Nagar|Gurgaon Gurugram|गुड़गांव Gurugram
 Hardwar Haridwar|Mewat Nuh|मेवात Nuh|Sonepat Sonipat|Hissar Hisar|Kanpur Kanpur Nagar|कानपुर Kanpur Nagar
 Raebareli Rae Bareli|Rae Bareilly Rae Bareli|Sant Ravidas Nagar Bhadohi|Kheri Lakhimpur Kheri
-Lakhimpur Lakhimpur Kheri|Banaras Varanasi|Benaras Varanasi|Benares Varanasi|बनारस Varanasi
+Lakhimpur Kheri Lakhimpur Kheri|Banaras Varanasi|Benaras Varanasi|Benares Varanasi|बनारस Varanasi
 Badaun Budaun|Bagpat Baghpat|Shravasti Shrawasti|Siddharth Nagar Siddharthnagar|Mahrajganj Maharajganj
 Jyotiba Phule Nagar Amroha|Panchsheel Nagar Hapur|Prabuddh Nagar Shamli|Kanshiram Nagar Kasganj
 Mahamaya Nagar Hathras|Padrauna Kushinagar|Dehra Dun Dehradun|Pauri Pauri Garhwal|Tehri Tehri Garhwal
