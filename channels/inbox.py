@@ -389,7 +389,9 @@ class InboxWorker:
             self._wake.set()
 
     async def _run(self, wake: asyncio.Event) -> None:
-        while True:
+        # Ends on the flag, not only on cancellation: Python 3.10's asyncio.wait_for loses a
+        # cancel that arrives as wake is set (bpo-42130), and stop() would wait forever.
+        while not self._stopping:
             wake.clear()
             try:
                 await self.pump()

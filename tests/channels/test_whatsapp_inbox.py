@@ -348,3 +348,24 @@ def test_the_worker_runs_at_most_its_concurrency_and_every_message_once(db_url):
     for n in range(5):  # each citizen's in order
         assert [t for t in handled if t.startswith(f"m{n}-")] == [f"m{n}-0", f"m{n}-1"]
     box.close()
+
+
+def test_stopping_right_after_a_wake_up_stops(db_url):
+    """Python 3.10's asyncio.wait_for loses a cancellation that arrives as the awaited event
+    is set (bpo-42130): the worker's loop must end on its own flag, or stop() waits forever."""
+    from channels.inbox import InboxWorker
+
+    box = Inbox(db_url)
+
+    async def nothing(m):
+        raise AssertionError("no message here")
+
+    async def scenario():
+        worker = InboxWorker(box, nothing, nothing, poll_seconds=60)
+        worker.start()
+        await asyncio.sleep(0.1)  # the loop now waits for a wake-up
+        worker.wake()  # a turn just ended, say
+        await asyncio.wait_for(worker.stop(1), 10)
+
+    asyncio.run(scenario())
+    box.close()
