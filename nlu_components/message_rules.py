@@ -24,6 +24,7 @@
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -64,6 +65,18 @@ POWER_AGENCY = "electricity"
 STREET_LIGHT_INTENT = "complaint_street_light"
 # "light nahi aa rahi" is asked about; a longer message about a light is left to the classifier.
 MAX_AMBIGUOUS_LIGHT_WORDS = 6
+
+
+# "aur Meerut me?", "or bombay ka kya haal h", "and Kanpur?", "और पटना?": a follow-up
+FOLLOW_UP = re.compile(r"^\s*(?:aur|or|and|और|tatha|what\s+about|how\s+about)(?![\w\u0900-\u097F])",
+                       re.IGNORECASE)
+MAX_FOLLOW_UP_WORDS = 7
+
+
+def follow_up_about_a_district(text: str, entities: list) -> bool:
+    """A short "and <district> ...?" message (the topic is the previous answer's)."""
+    return bool(FOLLOW_UP.match(text)) and len(text.split()) <= MAX_FOLLOW_UP_WORDS \
+        and any(e.get("entity") == "district" for e in entities)
 
 
 def only_a_district(text: str, entities: list) -> bool:
@@ -112,6 +125,10 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, self.status_intent)
             elif intent in CHANNEL_ONLY and not text.startswith("/"):
                 self._next_best(message)
+            elif intent in CONTENTLESS and follow_up_about_a_district(text, entities):
+                # "or bombay ka kya haal h": an answer, which right after COVID figures is a
+                # COVID question (action_menu_choice), and never "I can't help with that"
+                self._set_intent(message, ANSWER_INTENT)
             elif intent in CONTENTLESS | {COVID_INTENT} and only_a_district(text, entities):
                 # sure of it, so that the fallback does not ask "what do you mean?"
                 self._set_intent(message, COVID_INTENT if intent == COVID_INTENT else ANSWER_INTENT)

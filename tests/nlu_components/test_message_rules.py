@@ -94,3 +94,15 @@ def test_a_change_of_mind_is_the_category_named_after_the_one_taken_back(text, r
 def test_a_negated_problem_or_a_plain_no_is_left_as_classified(text, ranking):
     message = parsed(text, ranking[0][0], ranking=ranking_of(*ranking))
     assert message.get(INTENT)["name"] == ranking[0][0]
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("or bombay ka kya haal h", "out_of_scope", "inform"),  # SMS "or" for "aur"
+    ("aur patna me?", "nlu_fallback", "inform"),
+    ("और पटना?", "out_of_scope", "inform"),
+    ("gurgaon se noida jaane ka rasta", "out_of_scope", "out_of_scope"),  # not a follow-up
+    ("or bombay ka kya haal h", "complaint_sewer", "complaint_sewer"),  # it said something
+])
+def test_a_short_and_district_message_is_an_answer_to_follow_the_previous_topic(text, intent, expected):
+    message = parsed(text, intent, entities=[{"entity": "district", "value": "Mumbai"}])
+    assert message.get(INTENT)["name"] == expected
