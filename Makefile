@@ -24,7 +24,7 @@ CITY_FILE := $(or $(CITY_CONFIG),city.yml)
 # Training data generated from seed lists and the hand-written data (scripts/generate_nlu.py),
 # committed; remade whenever its inputs change.
 GENERATED := $(addprefix data/nlu/generated/,spelling_variants.yml complaints.yml out_of_scope.yml)
-GENERATOR_INPUTS := scripts/generate_nlu.py scripts/nlu_seeds.yml $(wildcard data/nlu/*.yml domain/*.yml) \
+GENERATOR_INPUTS := scripts/generate_nlu.py data/seeds/nlu_seeds.yml $(wildcard data/nlu/*.yml domain/*.yml) \
   $(shell find tests/nlu tests/nlu_unseen tests/nlu_other_domain -name '*.yml' 2>/dev/null)
 TRAINING_INPUTS := config.yml $(CITY_FILE) $(CATEGORY_FILES) $(GENERATED) $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
@@ -37,7 +37,7 @@ help:
 	@echo "make validate  rasa data validate (strict)"
 	@echo "make crossval  5-fold NLU cross-validation, report in $(RESULTS)/crossval"
 	@echo "make categories  regenerate domain/categories.yml and data/rules/categories.yml from city.yml"
-	@echo "make nlu-data  regenerate data/nlu/generated from scripts/nlu_seeds.yml and data/nlu"
+	@echo "make nlu-data  regenerate data/nlu/generated from data/seeds/nlu_seeds.yml and data/nlu"
 	@echo "make lint      ruff, and mypy on civic/ and channels/"
 	@echo "make bench     benchmarks (numbers in README / docs/benchmarks.md)"
 	@echo "make mutate    mutation testing of the core (mutmut), scores in results/mutate"
