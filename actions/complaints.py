@@ -145,8 +145,7 @@ def previous_user_text(tracker: Tracker) -> Optional[str]:
 
 def changes_mind(text: Optional[str]) -> bool:
     """ "nahi nahi, light nahi, asal me naali band hai": takes a category back, names another."""
-    words = {key: category.words for key, category in get_city().categories.items()}
-    return bool(text) and change_of_mind(text, words) is not None
+    return bool(text) and change_of_mind(text, get_city().category_words) is not None
 
 
 def is_opening(tracker: Tracker) -> bool:

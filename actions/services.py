@@ -6,7 +6,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import label, language_of
+from actions.common import label, language_of, typed_text
 from civic.city import City, get_city
 from civic.knowledge import find_agency, find_service, power_kind
 
@@ -22,13 +22,13 @@ def _payload(intent: str, **entities: str) -> str:
 
 
 def _numbers(numbers, language: str) -> str:
-    joined = {"hi": " या ", "hinglish": " ya ", "en": " or "}[language if language in ("hi", "hinglish") else "en"]
-    return joined.join(numbers)
+    """ "1912 or 1800-180-0440", the "or" in the citizen's language (labels.yml)."""
+    return label("or", None, language).join(numbers)
 
 
 def latest_text(tracker: Tracker) -> str:
-    text = tracker.latest_message.get("text") or ""
-    return "" if text.startswith("/") else text
+    """The citizen's own words (not a tap's payload, not a caption-less photo)."""
+    return typed_text(tracker) or ""
 
 
 def asked_agency(tracker: Tracker, city: City) -> Optional[str]:

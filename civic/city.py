@@ -34,7 +34,7 @@ class Category:
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names["en"]
 
-    @property
+    @functools.cached_property
     def words(self) -> FrozenSet[str]:
         """Words that name this category: those of its names ("Safai / kooda" → safai,
         kooda) and its short words, case-folded; words shorter than three letters and filler
@@ -144,6 +144,11 @@ class City:
     def department_name(self, department: str, language: str) -> str:
         names = self.departments[department]
         return names.get(language) or names["en"]
+
+    @functools.cached_property
+    def category_words(self) -> Dict[str, FrozenSet[str]]:
+        """Category key → the words that name it (for civic.corrections.change_of_mind)."""
+        return {key: category.words for key, category in self.categories.items()}
 
     def categories_for_short_message(self, text: str) -> Tuple[str, ...]:
         """The categories a one- or two-word message may mean when it fits several

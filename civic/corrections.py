@@ -4,9 +4,10 @@
 → the place, "station ke saamne"; "वार्ड गलत है" → the ward, to be asked again; "kuch galat hai"
 → something, to be chosen from a list. Anything that is not a correction gives None.
 """
+import functools
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import FrozenSet, Mapping, Optional, Pattern, Tuple
 
 from civic.location import extract_location
 from civic.numbers import find_numbers
@@ -121,30 +122,38 @@ class ChangeOfMind:
     cue: bool  # "asal me", "actually", "balki" …: the rest is the real problem
 
 
-def change_of_mind(text: str, category_words: dict) -> Optional[ChangeOfMind]:
+@functools.lru_cache(maxsize=64)
+def _naming(words: FrozenSet[str]) -> Tuple[Pattern[str], Pattern[str]]:
+    """A category's words, optionally after "not (the)"; and the words alone."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return (re.compile(f"{_B}(?:{_NEG_BEFORE})?(?:{alternatives}){_E}", re.IGNORECASE),
+            re.compile(f"{_B}(?:{alternatives}){_E}", re.IGNORECASE))
+
+
+_NEGATED_AFTER = re.compile(_NEG_AFTER + _CLAUSE_END, re.IGNORECASE)
+_NOT_BEFORE = re.compile(_NEG_BEFORE, re.IGNORECASE)
+
+
+def change_of_mind(text: str, category_words: Mapping[str, FrozenSet[str]]) -> Optional[ChangeOfMind]:
     """`category_words`: category key → the words that name it (City.categories' `words`).
     None unless the message takes back a category and names another or says "actually"."""
     if not text or text.startswith("/") or len(text) > 500:
         return None
     taken, last_end = set(), -1
     for key, words in category_words.items():
-        alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-        if not alternatives:
+        if not words:
             continue
-        pattern = re.compile(f"{_B}(?:{_NEG_BEFORE})?(?:{alternatives}){_E}", re.IGNORECASE)
-        for match in pattern.finditer(text):
-            after = re.match(_NEG_AFTER + _CLAUSE_END, text[match.end():], re.IGNORECASE)
-            before = re.match(_NEG_BEFORE, match.group(0), re.IGNORECASE)
-            if after or before:
+        for match in _naming(frozenset(words))[0].finditer(text):
+            after = _NEGATED_AFTER.match(text, match.end())
+            if after or _NOT_BEFORE.match(match.group(0)):
                 taken.add(key)
-                last_end = max(last_end, match.end() + (after.end() if after else 0))
+                last_end = max(last_end, after.end() if after else match.end())
     if not taken:
         return None
     rest = text[last_end:]
     named = set()
     for key, words in category_words.items():
-        if key not in taken and any(
-                re.search(f"{_B}{re.escape(w)}{_E}", rest, re.IGNORECASE) for w in words):
+        if key not in taken and words and _naming(frozenset(words))[1].search(rest):
             named.add(key)
     cue = _CUE.search(rest) is not None
     if not named and not cue:

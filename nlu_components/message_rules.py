@@ -99,7 +99,7 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
         self.status_intent = {**self.get_default_config(), **config}["status_intent"]
         from civic.city import get_city  # reads city.yml (or CITY_CONFIG) once
 
-        self.category_words = {key: category.words for key, category in get_city().categories.items()}
+        self.category_words = get_city().category_words
 
     @classmethod
     def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
