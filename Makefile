@@ -137,9 +137,10 @@ bench: $(MODEL)
 export-misunderstood: venv
 	$(PY) scripts/export_misunderstood.py --out $(RESULTS)/misunderstood.yml
 
+# Several at once: make simulate ACTIONS_PORT=6055 SIMULATE_ARGS="--rasa-url http://localhost:6005/webhooks/whatsapp/webhook --graph-port 6765"
 simulate: $(MODEL)
 	@scripts/with_action_server.sh $(ACTIONS_PORT) \
-	  $(PY) scripts/whatsapp_simulator.py --start-rasa --model $(MODEL)
+	  $(PY) scripts/whatsapp_simulator.py --start-rasa --model $(MODEL) $(SIMULATE_ARGS)
 
 clean:
 	rm -rf $(RESULTS) models/*.tar.gz .pytest_cache

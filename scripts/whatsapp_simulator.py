@@ -38,11 +38,14 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 import aiohttp
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -209,14 +212,29 @@ def start_rasa(args: argparse.Namespace) -> subprocess.Popen:
     # The HTTP API on loopback, so that the officers' tools (`nagar-admin update`, the
     # workspace) can tell the simulated citizen about their complaint (RASA_URL, RASA_TOKEN).
     token = env.get("RASA_TOKEN") or "simulator"
-    print(f"officers' tools: export RASA_URL=http://localhost:5005 RASA_TOKEN={token}", flush=True)
+    port = urlsplit(args.rasa_url).port or 5005  # --rasa-url's port: several simulators at once
+    print(f"officers' tools: export RASA_URL=http://localhost:{port} RASA_TOKEN={token}", flush=True)
     command = [sys.executable, "-m", "rasa_extensions", "run", "--credentials", args.credentials,
-               "--enable-api", "--auth-token", token, "--interface", "127.0.0.1"]
+               "--enable-api", "--auth-token", token, "--interface", "127.0.0.1",
+               "--port", str(port)]
     if Path(args.endpoints).exists():
-        command += ["--endpoints", args.endpoints]
+        command += ["--endpoints", endpoints_for(args.endpoints, env.get("ACTION_ENDPOINT_URL"))]
     if args.model:
         command += ["--model", args.model]
     return subprocess.Popen(command, env=env)
+
+
+def endpoints_for(path: str, action_url: Optional[str]) -> str:
+    """``path``, or a copy of it whose action server is ``action_url`` (the one
+    scripts/with_action_server.sh started, on a port of its own)."""
+    if not action_url:
+        return path
+    endpoints = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    endpoints.setdefault("action_endpoint", {})["url"] = action_url
+    copy = tempfile.NamedTemporaryFile("w", suffix=".yml", prefix="endpoints-", delete=False)
+    with copy:
+        yaml.safe_dump(endpoints, copy)
+    return copy.name
 
 
 async def wait_for_rasa(url: str, process: subprocess.Popen, timeout: float = 300) -> None:
