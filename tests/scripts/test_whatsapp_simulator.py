@@ -4,6 +4,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+import yaml
 
 from channels.fake_graph import webhook_payload
 
@@ -95,3 +96,15 @@ def test_location_request_and_template_are_rendered():
         },
     }
     assert simulator.render(template) == "[template status_update (hi)] ['SRN-000001']"
+
+
+def test_endpoints_point_at_the_action_server_started_for_the_simulator(tmp_path):
+    shipped = tmp_path / "endpoints.yml"
+    shipped.write_text("action_endpoint:\n  url: http://localhost:5055/webhook\n"
+                       "  enable_selective_domain: true\n", encoding="utf-8")
+    assert whatsapp_simulator.endpoints_for(str(shipped), None) == str(shipped)
+    copy = whatsapp_simulator.endpoints_for(str(shipped), "http://127.0.0.1:6055/webhook")
+    assert copy != str(shipped)
+    assert yaml.safe_load(Path(copy).read_text(encoding="utf-8")) == {
+        "action_endpoint": {"url": "http://127.0.0.1:6055/webhook", "enable_selective_domain": True}}
+    assert "5055" in shipped.read_text(encoding="utf-8")  # the shipped file is left as it is
