@@ -30,7 +30,7 @@ import hmac
 import logging
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import aiohttp
 import yaml
@@ -38,12 +38,11 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.inbox import Inbox
+from channels.inbox import Inbox, InboxMessage
 from channels.whatsapp import (
     CREDENTIAL_ENV_VARS,
     SIGNATURE_HEADER,
     SIGNATURE_PREFIX,
-    STORE_THREADS,
     WhatsAppInput,
     accept_webhook,
     channel_settings,
@@ -113,6 +112,48 @@ class Nudger:
             await self._session.close()
 
 
+class GroupStore:
+    """Stores the messages of every post that arrived while a write was under way in one
+    transaction (group commit): one commit for many posts, each answered only once its own
+    messages are in. If the write fails, every post of the group gets the error (a 503)."""
+
+    def __init__(self, inbox: Inbox, executor: concurrent.futures.Executor) -> None:
+        self.inbox = inbox
+        self.executor = executor
+        self.writes = 0  # transactions (tests, logs)
+        self._waiting: List[Tuple[List[InboxMessage], asyncio.Future]] = []
+        self._writer: Optional[asyncio.Task] = None
+
+    async def add(self, messages: List[InboxMessage]) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((messages, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        await done
+
+    async def _write(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting, []
+                error: Optional[BaseException] = None
+                try:
+                    await loop.run_in_executor(self.executor, self.inbox.add,
+                                               [m for messages, _ in group for m in messages])
+                    self.writes += 1
+                except Exception as failure:
+                    error = failure
+                for _, done in group:
+                    if done.done():  # the post's connection went away meanwhile
+                        continue
+                    if error is None:
+                        done.set_result(None)
+                    else:
+                        done.set_exception(error)
+        finally:
+            self._writer = None
+
+
 class Receiver:
     """The receiver's Sanic app: the webhook's routes, an inbox, the nudges."""
 
@@ -125,7 +166,8 @@ class Receiver:
         self.inbox = inbox
         self.nudger = Nudger(wake_urls, app_secret)
         self.store_threads = concurrent.futures.ThreadPoolExecutor(
-            STORE_THREADS, thread_name_prefix="receiver-store")
+            1, thread_name_prefix="receiver-store")  # one writer: GroupStore
+        self.store = GroupStore(inbox, self.store_threads)
         self.app = self._build(name)
 
     @classmethod
@@ -172,7 +214,7 @@ class Receiver:
         @app.route("/webhooks/whatsapp/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             answer, stored = await accept_webhook(
-                request, self.app_secret, self.phone_number_id, self.inbox, self.store_threads)
+                request, self.app_secret, self.phone_number_id, self.store.add)
             if stored:
                 self.nudger.nudge()  # a task: runs after this answer is on its way
             return answer

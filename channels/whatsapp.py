@@ -340,10 +340,9 @@ async def accept_webhook(
     request: Request,
     app_secret: str,
     phone_number_id: Optional[str],
-    inbox: Inbox,
-    executor: concurrent.futures.Executor,
+    store: Callable[[List[InboxMessage]], Awaitable[Any]],
 ) -> Tuple[HTTPResponse, bool]:
-    """A webhook POST: signature, JSON, every message stored in the inbox (in executor)
+    """A webhook POST: signature, JSON, every message stored (``store``, into the inbox)
     before the answer. Returns the answer and whether anything was stored. The channel's
     route and the separate receiver (channels/receiver.py) both answer with this."""
     body = request.body or b""
@@ -361,8 +360,7 @@ async def accept_webhook(
     messages = parse_webhook(payload, phone_number_id)
     if messages:
         try:
-            # SQLAlchemy is blocking: off the event loop
-            await asyncio.get_running_loop().run_in_executor(executor, inbox.add, messages)
+            await store(messages)
         except Exception:
             # never 200 without the messages stored: Meta delivers again on a 5xx
             logger.exception("Could not store %d WhatsApp messages; answering 503.",
@@ -503,7 +501,7 @@ class WhatsAppInput(InputChannel):
         @whatsapp_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             answer, stored = await accept_webhook(
-                request, self.app_secret, self.phone_number_id, self.inbox, self._store_threads)
+                request, self.app_secret, self.phone_number_id, self._store)
             if stored:
                 worker.wake()
             return answer
@@ -518,6 +516,11 @@ class WhatsAppInput(InputChannel):
             return response.json({"status": "ok"})
 
         return whatsapp_webhook
+
+    async def _store(self, messages: List[InboxMessage]) -> None:
+        # SQLAlchemy is blocking: off the event loop
+        await asyncio.get_running_loop().run_in_executor(
+            self._store_threads, self.inbox.add, messages)
 
     async def _run_turn(
         self,

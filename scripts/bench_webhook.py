@@ -229,7 +229,13 @@ async def run(args: argparse.Namespace) -> int:
     run_id = str(int(time.time()))[-3:]
     drop_schema: Optional[Callable[[], None]] = None
     if args.start and args.inbox_url and args.inbox_url.startswith("postgresql"):
-        args.inbox_url, drop_schema = fresh_schema(args.inbox_url)
+        try:
+            args.inbox_url, drop_schema = fresh_schema(args.inbox_url)
+        except Exception as error:  # sqlalchemy's OperationalError: no server there
+            print(f"skipped: PostgreSQL not reachable at {args.inbox_url} "
+                  f"({str(error).splitlines()[0]})")
+            await graph.stop()
+            return 0
     results: Dict[str, object] = {"machine": machine(),
                                   "inbox": (args.inbox_url or "sqlite (temp file)").split("?")[0],
                                   "rounds": []}
