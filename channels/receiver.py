@@ -189,7 +189,6 @@ class Receiver:
         app = Sanic(name, configure_logging=False)
         app.config.KEEP_ALIVE_TIMEOUT = 75  # Meta (and the proxy) keep connections open
 
-        @app.listener("after_server_start")
         async def create_table(*_: Any) -> None:
             try:  # before the first post, not on its path; a database down now is a 503 later
                 await asyncio.get_running_loop().run_in_executor(
@@ -197,11 +196,13 @@ class Receiver:
             except Exception:
                 logger.exception("The inbox's table could not be checked at start.")
 
-        @app.listener("before_server_stop")
         async def close(*_: Any) -> None:
             await self.nudger.close()
             self.store_threads.shutdown(wait=True)
             self.inbox.close()
+
+        app.register_listener(create_table, "after_server_start")
+        app.register_listener(close, "before_server_stop")
 
         @app.route("/webhooks/whatsapp/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
