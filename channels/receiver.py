@@ -30,7 +30,7 @@ import hmac
 import logging
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import aiohttp
 import yaml
@@ -53,6 +53,8 @@ from channels.whatsapp import (
 logger = logging.getLogger(__name__)
 
 WAKE_URLS_ENV = "WHATSAPP_WAKE_URLS"
+WRITERS_ENV = "WHATSAPP_RECEIVER_WRITERS"
+DEFAULT_WRITERS = 2  # transactions at once (docs/benchmarks.md, fifth round)
 DEFAULT_PORT = 5006
 WAKE_TIMEOUT_SECONDS = 2.0
 WAKE_BODY = b'{"wake": true}'
@@ -115,59 +117,62 @@ class Nudger:
 class GroupStore:
     """Stores the messages of every post that arrived while a write was under way in one
     transaction (group commit): one commit for many posts, each answered only once its own
-    messages are in. If the write fails, every post of the group gets the error (a 503)."""
+    messages are in. Up to ``writers`` transactions at once (the next group gathers while
+    one commits). If a write fails, every post of its group gets the error (a 503)."""
 
-    def __init__(self, inbox: Inbox, executor: concurrent.futures.Executor) -> None:
+    def __init__(self, inbox: Inbox, writers: int = 1) -> None:
         self.inbox = inbox
-        self.executor = executor
+        self.max_writers = writers
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            writers, thread_name_prefix="receiver-store")
         self.writes = 0  # transactions (tests, logs)
         self._waiting: List[Tuple[List[InboxMessage], asyncio.Future]] = []
-        self._writer: Optional[asyncio.Task] = None
+        self._writers: Set[asyncio.Task] = set()
 
     async def add(self, messages: List[InboxMessage]) -> None:
         done = asyncio.get_running_loop().create_future()
         self._waiting.append((messages, done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write())
+        if len(self._writers) < self.max_writers:
+            writer = asyncio.create_task(self._write())
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
         await done
 
     async def _write(self) -> None:
         loop = asyncio.get_running_loop()
-        try:
-            while self._waiting:
-                group, self._waiting = self._waiting, []
-                error: Optional[BaseException] = None
-                try:
-                    await loop.run_in_executor(self.executor, self.inbox.add,
-                                               [m for messages, _ in group for m in messages])
-                    self.writes += 1
-                except Exception as failure:
-                    error = failure
-                for _, done in group:
-                    if done.done():  # the post's connection went away meanwhile
-                        continue
-                    if error is None:
-                        done.set_result(None)
-                    else:
-                        done.set_exception(error)
-        finally:
-            self._writer = None
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            error: Optional[BaseException] = None
+            try:
+                await loop.run_in_executor(self.executor, self.inbox.add,
+                                           [m for messages, _ in group for m in messages])
+                self.writes += 1
+            except Exception as failure:
+                error = failure
+            for _, done in group:
+                if done.done():  # the post's connection went away meanwhile
+                    continue
+                if error is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(error)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
 
 
 class Receiver:
     """The receiver's Sanic app: the webhook's routes, an inbox, the nudges."""
 
     def __init__(self, verify_token: str, app_secret: str, phone_number_id: Optional[str],
-                 inbox: Inbox, wake_urls: Sequence[str] = (), name: str = "whatsapp_receiver"
-                 ) -> None:
+                 inbox: Inbox, wake_urls: Sequence[str] = (), writers: int = DEFAULT_WRITERS,
+                 name: str = "whatsapp_receiver") -> None:
         self.verify_token = verify_token
         self.app_secret = app_secret
         self.phone_number_id = phone_number_id
         self.inbox = inbox
         self.nudger = Nudger(wake_urls, app_secret)
-        self.store_threads = concurrent.futures.ThreadPoolExecutor(
-            1, thread_name_prefix="receiver-store")  # one writer: GroupStore
-        self.store = GroupStore(inbox, self.store_threads)
+        self.store = GroupStore(inbox, writers)
         self.app = self._build(name)
 
     @classmethod
@@ -183,7 +188,8 @@ class Receiver:
                          if u.strip()]
         return cls(str(settings["verify_token"]), str(settings["app_secret"]),
                    settings["phone_number_id"] and str(settings["phone_number_id"]),
-                   inbox_from_settings(settings), wake_urls)
+                   inbox_from_settings(settings), wake_urls,
+                   int(os.environ.get(WRITERS_ENV) or DEFAULT_WRITERS))
 
     def _build(self, name: str) -> Sanic:
         app = Sanic(name, configure_logging=False)
@@ -192,13 +198,13 @@ class Receiver:
         async def create_table(*_: Any) -> None:
             try:  # before the first post, not on its path; a database down now is a 503 later
                 await asyncio.get_running_loop().run_in_executor(
-                    self.store_threads, self.inbox.create_table)
+                    self.store.executor, self.inbox.create_table)
             except Exception:
                 logger.exception("The inbox's table could not be checked at start.")
 
         async def close(*_: Any) -> None:
             await self.nudger.close()
-            self.store_threads.shutdown(wait=True)
+            self.store.close()
             self.inbox.close()
 
         app.register_listener(create_table, "after_server_start")

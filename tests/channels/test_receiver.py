@@ -113,6 +113,25 @@ def test_a_message_is_in_the_inbox_when_the_200_arrives(receiver):
     assert receiver.inbox.unfinished() == 1
 
 
+def test_posts_at_once_are_stored_in_fewer_transactions_each_before_its_200(receiver):
+    messages = [text_message(f"9198000003{n:02d}", f"at once {n}") for n in range(40)]
+    statuses = {}
+
+    def post(message):
+        statuses[message["id"]] = receiver.post_messages(message)
+        statuses[message["id"]] = (statuses[message["id"]],
+                                   receiver.inbox.get(message["id"]) is not None)
+
+    threads = [threading.Thread(target=post, args=(m,)) for m in messages]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(40)
+    assert list(statuses.values()) == [(200, True)] * 40  # each stored when its 200 came
+    assert receiver.inbox.unfinished() == 40
+    assert receiver.receiver.store.writes < 40  # grouped
+
+
 @pytest.mark.parametrize("headers", [
     {},  # unsigned
     {"X-Hub-Signature-256": "sha256=" + "0" * 64},
@@ -141,6 +160,7 @@ def test_settings_come_from_the_channels_credentials_and_environment(monkeypatch
     monkeypatch.setenv("WHATSAPP_APP_SECRET", "secret-from-env")
     monkeypatch.setenv("WHATSAPP_INBOX_URL", f"sqlite:///{tmp_path / 'env.db'}")
     monkeypatch.setenv("WHATSAPP_WAKE_URLS", "http://a:5005/webhooks/whatsapp/wake, http://b:5005/x")
+    monkeypatch.setenv("WHATSAPP_RECEIVER_WRITERS", "3")
     credentials = tmp_path / "credentials.yml"
     credentials.write_text("channels.whatsapp.WhatsAppInput:\n  verify_token: from-file\n"
                            "  app_secret: ''\n  phone_number_id: '123'\n")
@@ -150,6 +170,7 @@ def test_settings_come_from_the_channels_credentials_and_environment(monkeypatch
     assert receiver.phone_number_id == "123"
     assert receiver.inbox.url == f"sqlite:///{tmp_path / 'env.db'}"
     assert receiver.nudger.urls == ["http://a:5005/webhooks/whatsapp/wake", "http://b:5005/x"]
+    assert receiver.store.max_writers == 3
     assert parse_args(["--port", "6150", "--wake-url", "http://r/w"]).wake_urls == ["http://r/w"]
     monkeypatch.delenv("WHATSAPP_APP_SECRET")
     with pytest.raises(SystemExit, match="app_secret"):
