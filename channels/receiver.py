@@ -30,7 +30,7 @@ import hmac
 import logging
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import aiohttp
 import yaml
@@ -53,8 +53,6 @@ from channels.whatsapp import (
 logger = logging.getLogger(__name__)
 
 WAKE_URLS_ENV = "WHATSAPP_WAKE_URLS"
-WRITERS_ENV = "WHATSAPP_RECEIVER_WRITERS"
-DEFAULT_WRITERS = 2  # transactions at once (docs/benchmarks.md, fifth round)
 DEFAULT_PORT = 5006
 WAKE_TIMEOUT_SECONDS = 2.0
 WAKE_BODY = b'{"wake": true}'
@@ -117,45 +115,45 @@ class Nudger:
 class GroupStore:
     """Stores the messages of every post that arrived while a write was under way in one
     transaction (group commit): one commit for many posts, each answered only once its own
-    messages are in. Up to ``writers`` transactions at once (the next group gathers while
-    one commits). If a write fails, every post of its group gets the error (a 503)."""
+    messages are in; one transaction at a time (two measured no better: docs/benchmarks.md).
+    If a write fails, every post of its group gets the error (a 503)."""
 
-    def __init__(self, inbox: Inbox, writers: int = 1) -> None:
+    def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
-        self.max_writers = writers
         self.executor = concurrent.futures.ThreadPoolExecutor(
-            writers, thread_name_prefix="receiver-store")
+            1, thread_name_prefix="receiver-store")
         self.writes = 0  # transactions (tests, logs)
         self._waiting: List[Tuple[List[InboxMessage], asyncio.Future]] = []
-        self._writers: Set[asyncio.Task] = set()
+        self._writer: Optional[asyncio.Task] = None
 
     async def add(self, messages: List[InboxMessage]) -> None:
         done = asyncio.get_running_loop().create_future()
         self._waiting.append((messages, done))
-        if len(self._writers) < self.max_writers:
-            writer = asyncio.create_task(self._write())
-            self._writers.add(writer)
-            writer.add_done_callback(self._writers.discard)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
         await done
 
     async def _write(self) -> None:
         loop = asyncio.get_running_loop()
-        while self._waiting:
-            group, self._waiting = self._waiting, []
-            error: Optional[BaseException] = None
-            try:
-                await loop.run_in_executor(self.executor, self.inbox.add,
-                                           [m for messages, _ in group for m in messages])
-                self.writes += 1
-            except Exception as failure:
-                error = failure
-            for _, done in group:
-                if done.done():  # the post's connection went away meanwhile
-                    continue
-                if error is None:
-                    done.set_result(None)
-                else:
-                    done.set_exception(error)
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting, []
+                error: Optional[BaseException] = None
+                try:
+                    await loop.run_in_executor(self.executor, self.inbox.add,
+                                               [m for messages, _ in group for m in messages])
+                    self.writes += 1
+                except Exception as failure:
+                    error = failure
+                for _, done in group:
+                    if done.done():  # the post's connection went away meanwhile
+                        continue
+                    if error is None:
+                        done.set_result(None)
+                    else:
+                        done.set_exception(error)
+        finally:
+            self._writer = None
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
@@ -165,14 +163,14 @@ class Receiver:
     """The receiver's Sanic app: the webhook's routes, an inbox, the nudges."""
 
     def __init__(self, verify_token: str, app_secret: str, phone_number_id: Optional[str],
-                 inbox: Inbox, wake_urls: Sequence[str] = (), writers: int = DEFAULT_WRITERS,
-                 name: str = "whatsapp_receiver") -> None:
+                 inbox: Inbox, wake_urls: Sequence[str] = (), name: str = "whatsapp_receiver"
+                 ) -> None:
         self.verify_token = verify_token
         self.app_secret = app_secret
         self.phone_number_id = phone_number_id
         self.inbox = inbox
         self.nudger = Nudger(wake_urls, app_secret)
-        self.store = GroupStore(inbox, writers)
+        self.store = GroupStore(inbox)
         self.app = self._build(name)
 
     @classmethod
@@ -188,8 +186,7 @@ class Receiver:
                          if u.strip()]
         return cls(str(settings["verify_token"]), str(settings["app_secret"]),
                    settings["phone_number_id"] and str(settings["phone_number_id"]),
-                   inbox_from_settings(settings), wake_urls,
-                   int(os.environ.get(WRITERS_ENV) or DEFAULT_WRITERS))
+                   inbox_from_settings(settings), wake_urls)
 
     def _build(self, name: str) -> Sanic:
         app = Sanic(name, configure_logging=False)

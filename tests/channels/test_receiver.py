@@ -160,7 +160,6 @@ def test_settings_come_from_the_channels_credentials_and_environment(monkeypatch
     monkeypatch.setenv("WHATSAPP_APP_SECRET", "secret-from-env")
     monkeypatch.setenv("WHATSAPP_INBOX_URL", f"sqlite:///{tmp_path / 'env.db'}")
     monkeypatch.setenv("WHATSAPP_WAKE_URLS", "http://a:5005/webhooks/whatsapp/wake, http://b:5005/x")
-    monkeypatch.setenv("WHATSAPP_RECEIVER_WRITERS", "3")
     credentials = tmp_path / "credentials.yml"
     credentials.write_text("channels.whatsapp.WhatsAppInput:\n  verify_token: from-file\n"
                            "  app_secret: ''\n  phone_number_id: '123'\n")
@@ -170,7 +169,6 @@ def test_settings_come_from_the_channels_credentials_and_environment(monkeypatch
     assert receiver.phone_number_id == "123"
     assert receiver.inbox.url == f"sqlite:///{tmp_path / 'env.db'}"
     assert receiver.nudger.urls == ["http://a:5005/webhooks/whatsapp/wake", "http://b:5005/x"]
-    assert receiver.store.max_writers == 3
     assert parse_args(["--port", "6150", "--wake-url", "http://r/w"]).wake_urls == ["http://r/w"]
     monkeypatch.delenv("WHATSAPP_APP_SECRET")
     with pytest.raises(SystemExit, match="app_secret"):
