@@ -235,6 +235,7 @@ async def run(args: argparse.Namespace) -> int:
             print(f"skipped: PostgreSQL not reachable at {args.inbox_url} "
                   f"({str(error).splitlines()[0]})")
             await graph.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
             return 0
     results: Dict[str, object] = {"machine": machine(),
                                   "inbox": (args.inbox_url or "sqlite (temp file)").split("?")[0],
