@@ -127,12 +127,16 @@ crossval: venv
 	$(PY) scripts/crossval.py --config config.yml --out $(RESULTS)/crossval
 	$(PY) scripts/nlu_report.py $(RESULTS)/crossval
 
+# the local PostgreSQL of the tests (a fresh schema per run; skipped when unreachable)
+BENCH_POSTGRES_URL ?= $(or $(TEST_POSTGRES_URL),postgresql://postgres@127.0.0.1:5432/test)
+
 bench: $(MODEL)
 	$(PY) scripts/bench_text.py
 	$(PY) scripts/bench_nlu.py --model $(MODEL)
 	$(PY) scripts/bench_load.py --users 20 --turns 21 --json $(RESULTS)/bench/bench_load.json
-	$(PY) scripts/bench_webhook.py --start --nlu-on-loop --model $(MODEL) --json $(RESULTS)/bench/bench_webhook_nlu_on_loop.json
-	$(PY) scripts/bench_webhook.py --start --model $(MODEL) --json $(RESULTS)/bench/bench_webhook.json
+	$(PY) scripts/bench_webhook.py --start --model $(MODEL) --json $(RESULTS)/bench/bench_webhook_nlu_thread.json
+	$(PY) scripts/bench_webhook.py --start --nlu-on-loop --receiver --rounds 2 --model $(MODEL) --json $(RESULTS)/bench/bench_webhook_receiver.json
+	$(PY) scripts/bench_webhook.py --start --nlu-on-loop --receiver --rounds 2 --model $(MODEL) --inbox-url $(BENCH_POSTGRES_URL) --json $(RESULTS)/bench/bench_webhook_receiver_postgresql.json
 
 export-misunderstood: venv
 	$(PY) scripts/export_misunderstood.py --out $(RESULTS)/misunderstood.yml

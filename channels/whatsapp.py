@@ -11,7 +11,9 @@
       inbox_url: ""         # WHATSAPP_INBOX_URL, else DATABASE_URL, else a SQLite file
 
 Routes: ``GET /webhooks/whatsapp/`` (health), ``GET /webhooks/whatsapp/webhook``
-(Meta's verification handshake), ``POST /webhooks/whatsapp/webhook`` (events).
+(Meta's verification handshake), ``POST /webhooks/whatsapp/webhook`` (events),
+``POST /webhooks/whatsapp/wake`` (signed like a webhook: the separate receiver of
+``channels/receiver.py`` stored messages, so the worker claims at once).
 
 A POST is checked (HMAC-SHA256 of the raw body), each of its messages is read on its own
 and stored in the inbox (``channels/inbox.py``) before the 200; a database that cannot
@@ -39,7 +41,7 @@ import logging
 import math
 import os
 import re
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
@@ -323,6 +325,67 @@ def _unparseable(message: Any, reason: str, sender_id: str = "") -> InboxMessage
     )
 
 
+def verify_subscription(request: Request, verify_token: str) -> HTTPResponse:
+    """Meta's verification handshake (GET): the challenge back for the right token."""
+    token = request.args.get("hub.verify_token") or ""
+    if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(
+        token.encode("utf-8"), verify_token.encode("utf-8")
+    ):
+        return response.text(request.args.get("hub.challenge") or "")
+    logger.warning("WhatsApp webhook verification failed: wrong verify token.")
+    return response.text("forbidden", status=403)
+
+
+async def accept_webhook(
+    request: Request,
+    app_secret: str,
+    phone_number_id: Optional[str],
+    store: Callable[[List[InboxMessage]], Awaitable[Any]],
+) -> Tuple[HTTPResponse, bool]:
+    """A webhook POST: signature, JSON, every message stored (``store``, into the inbox)
+    before the answer. Returns the answer and whether anything was stored. The channel's
+    route and the separate receiver (channels/receiver.py) both answer with this."""
+    body = request.body or b""
+    if not signature_is_valid(app_secret, body, request.headers.get(SIGNATURE_HEADER)):
+        logger.warning("WhatsApp webhook with a missing or wrong signature.")
+        return response.text("invalid signature", status=403), False
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        logger.warning("WhatsApp webhook body is not JSON (%d bytes).", len(body))
+        return response.text("invalid JSON", status=400), False
+    if not isinstance(payload, dict):
+        logger.warning("WhatsApp webhook body is not a JSON object.")
+        return response.text("unexpected payload", status=400), False
+    messages = parse_webhook(payload, phone_number_id)
+    if messages:
+        try:
+            await store(messages)
+        except Exception:
+            # never 200 without the messages stored: Meta delivers again on a 5xx
+            logger.exception("Could not store %d WhatsApp messages; answering 503.",
+                             len(messages))
+            return response.json({"status": "unavailable"}, status=503), False
+    return response.json({"status": "ok"}), bool(messages)
+
+
+def channel_settings(credentials: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Each key of CREDENTIAL_ENV_VARS: its credentials.yml value, else its environment
+    variable, else None."""
+    credentials = credentials or {}
+    return {key: credentials.get(key) or os.environ.get(env_var) or None
+            for key, env_var in CREDENTIAL_ENV_VARS.items()}
+
+
+def inbox_from_settings(settings: Dict[str, Any]) -> Inbox:
+    """The inbox the settings name (ValueError for a database that cannot hold it)."""
+    return Inbox(
+        settings["inbox_url"] or settings["dedupe_url"],
+        max_attempts=int(settings["max_attempts"] or DEFAULT_MAX_ATTEMPTS),
+        lease_seconds=float(settings["lease_seconds"] or DEFAULT_LEASE_SECONDS),
+    )
+
+
 def _agent_ready(agent: Any) -> bool:
     return agent is not None and getattr(agent, "is_ready", lambda: True)()
 
@@ -337,10 +400,7 @@ class WhatsAppInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         credentials = credentials or {}
-        settings = {
-            key: credentials.get(key) or os.environ.get(env_var) or None
-            for key, env_var in CREDENTIAL_ENV_VARS.items()
-        }
+        settings = channel_settings(credentials)
         missing = [key for key in REQUIRED_CREDENTIALS if not settings[key]]
         if missing:
             raise RasaException(
@@ -349,11 +409,7 @@ class WhatsAppInput(InputChannel):
                 + " under 'channels.whatsapp.WhatsAppInput' in credentials.yml."
             )
         try:
-            inbox = Inbox(
-                settings["inbox_url"] or settings["dedupe_url"],
-                max_attempts=int(settings["max_attempts"] or DEFAULT_MAX_ATTEMPTS),
-                lease_seconds=float(settings["lease_seconds"] or DEFAULT_LEASE_SECONDS),
-            )
+            inbox = inbox_from_settings(settings)
         except ValueError as error:
             raise RasaException(f"channels.whatsapp.WhatsAppInput: {error}") from error
         return cls(
@@ -440,43 +496,31 @@ class WhatsAppInput(InputChannel):
 
         @whatsapp_webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
-            token = request.args.get("hub.verify_token") or ""
-            if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(
-                token.encode("utf-8"), self.verify_token.encode("utf-8")
-            ):
-                return response.text(request.args.get("hub.challenge") or "")
-            logger.warning("WhatsApp webhook verification failed: wrong verify token.")
-            return response.text("forbidden", status=403)
+            return verify_subscription(request, self.verify_token)
 
         @whatsapp_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            body = request.body or b""
-            if not signature_is_valid(self.app_secret, body, request.headers.get(SIGNATURE_HEADER)):
-                logger.warning("WhatsApp webhook with a missing or wrong signature.")
-                return response.text("invalid signature", status=403)
-            try:
-                payload = json.loads(body)
-            except (ValueError, RecursionError):
-                logger.warning("WhatsApp webhook body is not JSON (%d bytes).", len(body))
-                return response.text("invalid JSON", status=400)
-            if not isinstance(payload, dict):
-                logger.warning("WhatsApp webhook body is not a JSON object.")
-                return response.text("unexpected payload", status=400)
-            messages = parse_webhook(payload, self.phone_number_id)
-            if messages:
-                try:
-                    # SQLAlchemy is blocking: off the event loop
-                    await asyncio.get_running_loop().run_in_executor(
-                        self._store_threads, self.inbox.add, messages)
-                except Exception:
-                    # never 200 without the messages stored: Meta delivers again on a 5xx
-                    logger.exception("Could not store %d WhatsApp messages; answering 503.",
-                                     len(messages))
-                    return response.json({"status": "unavailable"}, status=503)
+            answer, stored = await accept_webhook(
+                request, self.app_secret, self.phone_number_id, self._store)
+            if stored:
                 worker.wake()
+            return answer
+
+        @whatsapp_webhook.route("/wake", methods=["POST"])
+        async def wake(request: Request) -> HTTPResponse:
+            # the webhook receiver (channels/receiver.py) stored something: claim it now
+            if not signature_is_valid(self.app_secret, request.body or b"",
+                                      request.headers.get(SIGNATURE_HEADER)):
+                return response.text("invalid signature", status=403)
+            worker.wake()
             return response.json({"status": "ok"})
 
         return whatsapp_webhook
+
+    async def _store(self, messages: List[InboxMessage]) -> None:
+        # SQLAlchemy is blocking: off the event loop
+        await asyncio.get_running_loop().run_in_executor(
+            self._store_threads, self.inbox.add, messages)
 
     async def _run_turn(
         self,

@@ -12,6 +12,12 @@ and a fake Graph API, all on loopback. Two phases in the same run:
 
 Every post is distinct, from one of ``--senders`` citizens, ``--concurrency`` at a time.
 After the messages, it waits until every one has been answered at the fake Graph API.
+
+``--receiver`` also starts the separate webhook receiver (``python -m channels.receiver``,
+the same inbox, nudging the Rasa server's ``/webhooks/whatsapp/wake``) and measures, in
+``--rounds`` interleaved rounds against the same Rasa server, the channel's own webhook
+(the baseline) and the receiver's. A PostgreSQL ``--inbox-url`` gets a fresh schema,
+dropped afterwards.
 Against a Rasa you started yourself (see whatsapp_simulator.py)::
 
     python scripts/bench_webhook.py --url http://localhost:5005/webhooks/whatsapp/webhook
@@ -28,9 +34,10 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import aiohttp
 import yaml
@@ -101,6 +108,44 @@ async def post_all(url: str, bodies: List[bytes], args: argparse.Namespace) -> D
     return summary
 
 
+def fresh_schema(url: str) -> Tuple[str, Callable[[], None]]:
+    """A PostgreSQL URL into a new schema (the inbox starts empty), and its dropper."""
+    import sqlalchemy as sa
+
+    schema = "bench_" + uuid.uuid4().hex[:10]
+    admin = sa.create_engine(url, future=True)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}", drop
+
+
+class Receiver:
+    """`python -m channels.receiver` on the stack's inbox, waking the stack's Rasa."""
+
+    def __init__(self, stack: "Stack") -> None:
+        self.port = free_port()
+        env = base_env(WHATSAPP_VERIFY_TOKEN="bench", WHATSAPP_APP_SECRET=stack.args.app_secret,
+                       WHATSAPP_PHONE_NUMBER_ID=stack.args.phone_number_id,
+                       WHATSAPP_INBOX_URL=stack.inbox_url,
+                       WHATSAPP_WAKE_URLS=f"http://127.0.0.1:{stack.port}/webhooks/whatsapp/wake")
+        log = stack.workdir / "receiver.log"
+        self.process = start([str(BIN / "python"), "-m", "channels.receiver",
+                              "--port", str(self.port)], env, log)
+        stack.processes.append(self.process)
+        wait_http(f"http://127.0.0.1:{self.port}/webhooks/whatsapp/", self.process, log)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/webhooks/whatsapp/webhook"
+
+
 class Stack:
     """An action server and `python -m rasa_extensions run` with the WhatsApp channel."""
 
@@ -108,6 +153,7 @@ class Stack:
         self.args, self.workdir, self.graph_url = args, workdir, graph_url
         self.port = free_port()
         self.processes: List = []
+        self.inbox_url = args.inbox_url or f"sqlite:///{workdir / 'inbox.db'}"
 
     def __enter__(self) -> "Stack":
         env = base_env(DATABASE_URL=f"sqlite:///{self.workdir / 'tickets.db'}", COVID_DATA_URL="",
@@ -121,11 +167,10 @@ class Stack:
         endpoints = {"action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook",
                                          "enable_selective_domain": True}}
         (self.workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
-        inbox_url = self.args.inbox_url or f"sqlite:///{self.workdir / 'inbox.db'}"
         credentials = {"channels.whatsapp.WhatsAppInput": {
             "verify_token": "bench", "app_secret": self.args.app_secret, "access_token": "bench",
             "phone_number_id": self.args.phone_number_id, "api_base_url": self.graph_url,
-            "inbox_url": inbox_url, "mark_read": False}}
+            "inbox_url": self.inbox_url, "mark_read": False}}
         (self.workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
         log = self.workdir / "rasa.log"
         rasa = start([str(BIN / "python"), "-m", "rasa_extensions", "run",
@@ -157,58 +202,95 @@ async def wait_answered(graph: FakeGraphAPI, senders: List[str], timeout: float)
     return None
 
 
+async def measure(url: str, graph: FakeGraphAPI, args: argparse.Namespace, run_id: str
+                  ) -> Dict[str, object]:
+    """The phases against one webhook URL: receipts, then messages until all answered."""
+    results: Dict[str, object] = {"url": url}
+    phases = {"receipts": True, "messages": False}
+    for name in args.phases:
+        bodies = [body_for(n, args, phases[name], run_id) for n in range(args.requests)]
+        load = os.getloadavg()[0]
+        results[name] = await post_all(url, bodies, args)
+        results[name]["loadavg_1min"] = [round(load, 2), round(os.getloadavg()[0], 2)]
+        print(name, json.dumps(results[name]), flush=True)
+    if "messages" in args.phases:
+        senders = sorted({f"9199{run_id}{n % args.senders:04d}" for n in range(args.requests)})
+        drained = await wait_answered(graph, senders, args.drain)
+        results["every_sender_answered_after_s"] = drained and round(drained, 1)
+        print(f"every citizen answered {drained:.1f}s after the last post"
+              if drained is not None else "NOT every citizen was answered", flush=True)
+    return results
+
+
 async def run(args: argparse.Namespace) -> int:
     graph = FakeGraphAPI(port=0 if args.start else args.graph_port)
     await graph.start()
     workdir = Path(tempfile.mkdtemp(prefix="nagar-bench-webhook-"))
-    run_id = str(int(time.time()))[-4:]
-    results: Dict[str, object] = {"machine": machine(), "inbox": args.inbox_url or "sqlite (temp file)"}
+    run_id = str(int(time.time()))[-3:]
+    drop_schema: Optional[Callable[[], None]] = None
+    if args.start and args.inbox_url and args.inbox_url.startswith("postgresql"):
+        try:
+            args.inbox_url, drop_schema = fresh_schema(args.inbox_url)
+        except Exception as error:  # sqlalchemy's OperationalError: no server there
+            print(f"skipped: PostgreSQL not reachable at {args.inbox_url} "
+                  f"({str(error).splitlines()[0]})")
+            await graph.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
+            return 0
+    results: Dict[str, object] = {"machine": machine(),
+                                  "inbox": (args.inbox_url or "sqlite (temp file)").split("?")[0],
+                                  "rounds": []}
     try:
         if args.start:
             stack = Stack(args, workdir, graph.base_url).__enter__()
-            url = stack.url
+            targets = {"channel": stack.url}
         else:
-            stack, url = None, args.url
+            stack, targets = None, {"channel": args.url}
         try:
+            if args.receiver:
+                targets["receiver"] = Receiver(stack).url if stack else args.receiver_url
             # first turns load lazily: not measured, and answered before anything is
-            warm_id = "9" + run_id[1:]
-            await post_all(url, [body_for(n, args, False, warm_id) for n in range(20)], args)
+            warm_id = "9" + run_id[1:] + "9"
+            await post_all(targets["channel"], [body_for(n, args, False, warm_id)
+                                                for n in range(20)], args)
             await wait_answered(graph, [f"9199{warm_id}{n % args.senders:04d}" for n in range(20)],
                                 args.drain)
-            phases = {"receipts": True, "messages": False}
-            for name in args.phases:
-                bodies = [body_for(n, args, phases[name], run_id) for n in range(args.requests)]
-                results[name] = await post_all(url, bodies, args)
-                print(name, json.dumps(results[name]), flush=True)
-            if "messages" in args.phases:
-                senders = sorted({f"9199{run_id}{n % args.senders:04d}"
-                                  for n in range(args.requests)})
-                drained = await wait_answered(graph, senders, args.drain)
-                results["every_sender_answered_after_s"] = drained and round(drained, 1)
-                print(f"every citizen answered {drained:.1f}s after the last post"
-                      if drained is not None else "NOT every citizen was answered", flush=True)
+            for number in range(args.rounds):
+                order = list(targets.items())  # alternated: neither always goes first
+                for index, (target, url) in enumerate(order[::-1] if number % 2 else order):
+                    print(f"round {number + 1}: {target}", flush=True)
+                    measured = await measure(url, graph, args, f"{run_id}{number}{index}")
+                    results["rounds"].append({"round": number + 1, "webhook": target, **measured})
         finally:
             if stack is not None:
                 stack.__exit__()
     finally:
         await graph.stop()
+        if drop_schema is not None:
+            drop_schema()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     print_table(results)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=2))
-    ok = all(set(results[name]["statuses"]) == {"200"} for name in args.phases)
-    return 0 if ok and results.get("every_sender_answered_after_s", 0) is not None else 1
+    ok = all(set(r[name]["statuses"]) == {"200"} and r.get("every_sender_answered_after_s", 0)
+             is not None for r in results["rounds"] for name in args.phases)
+    return 0 if ok else 1
 
 
 def print_table(results: Dict[str, object]) -> None:
-    print("\n| posts | ack p50 | ack p90 | ack p99 | max | statuses |\n| --- | --- | --- | --- | --- | --- |")
-    for name in ("receipts", "messages"):
-        r = results.get(name)
-        if isinstance(r, dict) and "p50_ms" in r:
-            print(f"| {r['posts']} {name} | {r['p50_ms']} ms | {r['p90_ms']} ms | {r['p99_ms']} ms "
-                  f"| {r['max_ms']} ms | {r['statuses']} |")
+    print(f"\ninbox: {results['inbox']}\n\n| round | webhook | posts | ack p50 | ack p90 | ack p99 "
+          "| max | load (1 min) | statuses | all answered after |\n" + "| --- " * 10 + "|")
+    for r in results["rounds"]:
+        for name in ("receipts", "messages"):
+            m = r.get(name)
+            if isinstance(m, dict) and "p50_ms" in m:
+                answered = (r.get("every_sender_answered_after_s") if name == "messages" else "")
+                print(f"| {r['round']} | {r['webhook']} | {m['posts']} {name} | {m['p50_ms']} ms "
+                      f"| {m['p90_ms']} ms | {m['p99_ms']} ms | {m['max_ms']} ms "
+                      f"| {m['loadavg_1min'][0]}-{m['loadavg_1min'][1]} | {m['statuses']} "
+                      f"| {answered if answered != '' else ''} |")
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -236,6 +318,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--nlu-on-loop", action="store_true",
                         help="with --start: Rasa's own parse on the event loop (NAGAR_NLU_THREAD=0), "
                              "the baseline of the NLU-thread speed-up")
+    parser.add_argument("--receiver", action="store_true",
+                        help="also the separate webhook receiver (channels/receiver.py), "
+                             "interleaved with the channel's own webhook")
+    parser.add_argument("--receiver-url", default="http://localhost:5006/webhooks/whatsapp/webhook",
+                        help="without --start: a receiver you started")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds; each measures every webhook in turn")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args(argv)

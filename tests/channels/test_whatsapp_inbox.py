@@ -68,6 +68,20 @@ def test_a_message_is_stored_once_and_a_redelivery_changes_nothing(inbox):
     assert len(rows(inbox)) == 2
 
 
+def test_a_group_of_many_messages_is_stored_in_order_with_repeats_once(inbox):
+    """The receiver's group commit: more rows than one statement takes (INSERT_CHUNK),
+    an id repeated inside the group and one already stored."""
+    stored = message(text="already there")
+    inbox.add([stored])
+    group = [message(sender=f"9198{n % 7:08d}", text=f"m{n}") for n in range(120)]
+    inbox.add(group[:60] + [group[3], stored] + group[60:] + [group[119]])
+    kept = rows(inbox)
+    assert [r.text for r in kept] == ["already there"] + [f"m{n}" for n in range(120)]
+    assert [r.message_id for r in kept[1:]] == [m.message_id for m in group]
+    assert all(r.status == RECEIVED and r.attempts == 0 for r in kept)
+    assert inbox.get(group[119].message_id).sender_id == "919800000000"
+
+
 def test_simultaneous_deliveries_from_several_replicas_make_one_row(db_url):
     replicas = [Inbox(db_url) for _ in range(6)]
     replicas[0].add([message()])  # the table exists before the race
