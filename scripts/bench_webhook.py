@@ -10,7 +10,10 @@ and a fake Graph API, all on loopback. Two phases in the same run:
 - ``messages``: citizen text messages, each stored in the inbox before the 200, while the
   turns of the earlier ones run in the same process (the load).
 
-Every post is distinct, from one of ``--senders`` citizens, ``--concurrency`` at a time.
+Every post is distinct, from one of ``--senders`` citizens, ``--concurrency`` at a time
+(closed loop: the server's saturation), or with ``--rate N`` arriving at N posts a second
+whether the earlier ones are answered or not (open loop: a city's traffic, at a rate far
+above Saharanpur's first week, while the turns of the earlier messages run).
 After the messages, it waits until every one has been answered at the fake Graph API.
 
 ``--receiver`` also starts the separate webhook receiver (``python -m channels.receiver``,
@@ -94,10 +97,20 @@ async def post_all(url: str, bodies: List[bytes], args: argparse.Namespace) -> D
                     return
                 latencies.append((time.perf_counter() - started) * 1000)
 
+        async def arrive(index: int, body: bytes) -> None:
+            # open loop: post number i leaves at i / rate, whether the earlier ones are
+            # answered or not (Meta does not wait for us either)
+            await asyncio.sleep(max(0.0, wall + index / args.rate - time.perf_counter()))
+            await post(body)
+
         wall = time.perf_counter()
-        await asyncio.gather(*(post(body) for body in bodies))
+        if args.rate:
+            await asyncio.gather(*(arrive(index, body) for index, body in enumerate(bodies)))
+        else:
+            await asyncio.gather(*(post(body) for body in bodies))
         wall = time.perf_counter() - wall
     summary: Dict[str, object] = {"posts": len(bodies), "concurrency": args.concurrency,
+                                  "rate_per_s": args.rate,
                                   "req_per_s": round(len(latencies) / wall, 1),
                                   "statuses": dict(statuses)}
     if latencies:
@@ -302,7 +315,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="with --start: the inbox database (default a temporary SQLite file)")
     parser.add_argument("--url", default="http://localhost:5005/webhooks/whatsapp/webhook")
     parser.add_argument("--requests", type=int, default=500)
-    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=50,
+                        help="posts in flight at most (closed loop: always this many)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="open loop: posts arrive at this many per second, answered or not "
+                             "(in flight at most --concurrency); default: closed loop")
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--phases", nargs="+", default=["receipts", "messages"],
                         choices=["receipts", "messages"])
