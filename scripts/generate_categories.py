@@ -111,7 +111,7 @@ def main() -> int:
     stale = stale_files(args.root, city_file)
     if args.check:
         for path in stale:
-            print(f"{path} does not match city.yml: run `make categories`")
+            print(f"{path} does not match the categories of city.yml: run `make categories`")
         return 1 if stale else 0
     for path, text in stale.items():
         (args.root / path).parent.mkdir(parents=True, exist_ok=True)
