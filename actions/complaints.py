@@ -36,9 +36,9 @@ from civic.db import StorageUnavailable
 from civic.entities import extract_entities
 from civic.language import citizen_words
 from civic.location import extract_location, localities_in, wards_of
-from civic.tone import is_angry
 from civic.numbers import find_numbers, parse_menu_choice, parse_number
 from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord
+from civic.tone import is_angry
 
 logger = logging.getLogger(__name__)
 

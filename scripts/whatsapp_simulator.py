@@ -41,6 +41,7 @@ import sys
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import urlparse
 
 import aiohttp
 
@@ -209,9 +210,10 @@ def start_rasa(args: argparse.Namespace) -> subprocess.Popen:
     # The HTTP API on loopback, so that the officers' tools (`nagar-admin update`, the
     # workspace) can tell the simulated citizen about their complaint (RASA_URL, RASA_TOKEN).
     token = env.get("RASA_TOKEN") or "simulator"
-    print(f"officers' tools: export RASA_URL=http://localhost:5005 RASA_TOKEN={token}", flush=True)
+    port = urlparse(args.rasa_url).port or 5005  # Rasa listens where --rasa-url points
+    print(f"officers' tools: export RASA_URL=http://localhost:{port} RASA_TOKEN={token}", flush=True)
     command = [sys.executable, "-m", "rasa_extensions", "run", "--credentials", args.credentials,
-               "--enable-api", "--auth-token", token, "--interface", "127.0.0.1"]
+               "--enable-api", "--auth-token", token, "--interface", "127.0.0.1", "--port", str(port)]
     if Path(args.endpoints).exists():
         command += ["--endpoints", args.endpoints]
     if args.model:
