@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
-_B = r"(?<![\w\u0900-\u097F])"
-_E = r"(?![\w\u0900-\u097F])"
+# Word edges: a letter, a digit or a Devanagari sign on neither side ("।", the danda, ends a word).
+_B = r"(?<![\w\u0900-\u0963\u0966-\u097F])"
+_E = r"(?![\w\u0900-\u0963\u0966-\u097F])"
 # Each alternative is a phrase in one of the three scripts; matching ignores case.
 _ANGER = re.compile(
     _B + "(?:"
