@@ -72,3 +72,10 @@ def test_an_angry_complaint_is_acknowledged_once_and_the_form_goes_on(text, lang
 def test_a_calm_complaint_is_not_acknowledged_as_angry():
     _, said = turn(state("naali band hai", intent="complaint_sewer", candidates={"category": "sewer"}))
     assert "utter_frustration_in_form" not in said
+
+
+def test_a_pin_shared_in_another_language_is_named_in_the_summarys():
+    slots = {**FULL, "location": "📍 भेजी गई लोकेशन (29.97003, 77.55218)", "requested_slot": "confirm",
+             "language": "en"}
+    _, said = run(ActionAskConfirm(), state("", slots=slots))
+    assert said[0]["location"] == "📍 shared location (29.97003, 77.55218)"
