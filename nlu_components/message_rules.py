@@ -15,7 +15,8 @@
   question asked; outside it, it asks for that district's COVID figures (action_menu_choice).
 - A short message that names a complaint number and nothing else ("SRN-000002", "srn 2",
   "status 21", "21 ka status") asks for that complaint's status.
-- Folded hands alone ("🙏", "🙏🙏") greet (or thank): `greet`, never "did you mean: Hello?".
+- Folded hands alone ("🙏", "🙏🙏") are `thank` (a rule greets with the menu when they open the
+  conversation), never "did you mean: Hello?".
 - Anger without a request ("तुम लोग बस झूठ बोलते हो", "koi sunta hi nahi", "useless people")
   is `frustration` (a calm answer with the offer to register or call), whatever the classifier
   made of its other words; anger with a complaint stays the complaint, whose form acknowledges
@@ -71,7 +72,7 @@ POWER_AGENCY = "electricity"
 STREET_LIGHT_INTENT = "complaint_street_light"
 # "light nahi aa rahi" is asked about; a longer message about a light is left to the classifier.
 MAX_AMBIGUOUS_LIGHT_WORDS = 6
-GREET_INTENT = "greet"
+THANK_INTENT = "thank"
 FRUSTRATION_INTENT = "frustration"
 # What the classifier may make of an angry message that asks for nothing in particular.
 NO_REQUEST = CONTENTLESS | {"bot_challenge", "goodbye", "stop", "human_handoff", FRUSTRATION_INTENT}
@@ -143,7 +144,7 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 # sure of it, so that the fallback does not ask "what do you mean?"
                 self._set_intent(message, COVID_INTENT if intent == COVID_INTENT else ANSWER_INTENT)
             elif only_folded_hands(text):
-                self._set_intent(message, GREET_INTENT)
+                self._set_intent(message, THANK_INTENT)
             elif intent in NO_REQUEST - {"human_handoff"} and is_angry(text) \
                     and not any(e.get("entity") == "complaint_id" for e in entities):
                 self._set_intent(message, FRUSTRATION_INTENT)

@@ -109,8 +109,9 @@ def test_a_short_and_district_message_is_an_answer_to_follow_the_previous_topic(
 
 
 @pytest.mark.parametrize("text", ["🙏", "🙏🙏", "🙏🏽", " 🙏 🙏 "])
-def test_folded_hands_alone_greet_and_are_never_asked_about(text):
-    assert parsed(text, "nlu_fallback").get(INTENT) == {"name": "greet", "confidence": 1.0}
+def test_folded_hands_alone_thank_and_are_never_asked_about(text):
+    # (data/rules/basics.yml: as the first message of a conversation they greet with the menu)
+    assert parsed(text, "nlu_fallback").get(INTENT) == {"name": "thank", "confidence": 1.0}
 
 
 @pytest.mark.parametrize("text, intent, expected", [
