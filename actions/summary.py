@@ -17,7 +17,6 @@ from actions.common import GuardedAction, label, language_of
 from actions.complaints import NO_PHOTO
 from civic.city import get_city
 
-
 LANGUAGES = ("hi", "hinglish", "en")
 
 
