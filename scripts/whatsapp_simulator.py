@@ -29,7 +29,7 @@ In the chat:
 Options: --rasa-url (default http://localhost:5005/webhooks/whatsapp/webhook),
 --graph-port (8765), --app-secret, --phone-number-id, --wa-id, --name, --pause
 (seconds to wait for replies after each line when input is piped; default 2),
---start-rasa with --credentials, --endpoints, --model.
+--start-rasa with --credentials, --endpoints, --model (Rasa listens on the port of --rasa-url).
 """
 
 import argparse
