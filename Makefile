@@ -19,7 +19,7 @@ export PYTHONPATH := $(CURDIR)
 
 # What each complaint category of city.yml needs in the domain and the rules
 # (scripts/generate_categories.py), committed; remade whenever city.yml changes.
-CATEGORY_FILES := domain/categories.yml data/rules/categories.yml
+CATEGORY_FILES := domain/categories.yml data/rules/categories.yml domain/city_facts.yml
 CITY_FILE := $(or $(CITY_CONFIG),city.yml)
 # Training data generated from seed lists and the hand-written data (scripts/generate_nlu.py),
 # committed; remade whenever its inputs change.
@@ -36,7 +36,7 @@ help:
 	@echo "make train     train the model into $(MODEL)"
 	@echo "make validate  rasa data validate (strict)"
 	@echo "make crossval  5-fold NLU cross-validation, report in $(RESULTS)/crossval"
-	@echo "make categories  regenerate domain/categories.yml and data/rules/categories.yml from city.yml"
+	@echo "make categories  regenerate domain/categories.yml, domain/city_facts.yml and data/rules/categories.yml from city.yml"
 	@echo "make nlu-data  regenerate data/nlu/generated from data/seeds/nlu_seeds.yml and data/nlu"
 	@echo "make lint      ruff, and mypy on civic/ and channels/"
 	@echo "make bench     benchmarks (numbers in README / docs/benchmarks.md)"

@@ -66,7 +66,8 @@ def label(group: str, key: Optional[str], language: Optional[str]) -> str:
 
 
 def language_of(tracker: Tracker) -> str:
-    return tracker.get_slot("language") or "en"
+    """The reply language: the `language` slot, else the city's default language."""
+    return tracker.get_slot("language") or get_city().default_language
 
 
 def latest_intent(tracker: Tracker) -> str:

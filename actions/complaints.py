@@ -38,6 +38,7 @@ from civic.language import citizen_words
 from civic.location import extract_location, localities_in, wards_of
 from civic.numbers import find_numbers, parse_menu_choice, parse_number
 from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord
+from civic.tone import is_angry
 
 logger = logging.getLogger(__name__)
 
@@ -392,6 +393,10 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> List[EventType]:
+        if answering_now(tracker) and raw_intent(tracker) != "frustration" \
+                and is_angry(typed_text(tracker) or ""):
+            # an angry complaint: acknowledged in one line, then the form goes on
+            dispatcher.utter_message(response="utter_frustration_in_form")
         edits = self._edits(tracker)
         if edits:
             # rasa-sdk validates the earliest candidate of a slot in this turn; a correction
@@ -566,6 +571,12 @@ class ActionAskCategory(GuardedAction):
         return [SlotSet("category_choices", choices)]
 
 
+def locality_name(name: Optional[str], language: str) -> Optional[str]:
+    """A locality of city.yml as a reply in `language` names it (Devanagari in Hindi)."""
+    locality = next((loc for loc in get_city().localities if loc.name == name), None)
+    return locality.display_name(language) if locality else name
+
+
 class ActionAskWard(GuardedAction):
     """The ward question, or what the last answer needs: the wards of a locality as buttons,
     a request for the locality, or the valid range (with the helpline after three tries)."""
@@ -583,7 +594,8 @@ class ActionAskWard(GuardedAction):
             buttons = [{"title": f"{label('ward', None, language)} {ward}",
                         "payload": f'/inform{{"ward":"{ward}"}}'} for ward in choices[:3]]
             dispatcher.utter_message(response="utter_ask_ward_choice", buttons=buttons,
-                                     locality=tracker.get_slot("ward_locality"), wards=", ".join(choices))
+                                     locality=locality_name(tracker.get_slot("ward_locality"), language),
+                                     wards=", ".join(choices))
         elif problem == "unknown":
             dispatcher.utter_message(response="utter_ask_ward_locality")
         elif problem == "invalid":

@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import language_of
 from civic.city import get_city
 from civic.covid import CovidClient, DistrictFigures
 from civic.districts import district_entry, place_in_question, resolve_district
@@ -18,17 +19,21 @@ COVID_CLIENT = CovidClient()
 STOPPED_AFTER_DAYS = 7
 
 
-def _suggestion_button(district: str) -> Dict[str, str]:
+def district_name(district: str, language: str) -> str:
+    """A district as the citizen reads it: its Devanagari name in Hindi, where known."""
+    entry = district_entry(district)
+    if language == "hi" and entry is not None and entry.hindi:
+        return entry.hindi
+    return district
+
+
+def _suggestion_button(district: str, language: str) -> Dict[str, str]:
     entities = json.dumps({"district": district}, ensure_ascii=False, separators=(",", ":"))
-    return {"title": district, "payload": f"/covid_cases{entities}"}
+    return {"title": district_name(district, language), "payload": f"/covid_cases{entities}"}
 
 
 def _display_name(figures: DistrictFigures, language: str) -> str:
-    """The place as the citizen reads it: its Devanagari name in Hindi, where known."""
-    entry = district_entry(figures.district)
-    if language == "hi" and entry is not None and entry.hindi:
-        return entry.hindi
-    return figures.district
+    return district_name(figures.district, language)
 
 
 def _utter_figures(dispatcher: CollectingDispatcher, all_figures, language: str) -> None:
@@ -112,21 +117,21 @@ class ActionCovidCases(Action):
     ) -> List[EventType]:
         city = get_city()
         asked = asked_place(tracker, city.district)
-        language = tracker.get_slot("language") or "en"
+        language = language_of(tracker)
         # The client may wait on the network: keep the event loop free for other citizens.
         result = await asyncio.to_thread(COVID_CLIENT.lookup, str(asked), city.state)
 
         if result.suggestions:
             dispatcher.utter_message(
                 response="utter_covid_district_unknown",
-                buttons=[_suggestion_button(name) for name in result.suggestions],
+                buttons=[_suggestion_button(name, language) for name in result.suggestions],
                 district=result.query,
             )
         elif result.figures is None:
             dispatcher.utter_message(
                 response="utter_covid_district_not_found",
                 district=result.query,
-                example_district=city.district,
+                example_district=district_name(city.district, language),
             )
         else:
             _utter_figures(dispatcher, result.all_figures or (result.figures,), language)

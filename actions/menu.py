@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import in_language, label, typed_text
+from actions.common import in_language, label, language_of, typed_text
 from actions.complaints import ActionComplaintStatus, category_menu
 from actions.covid import ActionCovidCases, follows_covid_answer, names_a_place, only_a_district
 from actions.ticket_updates import REOPEN_CHOICE, rate_or_reopen
@@ -98,7 +98,7 @@ class ActionDefaultAskAffirmation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        language = tracker.get_slot("language") or "en"
+        language = language_of(tracker)
         choices = get_city().categories_for_short_message(typed_text(tracker) or "")
         if choices:  # "paani": water that does not come, or water that leaks?
             dispatcher.utter_message(response="utter_ask_category_choice", **category_menu(choices, language))

@@ -6,7 +6,8 @@ rendered by Rasa's own response generator. Their language follows the rule the r
 follow (rasa_extensions/language_policy.py): only words the citizen wrote may set it. So
 a tap, a photo without caption, a location, a voice note or a bare number keep the
 conversation's language (the `language` slot in the tracker store); typed words decide
-unless the citizen pinned a language; with neither, Hindi.
+unless the citizen pinned a language; with neither, the city's default language
+(city.yml `default_language`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any, Optional, Tuple
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 
 from civic.city import get_city
-from civic.language import HINDI, detect_language
+from civic.language import detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ async def reply_language(agent: Any, sender_id: str, typed_text: Optional[str]) 
     current, pinned = await conversation_language(agent, sender_id)
     if pinned and current:
         return current
-    return detect_language(typed_text or "") or current or HINDI
+    return detect_language(typed_text or "") or current or get_city().default_language
 
 
 def render(domain: Any, response: str, language: str, channel: str) -> Optional[str]:

@@ -70,11 +70,18 @@ def _prefix_within(text: str, limit: int) -> str:
 
 
 def truncate(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
-    """Return text unchanged if it fits, else cut on a cluster boundary plus an ellipsis."""
+    """Return text unchanged if it fits, else cut plus an ellipsis: after the last whole word
+    that fits ("Shikayat dobara…", never "Shikayat dobara kho…"), or on a cluster boundary
+    when not even the first word fits."""
     text = text.strip()
     if measure(text) <= limit:
         return text
-    return _prefix_within(text, limit - measure(ellipsis)).rstrip() + ellipsis
+    head = _prefix_within(text, limit - measure(ellipsis))
+    if not text[len(head):len(head) + 1].isspace():  # the cut falls inside a word
+        words = head.rsplit(None, 1)
+        if len(words) == 2:
+            head = words[0]
+    return head.rstrip(" ,;:/-·") + ellipsis
 
 
 def split_text(text: str, limit: int) -> List[str]:

@@ -19,6 +19,9 @@ FILLER_WORDS = frozenset(
     "complaint nahi nhi no not kharab की का के को है समस्या दिक्कत परेशानी शिकायत नहीं".split())
 
 
+_DEVANAGARI = re.compile(r"[\u0900-\u097F]")
+
+
 class CityConfigError(ValueError):
     """The city configuration file is missing a field or has a wrong value."""
 
@@ -56,6 +59,13 @@ class Locality:
     @property
     def spellings(self) -> Tuple[str, ...]:
         return (self.name, *self.also)
+
+    def display_name(self, language: str) -> str:
+        """The name a reply in `language` shows: in Hindi its first Devanagari spelling
+        ("घंटाघर", never "Ghanta Ghar" inside Devanagari), else its name."""
+        if language == "hi":
+            return next((s for s in self.also if _DEVANAGARI.search(s)), self.name)
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,8 @@ class City:
     control_room: str = ""
     agencies: Dict[str, Agency] = field(default_factory=dict)
     services: Dict[str, Service] = field(default_factory=dict)
+    # The reply language before the citizen's words say one (an emoji, "hlo", a voice note).
+    default_language: str = "en"
 
     def department_name(self, department: str, language: str) -> str:
         names = self.departments[department]
@@ -265,6 +277,12 @@ def _services(raw, categories: Dict[str, Category]) -> Dict[str, Service]:
     return services
 
 
+def _default_language(value) -> str:
+    if value not in LANGUAGES:
+        raise CityConfigError(f"city.default_language must be one of {', '.join(LANGUAGES)}, not {value!r}")
+    return str(value)
+
+
 def _timezone(name: str) -> str:
     try:
         ZoneInfo(str(name))
@@ -380,6 +398,7 @@ def load_city(path: Optional[os.PathLike] = None) -> City:
         control_room=str(city.get("control_room") or ""),
         agencies=_agencies(raw.get("agencies")),
         services=_services(raw.get("services"), categories),
+        default_language=_default_language(city.get("default_language", "en")),
     )
 
 

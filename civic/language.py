@@ -1,8 +1,11 @@
 """Which of the three reply languages a message is written in, and explicit requests.
 
 `detect_language` answers "hi" (Devanagari), "hinglish" (romanised Hindi) or "en", or None
-when the message carries no language (a number, an emoji, a complaint id): the caller then
-keeps the language it had. `requested_language` recognises "English please" or
+when the message carries no language (a number, an emoji, a complaint id, "ok thanks", a
+proper name alone): the caller then keeps the language it had. Names are not words of a
+language: a locality or landmark of city.yml ("Ghanta Ghar", "Jama Masjid") and a district
+("Saharanpur") are left out before counting, so "I live near Ghanta Ghar" stays English.
+`requested_language` recognises "English please" or
 "हिंदी में बोलो", which should override detection until the citizen asks again.
 """
 from __future__ import annotations
@@ -16,7 +19,13 @@ HINDI, HINGLISH, ENGLISH = "hi", "hinglish", "en"
 # also common English words; ambiguous ones ("me", "to", "so") are in AMBIGUOUS.
 HINGLISH_WORDS = frozenset(
     """
-    hai hain hei h tha thi ho hoga hogi honge hua hui hue raha rahi rahe rha rhi rhe
+    hai hain hei h hy hn tha thi ho hoga hogi honge hua hui hue raha rahi rahe rha rhi rhe
+    gya gyi gye gaya gayi kre kro krna krdo krte krta krti kr karte karta karti krke karke
+    sakte sakta sakti skte skta rehte rehta rehti rahte rahta rahti hm hmara hmari hmare tum
+    tumhe tumko tmhare mko mujhko hamko humko apka apki apke aapke sb jb tb pr bhot bahut
+    chahie chaiye lijiye dijiye btao bta btaiye bataao yaar yr chodo chhodo rehne jldi
+    sunta sunte sunti sote sota kaam kam log logon logo piche peeche pichhe samne saamne
+    kese kesa kyo fir phir dobara firse wahi vahi yahi hamesha ghante mahine hafte saal
     nahi nahin nhi nahin nai mat na kya kyu kyun kyon kaise kaisa kab kaha kahan kidhar kon
     kaun kitna kitne kitni jab tab ab abhi aaj kal parso din dino raat subah shaam
     mera meri mere hamara hamari hamare humara humari tera teri tumhara aap aapka aapki apna
@@ -37,21 +46,28 @@ HINGLISH_WORDS = frozenset(
     """.split()
 )
 # Common English function words and verbs (content nouns like "light" or "road" are used
-# in Hinglish too, so they count for neither side).
+# in Hinglish too, so they count for neither side; civic nouns that Hinglish borrows count
+# a quarter, LOAN_WEIGHT, so they decide only a message without any other word).
 ENGLISH_WORDS = frozenset(
     """
-    the a an is are was were be been being am not no yes please plz pls thanks thank you
+    the a an is are was were be been being am not you
     your my our we i it this that these those there here what when where why how which who
     has have had does did can could will would should shall may might must
     and or but of for from with without since until about into on at by in
     working work broken broke leaking leak blocked block overflowing overflow collected
     collect cleaned clean dirty damaged damage repair repaired fixed fix complaint complain
-    register registered status check want need help problem issue days day week weeks
-    months today yesterday tomorrow near front behind street colony area house
-    garbage sewage drain pothole potholes water supply pressure lamp pole bill tax
+    registered check want need help yesterday tomorrow near front behind
     still again very too also only all any some many much more less bad good not
+    live lives living lying nobody anyone someone people since ago
     """.split()
 )
+ENGLISH_LOANS = frozenset(
+    """
+    register problem issue days day week weeks months today street colony area house
+    garbage sewage drain pothole potholes water supply pressure lamp pole bill tax online
+    """.split()
+)
+LOAN_WEIGHT = 0.25
 # Words written the same in both: "me" (Hindi "in" / English "me"), "to", "do", "main" ...
 AMBIGUOUS = frozenset("me to so hi he main do par".split())
 # Words that say nothing about the language: greetings and names used by everyone, and the
@@ -59,6 +75,15 @@ AMBIGUOUS = frozenset("me to so hi he main do par".split())
 NEUTRAL = frozenset(
     "ok okay k ward wards sir madam maam mam hello hii hey srn covid corona light status".split()
 )
+# Courtesies every citizen writes whatever their language ("ok thanks", "ok thnx bhai",
+# "yes", "sorry", "thank you"): they say nothing about it either.
+COURTESY = frozenset(
+    """
+    thanks thank thanku thankyou thanx thnx thnks thx tnx tnks ty tq tysm welcome please plz
+    pls sorry bye yes yeah yep yup no nope done fine nice great good
+    """.split()
+)
+_THANK_YOU = re.compile(r"\b(?:thank|thanks)\s+(?:you|u)\b", re.IGNORECASE)
 # Hinglish word endings ("karwaiye", "hogi", "jayega", "wala") count like list words.
 _HINGLISH_ENDING = re.compile(r"(?:iye|iyega|ega|egi|enge|ogi|oge|unga|ungi|wala|wali|wale)$")
 
@@ -68,8 +93,31 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _ID_LIKE = re.compile(r"\b[A-Za-z]{2,5}[\s\-]*\d+\b")
 
 
+# Proper names are looked for in messages up to this long; in longer ones they are outnumbered.
+MAX_NAMES_TEXT = 300
+
+
 def _latin_words(text: str) -> List[str]:
     return [w.lower() for w in _LATIN_WORD.findall(_ID_LIKE.sub(" ", text))]
+
+
+def without_names(text: str) -> str:
+    """`text` without the proper names it contains: the city's localities and landmarks
+    (city.yml, any spelling) and districts of the gazetteer. A name is no word of a language."""
+    if len(text) > MAX_NAMES_TEXT:
+        return text
+    from civic.districts import find_district  # the gazetteer is loaded on first use
+    from civic.location import localities_in
+
+    for _, start, end in reversed(localities_in(text)):
+        text = f"{text[:start]} {text[end:]}"
+    for _ in range(3):  # "Saharanpur aur Meerut": each district once
+        found = find_district(text)
+        if found is None:
+            break
+        start, end, _ = found
+        text = f"{text[:start]} {text[end:]}"
+    return text
 
 
 def detect_language(text: str) -> Optional[str]:
@@ -82,8 +130,9 @@ def detect_language(text: str) -> Optional[str]:
     """
     if not text:
         return None
+    text = _THANK_YOU.sub(" ", without_names(text))
     devanagari = len(_DEVANAGARI_WORD.findall(text))
-    latin = [w for w in _latin_words(text) if w not in NEUTRAL]
+    latin = [w for w in _latin_words(text) if w not in NEUTRAL and w not in COURTESY]
     if devanagari == 0 and not latin:
         return None
     if devanagari >= len(latin):
@@ -97,6 +146,8 @@ def detect_language(text: str) -> Optional[str]:
             hinglish += 1
         elif word in ENGLISH_WORDS:
             english += 1
+        elif word in ENGLISH_LOANS:
+            english += LOAN_WEIGHT
     if hinglish == english:
         return None  # no word of either list, or as many of each: nothing to go by
     return HINGLISH if hinglish > english else ENGLISH

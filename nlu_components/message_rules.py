@@ -15,6 +15,12 @@
   question asked; outside it, it asks for that district's COVID figures (action_menu_choice).
 - A short message that names a complaint number and nothing else ("SRN-000002", "srn 2",
   "status 21", "21 ka status") asks for that complaint's status.
+- Folded hands alone ("🙏", "🙏🙏") are `thank` (a rule greets with the menu when they open the
+  conversation), never "did you mean: Hello?".
+- Anger without a request ("तुम लोग बस झूठ बोलते हो", "koi sunta hi nahi", "useless people")
+  is `frustration` (a calm answer with the offer to register or call), whatever the classifier
+  made of its other words; anger with a complaint stays the complaint, whose form acknowledges
+  it in one line (civic.tone.is_angry).
 - A change of mind ("nahi nahi, light nahi, asal me naali band hai") is a complaint of the
   category named after the one taken back (civic.corrections.change_of_mind), not `deny` and
   not the taken-back category, whose words weigh as much in the classifier.
@@ -45,6 +51,7 @@ from rasa.shared.nlu.training_data.message import Message
 from civic.corrections import change_of_mind
 from civic.districts import resolve_district
 from civic.knowledge import power_kind
+from civic.tone import is_angry, only_folded_hands
 
 PHOTO_INTENT = "share_photo"
 # Intents only the WhatsApp channel sends (as payloads): typed words are never one of them
@@ -65,6 +72,10 @@ POWER_AGENCY = "electricity"
 STREET_LIGHT_INTENT = "complaint_street_light"
 # "light nahi aa rahi" is asked about; a longer message about a light is left to the classifier.
 MAX_AMBIGUOUS_LIGHT_WORDS = 6
+THANK_INTENT = "thank"
+FRUSTRATION_INTENT = "frustration"
+# What the classifier may make of an angry message that asks for nothing in particular.
+NO_REQUEST = CONTENTLESS | {"bot_challenge", "goodbye", "stop", "human_handoff", FRUSTRATION_INTENT}
 
 
 # "aur Meerut me?", "or bombay ka kya haal h", "and Kanpur?", "और पटना?": a follow-up
@@ -132,6 +143,11 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             elif intent in CONTENTLESS | {COVID_INTENT} and only_a_district(text, entities):
                 # sure of it, so that the fallback does not ask "what do you mean?"
                 self._set_intent(message, COVID_INTENT if intent == COVID_INTENT else ANSWER_INTENT)
+            elif only_folded_hands(text):
+                self._set_intent(message, THANK_INTENT)
+            elif intent in NO_REQUEST - {"human_handoff"} and is_angry(text) \
+                    and not any(e.get("entity") == "complaint_id" for e in entities):
+                self._set_intent(message, FRUSTRATION_INTENT)
             elif not text.startswith("/"):
                 self._change_of_mind(message, text, intent)
                 intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""

@@ -180,7 +180,7 @@ def test_a_category_added_in_city_yml_with_examples_is_picked_up_everywhere(tmp_
                and (not (ROOT / p.relative_to(project)).exists()
                     or (ROOT / p.relative_to(project)).read_bytes() != p.read_bytes())}
     assert changed == {"city.yml", f"data/nlu/{NEW}.yml", "domain/categories.yml",
-                       "data/rules/categories.yml"}
+                       "data/rules/categories.yml", "domain/city_facts.yml"}
 
 
 def test_the_generated_files_are_up_to_date():

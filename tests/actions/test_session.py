@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("hi", "hinglish", "en")
 # Where each reply puts the list: the words just before its opening bracket.
 LIST_AFTER = {
-    "utter_help": {"hi": "शिकायत दर्ज करना (", "hinglish": "Shikayat darj karna (",
-                   "en": "Register a complaint ("},
+    "utter_help": {"hi": "शिकायत दर्ज कर सकता हूँ (", "hinglish": "shikayat darj kar sakta hoon (",
+                   "en": "register a complaint ("},
     "utter_out_of_scope": {"hi": "नगर निगम की शिकायतें (", "hinglish": "Nagar Nigam ki shikayatein (",
                            "en": "Nagar Nigam complaints ("},
 }

@@ -489,7 +489,7 @@ DOMAIN = {"slots": {"district": {"type": "text"}, "language": {"type": "categori
 def tracker(slots=None, entities=None, text="covid cases") -> Tracker:
     return Tracker.from_dict({
         "sender_id": "919876543210",
-        "slots": {"district": None, "language": None, **(slots or {})},
+        "slots": {"district": None, "language": "en", **(slots or {})},
         "latest_message": {"text": text, "intent": {"name": "covid_cases"},
                            "entities": entities or []},
         "events": [],

@@ -98,3 +98,38 @@ def test_reply_language(text, intent, current, pinned, changes):
 ])
 def test_only_what_the_citizen_typed_counts_as_words(text, message_type, words):
     assert citizen_words(text, message_type) == words
+
+
+# Round 2 of docs/conversations.md: an English citizen switched to Hinglish by "Ghanta Ghar",
+# Hinglish citizens answered in English for "ok thanks" and "house tax kaise jama kre online".
+@pytest.mark.parametrize("text, language", [
+    ("I live near Ghanta Ghar", "en"),
+    ("behind the Jama Masjid", "en"),
+    ("near the clock tower, Ghanta Ghar", "en"),
+    ("Nakhasa Bazar ke paas rehta hoon", "hinglish"),
+    ("covid cases in Saharanpur", "en"),
+    ("Meerut me kitne case hai", "hinglish"),
+    ("house tax kaise jama kre online", "hinglish"),
+    ("10 din ho gaye naali band h koi sunta hi nahi, nagar nigam wale sote rehte h kya", "hinglish"),
+    ("It is still not clean, the garbage is lying there again. Please look again", "en"),
+    ("thank you, the light is working now", "en"),
+    ("water bill kaise bhare", "hinglish"),
+])
+def test_names_and_loan_words_do_not_decide_the_language(text, language):
+    assert detect_language(text) == language
+
+
+@pytest.mark.parametrize("text", [
+    "Ghanta Ghar", "Jama Masjid", "घंटाघर", "Saharanpur", "Court Road", "ok thanks", "ok thnx",
+    "thank you", "Thanks!", "yes", "no", "ok", "sorry", "please", "12", "🙏🙏", "hlo",
+])
+def test_names_and_courtesies_alone_carry_no_language(text):
+    assert detect_language(text) is None
+
+
+@pytest.mark.parametrize("text, current", [
+    ("ok thanks", "hinglish"), ("ok thnx bhai", "hinglish"), ("Ghanta Ghar", "en"),
+    ("Jama Masjid", "en"), ("thank you", "hi"), ("👍", "hi"), ("12", "en"),
+])
+def test_short_messages_keep_the_conversations_language(text, current):
+    assert reply_language(text, None, current, pinned=False) == {}

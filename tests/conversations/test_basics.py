@@ -10,7 +10,16 @@ def test_reply_language_follows_the_latest_message(chat):
     assert DEVANAGARI.search(chat.texts("नमस्ते"))
     hinglish = chat.texts("namaste ji")
     assert not DEVANAGARI.search(hinglish) and "Aap kya karna chahenge" in hinglish
-    assert "What would you like to do" in chat.texts("hello, good morning")
+    assert "What would you like to do" in chat.texts("hello, I need some help")
+    # a courtesy carries no language: the conversation's stays
+    assert "What would you like to do" in chat.texts("good morning")
+
+
+def test_the_first_reply_without_words_of_a_language_is_in_the_citys_language(chat):
+    """Saharanpur's default_language is hi: "🙏", "hlo" or "hi" first get Devanagari."""
+    assert load_city().default_language == "hi"
+    assert DEVANAGARI.search(chat.texts("🙏"))
+    assert DEVANAGARI.search(chat.texts("hlo"))
 
 
 def test_explicit_language_choice_sticks(chat):
@@ -21,9 +30,9 @@ def test_explicit_language_choice_sticks(chat):
 
 def test_numbered_menu_accepts_digits_devanagari_and_words(chat):
     chat.texts("hi")
-    assert "helpline" in chat.texts("4").lower()
+    assert load_city().helpline in chat.texts("4")  # the helpline, in the city's language
     chat.texts("नमस्ते")
-    assert "1" in chat.texts("३")  # COVID menu, numbered
+    assert "कोविड" in chat.texts("३")  # the COVID menu (a list whose rows send 1-4)
     assert "25,480" in chat.texts("ek")  # COVID menu → 1 → figures for the city
 
 

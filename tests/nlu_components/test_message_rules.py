@@ -106,3 +106,25 @@ def test_a_negated_problem_or_a_plain_no_is_left_as_classified(text, ranking):
 def test_a_short_and_district_message_is_an_answer_to_follow_the_previous_topic(text, intent, expected):
     message = parsed(text, intent, entities=[{"entity": "district", "value": "Mumbai"}])
     assert message.get(INTENT)["name"] == expected
+
+
+@pytest.mark.parametrize("text", ["🙏", "🙏🙏", "🙏🏽", " 🙏 🙏 "])
+def test_folded_hands_alone_thank_and_are_never_asked_about(text):
+    # (data/rules/basics.yml: as the first message of a conversation they greet with the menu)
+    assert parsed(text, "nlu_fallback").get(INTENT) == {"name": "thank", "confidence": 1.0}
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    # round 1, 36: "did you mean: am I a bot / house tax?"
+    ("तुम लोग बस झूठ बोलते हो, बहुत गुस्सा आ रहा है", "bot_challenge", "frustration"),
+    ("koi sunta hi nahi yaha", "nlu_fallback", "frustration"),
+    ("you people are useless", "out_of_scope", "frustration"),
+    ("nagar nigam wale sote rehte h", "inform", "frustration"),
+    # anger with a complaint stays the complaint (the form acknowledges it)
+    ("10 din se naali band h koi sunta hi nahi", "complaint_sewer", "complaint_sewer"),
+    # a problem described is no anger
+    ("the garbage is lying there again", "nlu_fallback", "nlu_fallback"),
+    ("🙏 thanks", "thank", "thank"),
+])
+def test_anger_without_a_request_is_frustration(text, intent, expected):
+    assert parsed(text, intent).get(INTENT)["name"] == expected
