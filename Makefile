@@ -23,7 +23,7 @@ CATEGORY_FILES := domain/categories.yml data/rules/categories.yml
 CITY_FILE := $(or $(CITY_CONFIG),city.yml)
 # Training data generated from seed lists and the hand-written data (scripts/generate_nlu.py),
 # committed; remade whenever its inputs change.
-GENERATED := $(addprefix data/nlu/generated/,spelling_variants.yml complaints.yml out_of_scope.yml)
+GENERATED := $(addprefix data/nlu/generated/,spelling_variants.yml complaints.yml phrases.yml out_of_scope.yml)
 GENERATOR_INPUTS := scripts/generate_nlu.py data/seeds/nlu_seeds.yml $(wildcard data/nlu/*.yml domain/*.yml) \
   $(shell find tests/nlu tests/nlu_unseen tests/nlu_other_domain -name '*.yml' 2>/dev/null)
 TRAINING_INPUTS := config.yml $(CITY_FILE) $(CATEGORY_FILES) $(GENERATED) $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
