@@ -102,13 +102,13 @@ test-scale: $(MODEL)
 
 # Tuning set tests/nlu, frozen unseen set tests/nlu_unseen, other-domain set (docs/nlu.md).
 # The script's defaults are the goals (unseen 0.96, 0.94 per script; other-domain 2 %); the bars
-# here are what the model now supports, so that a change cannot make it worse unnoticed
-# (measured 2026-12-07 with every intent in the model: unseen 0.929, Devanagari 0.935,
-# Latin 0.924; other-domain 2.7 %). Raise them when a change gets closer to the goals.
+# here are what the model now supports, a little under it, so that a change cannot make it
+# worse unnoticed (measured 2026-12-07 after issue #14's data: unseen 0.971, Devanagari 0.965,
+# Latin 0.973; other-domain 1.4 %).
 test-nlu: $(MODEL)
 	$(PY) scripts/nlu_heldout.py --model $(MODEL) --data tests/nlu --unseen tests/nlu_unseen \
-	  --other-domain tests/nlu_other_domain --out $(RESULTS)/heldout --max-other-domain-civic 0.03 \
-	  --unseen-min-accuracy 0.92 --min-script-accuracy 0.915
+	  --other-domain tests/nlu_other_domain --out $(RESULTS)/heldout --max-other-domain-civic 0.02 \
+	  --unseen-min-accuracy 0.965 --min-script-accuracy 0.955
 
 test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --out $(RESULTS)/stories \
