@@ -23,7 +23,7 @@ CATEGORY_FILES := domain/categories.yml data/rules/categories.yml domain/city_fa
 CITY_FILE := $(or $(CITY_CONFIG),city.yml)
 # Training data generated from seed lists and the hand-written data (scripts/generate_nlu.py),
 # committed; remade whenever its inputs change.
-GENERATED := $(addprefix data/nlu/generated/,spelling_variants.yml complaints.yml out_of_scope.yml)
+GENERATED := $(addprefix data/nlu/generated/,spelling_variants.yml complaints.yml phrases.yml out_of_scope.yml)
 GENERATOR_INPUTS := scripts/generate_nlu.py data/seeds/nlu_seeds.yml $(wildcard data/nlu/*.yml domain/*.yml) \
   $(shell find tests/nlu tests/nlu_unseen tests/nlu_other_domain -name '*.yml' 2>/dev/null)
 TRAINING_INPUTS := config.yml $(CITY_FILE) $(CATEGORY_FILES) $(GENERATED) $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
@@ -102,13 +102,13 @@ test-scale: $(MODEL)
 
 # Tuning set tests/nlu, frozen unseen set tests/nlu_unseen, other-domain set (docs/nlu.md).
 # The script's defaults are the goals (unseen 0.96, 0.94 per script; other-domain 2 %); the bars
-# here are what the model now supports, so that a change cannot make it worse unnoticed
-# (measured 2026-12-07 with every intent in the model: unseen 0.929, Devanagari 0.935,
-# Latin 0.924; other-domain 2.7 %). Raise them when a change gets closer to the goals.
+# here are what the model now supports, a little under it, so that a change cannot make it
+# worse unnoticed (measured 2026-12-07 after issue #14's data: unseen 0.971, Devanagari 0.965,
+# Latin 0.973; other-domain 1.4 %).
 test-nlu: $(MODEL)
 	$(PY) scripts/nlu_heldout.py --model $(MODEL) --data tests/nlu --unseen tests/nlu_unseen \
-	  --other-domain tests/nlu_other_domain --out $(RESULTS)/heldout --max-other-domain-civic 0.03 \
-	  --unseen-min-accuracy 0.92 --min-script-accuracy 0.915
+	  --other-domain tests/nlu_other_domain --out $(RESULTS)/heldout --max-other-domain-civic 0.02 \
+	  --unseen-min-accuracy 0.965 --min-script-accuracy 0.955
 
 test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --out $(RESULTS)/stories \

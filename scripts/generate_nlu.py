@@ -13,7 +13,11 @@ it concerns, so adding one hand-written example changes only the lines that come
 - complaints.yml: the problems of data/seeds/nlu_seeds.yml (eGov PGR sub-types as citizens say
   them, three scripts) wrapped in frames: alone, with a ward in digits or words, a duration, a
   place, a plea, a story, mixed scripts; plus one- and two-word openers. A message with a
-  ward and a problem is the problem's intent, never `inform`.
+  ward and a problem is the problem's intent, never `inform`, also when the problem is one
+  word ("ward 60 me <opener>").
+- phrases.yml: more ways to say each intent (seed `phrases`, three scripts), each also in
+  another spelling: chat forms, colloquial requests, insults, offices that are not the
+  corporation's.
 - out_of_scope.yml: other-domain requests (weather, alarms, music, cricket, recharge, trains,
   jobs, shopping ...) from templates, three scripts.
 
@@ -187,8 +191,34 @@ def complaint_examples(seeds: dict, intents: Set[str], swappers: Dict[str, Swapp
                         text = swappers["hinglish"](text, rng, share=0.4)
                     examples.append((intent, text))
     for intent, openers in seeds["openers"].items():
-        if intent in intents:
-            examples.extend((intent, opener) for opener in openers)
+        if intent not in intents:
+            continue
+        for opener in openers:
+            examples.append((intent, opener))
+            variant = variant_of(opener, swappers)
+            if variant:
+                examples.append((intent, variant))
+            if intent.startswith("complaint_") and intent != "complaint_status":
+                # "ward 60 me <opener>": a ward beside a one-word problem is still the problem
+                rng = random.Random(f"{SEED}:opener:{intent}:{opener}")
+                script = "hi" if any("\u0900" <= ch <= "\u097f" for ch in opener) else "latin"
+                for frame in rng.sample(seeds["opener_frames"][script], 2):
+                    examples.append((intent, fill(frame, {"o": [opener], "ward": seeds["wards"]}, rng)))
+    return examples
+
+
+def phrase_examples(seeds: dict, intents: Set[str], swappers: Dict[str, Swapper]) -> List[Example]:
+    """The seed phrasings of each intent, each also in another spelling."""
+    examples: List[Example] = []
+    for intent, by_language in seeds["phrases"].items():
+        if intent not in intents:
+            continue
+        for phrases in by_language.values():
+            for phrase in phrases:
+                examples.append((intent, phrase))
+                variant = variant_of(phrase, swappers)
+                if variant:
+                    examples.append((intent, variant))
     return examples
 
 
@@ -234,6 +264,7 @@ def generate(hand: Iterable[Example], seeds: dict, intents: Set[str],
     return {
         "spelling_variants.yml": keep((i, t) for i, t in variants if t),
         "complaints.yml": keep(complaint_examples(seeds, intents, swappers)),
+        "phrases.yml": keep(phrase_examples(seeds, intents, swappers)),
         "out_of_scope.yml": keep(negative_examples(seeds, swappers) if "out_of_scope" in intents else []),
     }
 
@@ -252,6 +283,7 @@ def render(examples: List[Example], what: str) -> str:
 DESCRIPTIONS = {
     "spelling_variants.yml": "Hand-written examples of data/nlu/*.yml in other spellings.",
     "complaints.yml": "Complaints from the seed problems and frames, and one-word openers.",
+    "phrases.yml": "Other phrasings of each intent from the seeds (chat forms, colloquial requests).",
     "out_of_scope.yml": "Other-domain requests (not the ones in tests/nlu_other_domain).",
 }
 

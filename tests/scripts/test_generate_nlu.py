@@ -47,6 +47,24 @@ def test_a_ward_and_a_problem_is_the_problems_intent(seeds):
     assert {i for i, _ in with_ward} == {"complaint_sewer"}
 
 
+def test_a_ward_beside_a_one_word_problem_is_the_problems_intent(seeds):
+    seeds = {**seeds, "openers": {"complaint_sanitation": ["gandagi"], "inform": ["ward"]}}
+    examples = gen.complaint_examples({**seeds, "complaints": {}}, {"complaint_sanitation", "inform"},
+                                      gen.swappers_from(seeds))
+    framed = [(i, t) for i, t in examples if "gandagi" in t and t != "gandagi"]
+    assert len(framed) >= 2 and any(ch.isdigit() for _, t in framed for ch in t)
+    assert {i for i, _ in framed} == {"complaint_sanitation"}
+    assert ("inform", "ward") in examples and not [t for i, t in examples if i == "inform" and t != "ward"]
+
+
+def test_phrases_come_with_another_spelling_and_only_for_intents_the_domain_has(seeds):
+    seeds = {**seeds, "phrases": {"stop": {"hinglish": ["rehne do bhai"]},
+                                  "not_an_intent": {"en": ["anything"]}}}
+    examples = gen.phrase_examples(seeds, {"stop"}, gen.swappers_from(seeds))
+    assert ("stop", "rehne do bhai") in examples
+    assert {i for i, _ in examples} == {"stop"} and len(examples) == 2
+
+
 def test_seeds_of_an_intent_the_domain_lacks_are_skipped(seeds):
     files = gen.generate([("greet", "namaste ji")], seeds, {"greet", "out_of_scope"}, [])
     intents = {i for examples in files.values() for i, _ in examples}
