@@ -25,7 +25,7 @@ CITY_FILE := $(or $(CITY_CONFIG),city.yml)
 # committed; remade whenever its inputs change.
 GENERATED := $(addprefix data/nlu/generated/,spelling_variants.yml complaints.yml phrases.yml out_of_scope.yml)
 GENERATOR_INPUTS := scripts/generate_nlu.py data/seeds/nlu_seeds.yml $(wildcard data/nlu/*.yml domain/*.yml) \
-  $(shell find tests/nlu tests/nlu_unseen tests/nlu_other_domain -name '*.yml' 2>/dev/null)
+  $(shell find tests/nlu tests/nlu_unseen tests/nlu_fresh tests/nlu_other_domain -name '*.yml' 2>/dev/null)
 TRAINING_INPUTS := config.yml $(CITY_FILE) $(CATEGORY_FILES) $(GENERATED) $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
 .PHONY: help venv categories nlu-data train run actions validate test test-unit mutate test-nlu test-stories test-conversations test-scale crossval lint bench export-misunderstood simulate clean
