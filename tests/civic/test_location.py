@@ -22,11 +22,31 @@ LOCALITIES = (
     ("घंटाघर के पास नल नहीं चल रहा", "घंटाघर के पास"),
     ("Shastri Nagar me sadak tooti hai", "Shastri Nagar"),
     ("kooda Nehru Market ke peeche pada hai", "Nehru Market ke peeche"),
-    ("main station road wali colony me rehta hu", "station road"),
+    ("main station road wali colony me rehta hu", "station road wali colony"),
     ("opposite the old post office the drain is open", "opposite the old post office"),
 ])
 def test_the_place_as_typed(text, place):
     assert extract_location(text, LOCALITIES) == place
+
+
+GOPAL_NAGAR = Locality("Gopal Nagar", ("गोपाल नगर",), (61,))
+MORE = LOCALITIES + (Locality("Chilkana Road", ("चिलकाना रोड",), (33,)), GOPAL_NAGAR,
+                     Locality("Gill Colony", (), (52,)), Locality("Nawabganj", (), (21,)))
+
+
+@pytest.mark.parametrize("text, place", [  # citizens' round 1, conversations 13, 19, 39, 44
+    ("fine. ward 8, Chilkana road near the petrol pump", "Chilkana road near the petrol pump"),
+    ("वार्ड 61, मकान नंबर 14/237 गोपाल नगर", "मकान नंबर 14/237 गोपाल नगर"),
+    ("gutter ka dhakkan gayab h, raat ko koi gir jayega. Ward 52, Gill colony gali no 4",
+     "Gill colony gali no 4"),
+    ("nal me ganda pani aa rha h ward 21 Nawabganj masjid wali gali", "Nawabganj masjid wali gali"),
+    ("chalo ab kar do. ward 21, Nawabganj, masjid wali gali", "Nawabganj, masjid wali gali"),
+    ("house no 12, Gopal Nagar me paani nahi", "house no 12, Gopal Nagar"),
+    ("ward 61 Gopal Nagar me kooda", "Gopal Nagar"),
+    ("Court Road pe light kharab", "Court Road"),
+])
+def test_a_place_is_not_cut_down_to_the_locality_it_contains(text, place):
+    assert extract_location(text, MORE) == place
 
 
 @pytest.mark.parametrize("text", [
