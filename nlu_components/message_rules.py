@@ -15,6 +15,8 @@
   question asked; outside it, it asks for that district's COVID figures (action_menu_choice).
 - A short message that names a complaint number and nothing else ("SRN-000002", "srn 2",
   "status 21", "21 ka status") asks for that complaint's status.
+- Giving up ("chodo yr", "rehne do yaar", "jane do", civic.corrections.gives_up) is `stop`,
+  never `deny` (which the photo question would take for "no photo").
 - A change of mind ("nahi nahi, light nahi, asal me naali band hai") is a complaint of the
   category named after the one taken back (civic.corrections.change_of_mind), not `deny` and
   not the taken-back category, whose words weigh as much in the classifier.
@@ -42,11 +44,12 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from civic.corrections import change_of_mind
+from civic.corrections import change_of_mind, gives_up
 from civic.districts import resolve_district
 from civic.knowledge import power_kind
 
 PHOTO_INTENT = "share_photo"
+STOP_INTENT = "stop"
 # Intents only the WhatsApp channel sends (as payloads): typed words are never one of them
 # ("I sent a voice note" may well be `unsupported_message`, which is answered in words).
 CHANNEL_ONLY = frozenset({"share_photo", "share_location"})
@@ -123,6 +126,8 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             elif intent in CONTENTLESS and any(e.get("entity") == "complaint_id" for e in entities) \
                     and len(text.split()) <= MAX_STATUS_WORDS:
                 self._set_intent(message, self.status_intent)
+            elif gives_up(text):
+                self._set_intent(message, STOP_INTENT)
             elif intent in CHANNEL_ONLY and not text.startswith("/"):
                 self._next_best(message)
             elif intent in CONTENTLESS and follow_up_about_a_district(text, entities):

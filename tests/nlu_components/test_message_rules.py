@@ -106,3 +106,15 @@ def test_a_negated_problem_or_a_plain_no_is_left_as_classified(text, ranking):
 def test_a_short_and_district_message_is_an_answer_to_follow_the_previous_topic(text, intent, expected):
     message = parsed(text, intent, entities=[{"entity": "district", "value": "Mumbai"}])
     assert message.get(INTENT)["name"] == expected
+
+
+@pytest.mark.parametrize("text, intent", [("chodo yr", "deny"), ("rehne do yaar", "stop"), ("jane do", "affirm"),
+                                          ("छोड़ो यार", "deny"), ("arre chhod do bhai", "out_of_scope")])
+def test_giving_up_is_a_stop_never_a_no(text, intent):
+    """Citizens' round 2 (28): "chodo yr" at the photo question was taken for "no photo"."""
+    assert parsed(text, intent).get(INTENT)["name"] == "stop"
+
+
+@pytest.mark.parametrize("text, intent", [("photo chodo", "deny"), ("kooda chhod ke gaye", "complaint_sanitation")])
+def test_words_that_only_contain_giving_up_keep_their_intent(text, intent):
+    assert parsed(text, intent).get(INTENT)["name"] == intent
