@@ -405,6 +405,9 @@ class ValidateComplaintForm(FormValidationAction):
                                   domain: DomainDict) -> Dict[str, Any]:
         requested = tracker.get_slot("requested_slot")
         if requested == "description":
+            caption = typed_text(tracker) if latest_entity(tracker, "photo_id") and answering_now(tracker) else None
+            if caption:
+                return {"description": caption}  # a photo with a caption answers the question
             text = free_text(tracker)
             return {"description": text} if text and not asks_to_switch(tracker) else {}
         if tracker.get_slot("description") or not answering_now(tracker):

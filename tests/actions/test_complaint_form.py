@@ -498,3 +498,53 @@ def test_a_place_in_sms_spelling_at_the_place_question_is_the_place():
     slots, _ = turn(state("hm rly station ke piche rehte h", "other_agency",
                           slots={"category": "water_leakage", "ward": "17", "requested_slot": "location"}))
     assert slots["location"] == "hm rly station ke piche rehte h"
+
+
+# -- reopening in words in the middle of a form ends the form (round 1: 11, 12; round 2: 03, 20) --
+
+
+def test_a_reopening_in_the_middle_of_the_form_ends_it():
+    from actions.ticket_updates import ActionReopenComplaint
+
+    sender = citizen()
+    number = resolved_ticket(sender)
+    text = "nyi shikayat nhi, purani wali dubara kholo"
+    events, said = run(ActionReopenComplaint(), state(text, "reopen_complaint", sender=sender, slots={
+        "category": "sanitation", "description": "abhi bhi kuda pda h wha", "requested_slot": "ward"}))
+    assert [(m["response"], m["ticket_number"]) for m in said] == [("utter_ticket_reopened", number)]
+    assert {"event": "active_loop", "name": None, "timestamp": None} in events
+    after = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert after["category"] is None and after["requested_slot"] is None and after["last_ticket"] == number
+
+
+def test_nothing_to_reopen_in_the_middle_of_the_form_keeps_the_form():
+    from actions.ticket_updates import ActionReopenComplaint
+
+    events, said = run(ActionReopenComplaint(), state("abhi bhi theek nahi hua", "reopen_complaint", slots={
+        "category": "sanitation", "requested_slot": "ward"}))
+    assert [m["response"] for m in said] == ["utter_nothing_to_reopen"]
+    assert not any(e["event"] == "active_loop" for e in events)
+
+
+def test_a_reopening_in_words_prefers_the_ticket_of_the_category_named():
+    from actions.ticket_updates import ActionReopenComplaint
+
+    sender = citizen()
+    light = resolved_ticket(sender, "street_light", ward=5)
+    resolved_ticket(sender, "construction", ward=5)  # resolved later
+    tracker = state("street light abhi bhi band hai, dobara kholo", "reopen_complaint", sender=sender)
+    tracker.active_loop = {}
+    events, said = run(ActionReopenComplaint(), tracker)
+    assert [(m["response"], m["ticket_number"]) for m in said] == [("utter_ticket_reopened", light)]
+    assert not any(e["event"] == "active_loop" for e in events)
+
+
+@pytest.mark.parametrize("caption", ["naali band", "पाइप फटा है, गंदा पानी बह रहा है"])
+def test_a_captioned_photo_at_the_description_question_is_photo_and_description(caption):
+    """Round 2 (02): the caption is the description when none was given yet, whatever its words."""
+    metadata = {"type": "image", "photo_id": "1234567890", "caption": caption}
+    slots, _ = turn(state(caption, "share_photo", slots={"category": "sewer", "ward": "14", "location": "Court Road",
+                                                          "requested_slot": "description"},
+                          entities=[{"entity": "photo_id", "value": "1234567890"}], metadata=metadata))
+    assert slots["photo"] == "1234567890" and slots["description"] == caption
+    assert slots["requested_slot"] == "confirm"
