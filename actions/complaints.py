@@ -19,7 +19,6 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.assignment import status_words
-from actions.ticket_updates import reopen
 from actions.common import (
     GuardedAction,
     label,
@@ -32,6 +31,7 @@ from actions.common import (
     run_storage,
     typed_text,
 )
+from actions.ticket_updates import reopen
 from civic.city import get_city
 from civic.corrections import (
     FIELDS,

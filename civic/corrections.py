@@ -178,8 +178,8 @@ def parse_correction(text: str, category_words: Optional[Mapping[str, FrozenSet[
         if value is not None or wrong:
             return Correction(DESCRIPTION, value)
     if CATEGORY in named and category_words:
-        field = _FIELD[CATEGORY].search(text)
-        value = _category_value(text, field.end() if field else 0, category_words, current_category,
+        named_at = _FIELD[CATEGORY].search(text)
+        value = _category_value(text, named_at.end() if named_at else 0, category_words, current_category,
                                 whole=False)
         if value is not None or wrong:
             return Correction(CATEGORY, value)

@@ -13,7 +13,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import repository
-from civic.location import extract_location
 from actions.complaints import (
     NO_PHOTO,
     ActionAskCategory,
@@ -22,6 +21,7 @@ from actions.complaints import (
     ActionSubmitComplaint,
     ValidateComplaintForm,
 )
+from civic.location import extract_location
 
 FULL = {"category": "street_light", "ward": "14", "location": "Court Road",
         "description": "pole ki light 3 din se band hai", "photo": NO_PHOTO}
