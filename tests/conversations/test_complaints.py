@@ -88,7 +88,7 @@ def test_cancel_in_the_middle_keeps_nothing(chat, repository):
 @pytest.mark.parametrize("give_up", ["chodo yr", "rehne do yaar", "jane do"])
 def test_giving_up_at_the_photo_question_stops_the_form(chat, repository, give_up):
     """Citizens' round 2 (28): "chodo yr" at the photo question was taken for "no photo"."""
-    assert "photo" in chat.texts("ward 40 me naali overflow ho rahi h Patel Nagar me").lower()
+    assert "photo" in chat.texts("ward 40 me sewer ka dhakkan toota h Patel Nagar me").lower()
     assert "darj nahi" in chat.texts(give_up)
     assert chat.slot("requested_slot") is None and chat.slot("photo") is None
     assert repository.recent_for_citizen(chat.sender_id) == []

@@ -93,7 +93,7 @@ def test_still_there_in_own_words_offers_the_reopen_and_then_nothing_more_is_ask
 
 def test_a_reopening_in_the_middle_of_a_form_ends_the_form(chat, repository, agent, event_loop_for_agent):
     """Citizens' round 1 (12): after "अभी भी ठीक नहीं हुआ" the ward question came back, even after thanks."""
-    number = register(chat, "वार्ड 12 में नाली का पानी सड़क पर बह रहा है", "फोटो नहीं है", "हाँ")
+    number = register(chat, "वार्ड 12 में घंटाघर के पास नाली का पानी सड़क पर बह रहा है", "फोटो नहीं है", "हाँ")
     resolve(repository, agent, event_loop_for_agent, chat, number)
     assert "वार्ड नंबर" in chat.texts("नाली का पानी फिर सड़क पर बह रहा है")
     reply = chat.texts(f"{number} फिर से खोलो")
