@@ -35,6 +35,8 @@ from actions.ticket_updates import reopen
 from civic.city import get_city
 from civic.corrections import (
     FIELDS,
+    SHOULD_BE,
+    WRONG,
     Correction,
     change_of_mind,
     gives_up,
@@ -311,12 +313,19 @@ class ValidateComplaintForm(FormValidationAction):
         """A change asked for at the summary or in the edit list, or one that names its field
         at the photo question ("nahi, ward 14 hai": never "no photo")."""
         requested = tracker.get_slot("requested_slot")
-        if requested == "photo" and not latest_entity(tracker, "photo_id"):
+        if requested in ("ward", "location", "description", "photo") and not latest_entity(tracker, "photo_id"):
+            # a question of the form: a correction that names its field and the new value
+            # and says so ("category should be garbage", "the place is wrong: X") is applied, and
+            # the question asked again
             correction = correction_in(tracker)
-            if correction is None or correction.field in (None, "photo"):
+            text = typed_text(tracker) or ""
+            said_so = WRONG.search(text) or SHOULD_BE.search(text) or ":" in text  # not "ward pata nahi"
+            if correction is None or correction.field in (None, "photo", requested) or correction.value is None \
+                    or not said_so:
                 return {}
             edits = corrected(correction)
-            edits.pop("confirm", None)
+            for slot in ("confirm", "editing", "edit_field"):
+                edits.pop(slot, None)
             return edits
         if requested not in ("confirm", "edit_field") or not answering_now(tracker):
             return {}
@@ -459,8 +468,10 @@ class ValidateComplaintForm(FormValidationAction):
             start = len(tracker.events)
             while start and tracker.events[start - 1].get("event") == "slot":
                 start -= 1
+            # before the summary the message is the correction only, no answer to the question
+            only_edits = tracker.get_slot("requested_slot") not in ("confirm", "edit_field")
             tracker.events = tracker.events[:start] + [
-                e for e in tracker.events[start:] if e.get("name") not in edits]
+                e for e in tracker.events[start:] if e.get("name") not in edits and not only_edits]
             tracker.add_slots([SlotSet(slot, value) for slot, value in edits.items()])
         events = await super().get_validation_events(dispatcher, tracker, domain)
         validated = {e["name"] for e in events}

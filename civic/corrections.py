@@ -35,6 +35,8 @@ _WRONG_WORDS = (r"galat|galt|glt|glat|ghalat|wrong|incorrect|mistake|badlo|badln
                 r"change|edit|sudhar|sudharo|correct\s+(?:it|the|karo)|theek\s+karo|thik\s+karo|"
                 r"sahi\s+(?:nahi|nhi)|not\s+right|गलत|ग़लत|बदलो|बदलना|बदल\s+दो|सुधार|सही\s+नहीं")
 _WRONG = re.compile(f"{_B}(?:{_WRONG_WORDS}){_E}", re.IGNORECASE)
+WRONG = _WRONG  # "galat", "wrong", "गलत" …: the citizen says something is wrong
+SHOULD_BE = re.compile(f"{_B}(?:should\\s+be|hona\\s+chahiye|होना\\s+चाहिए){_E}", re.IGNORECASE)
 # "14 nahi" negates the number before it; "13 not 12" negates the one after ("not" there
 # belongs to the next number).
 _NEGATION = re.compile(f"^\\s*(?:nahi|nahin|nhi|nai|na|नहीं|नही|ना|(?:not|no)(?!\\s*\\d)){_E}",
@@ -187,7 +189,7 @@ def parse_correction(text: str, category_words: Optional[Mapping[str, FrozenSet[
         if field in named and wrong:
             return Correction(field)
     if not named and category_words:
-        should = re.search(f"{_B}(?:should\\s+be|hona\\s+chahiye|होना\\s+चाहिए){_E}", text, re.IGNORECASE)
+        should = SHOULD_BE.search(text)
         if should:  # "it should be Road / construction"
             value = _category_value(text, should.end(), category_words, current_category, whole=True)
             if value is not None:

@@ -548,3 +548,21 @@ def test_a_captioned_photo_at_the_description_question_is_photo_and_description(
                           entities=[{"entity": "photo_id", "value": "1234567890"}], metadata=metadata))
     assert slots["photo"] == "1234567890" and slots["description"] == caption
     assert slots["requested_slot"] == "confirm"
+
+
+@pytest.mark.parametrize("text, intent, slot, value", [
+    ("category should be garbage", "out_of_scope", "category", "sanitation"),
+    ("it should be Road / construction", "complaint_construction", "category", "construction"),
+    ("ward galat h, ward 14 hai", "inform", "ward", "14"),
+])
+def test_a_correction_at_the_place_question_is_applied_and_is_not_the_place(text, intent, slot, value):
+    at_place = {"category": "water_leakage", "ward": "44", "requested_slot": "location"}
+    slots, _ = turn(state(text, intent, slots=at_place))
+    assert slots[slot] == value and slots.get("location") is None and slots["requested_slot"] == "location"
+
+
+def test_words_about_the_place_while_describing_are_the_description():
+    at_description = {**FULL, "description": None, "requested_slot": "description"}
+    text = "the place is low so rain water collects and the light pole is rusting"
+    slots, _ = turn(state(text, "complaint_street_light", slots=at_description))
+    assert slots["description"] == text and slots["location"] == "Court Road"
