@@ -179,7 +179,9 @@ def extract_location(text: str, localities: Optional[Sequence[Locality]] = None)
         _, start, end = named[0]
         return text[_house_before(text, start):_address_after(text, end)].strip(" ,")
     match = _NAMED_PLACE.search(text)
-    return _words_before(text, match.end(1)) if match else None
+    place = _words_before(text, match.end(1)) if match else None
+    # "gali me pani beh rha h": a bare "gali" / "road" finds nothing; the place is asked
+    return None if place is None or re.fullmatch(_ROAD_WORD, place, re.IGNORECASE) else place
 
 
 def wards_of(text: str, localities: Optional[Sequence[Locality]] = None) -> Tuple[int, ...]:

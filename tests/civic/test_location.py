@@ -50,7 +50,7 @@ def test_a_place_is_not_cut_down_to_the_locality_it_contains(text, place):
 
 
 @pytest.mark.parametrize("text", [
-    "mere ghar ke paas kooda pada hai", "ward 12", "paani nahi aa raha", "street light kharab hai",
+    "mere ghar ke paas kooda pada hai", "ward 12", "pipe ftt gya h gali me pani beh rha h", "road pe gaddha hai", "paani nahi aa raha", "street light kharab hai",
     "ke paas", "", "x" * 2001,
 ])
 def test_no_place_rather_than_a_wrong_one(text):
