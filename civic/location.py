@@ -20,7 +20,7 @@ _NOT_PLACE = frozenset(
     """
     ward wards vard वार्ड no number नंबर hai hain he h है हैं tha thi raha rahi rha rhi है।
     the a an it is was are in at on of and or but my our your to from for with
-    mera mere meri hamare hamara hamari humare apne apni iske uske yeh ye woh wo vo
+    mera mere meri hamare hamara hamari humare apne apni iske uske yeh ye woh wo vo hm hum ham
     मेरे मेरा मेरी हमारे हमारी हमारा अपने यह वह ये वो इस उस
     ka ki ke ko se me mein mai pe par aur bhi to toh nahi nhi na ho gaya gayi gaye
     का की के को से में मैं पे पर और भी तो नहीं ना हो गया गई गए

@@ -19,6 +19,7 @@ LOCALITIES = (
     ("wrong place, it is behind the bus stand", "behind the bus stand"),
     ("street light kharab hai station ke saamne", "station ke saamne"),
     ("I stay near the bus stand, no idea about the ward", "near the bus stand"),
+    ("hm rly station ke piche rehte h", "rly station ke piche"),
     ("घंटाघर के पास नल नहीं चल रहा", "घंटाघर के पास"),
     ("Shastri Nagar me sadak tooti hai", "Shastri Nagar"),
     ("kooda Nehru Market ke peeche pada hai", "Nehru Market ke peeche"),
