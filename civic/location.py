@@ -60,6 +60,7 @@ _HOUSE_WORD = re.compile(r"^(?:makan|makaan|मकान|house|h\.?\s?no\.?|plot
 _WARD_WORD = re.compile(r"^(?:wards?|vard|waard|वार्ड|वॉर्ड)$", re.IGNORECASE)
 _NUMBER_TOKEN = re.compile(r"^[0-9\u0966-\u096F]+[a-zA-Z]?$|^/$")
 MAX_WIDEN = 4
+_ON = frozenset({"pe", "par", "pr", "पर", "पे"})
 
 
 def _is_place_word(token: str) -> bool:
@@ -173,6 +174,11 @@ def extract_location(text: str, localities: Optional[Sequence[Locality]] = None)
         start = text.find(landmark)
         if start >= 0 and _PREPOSITION.match(text, start):
             return text[_road_before(text, start):start + len(landmark)].strip()
+        before = list(_TOKEN.finditer(text[:max(start, 0)]))
+        if len(before) >= 2 and before[-1].group().casefold() in _ON:  # "चिलकाना रोड पर पेट्रोल पंप के पास"
+            begin = _road_before(text, before[-1].start())
+            if begin < before[-1].start():
+                return text[begin:start + len(landmark)].strip()
         return landmark
     named = localities_in(text, localities)
     if named:

@@ -45,6 +45,8 @@ MORE = LOCALITIES + (Locality("Chilkana Road", ("चिलकाना रोड
     ("house no 12, Gopal Nagar me paani nahi", "house no 12, Gopal Nagar"),
     ("ward 61 Gopal Nagar me kooda", "Gopal Nagar"),
     ("Court Road pe light kharab", "Court Road"),
+    ("वार्ड 33 में चिलकाना रोड पर पेट्रोल पंप के पास पानी नहीं आ रहा", "चिलकाना रोड पर पेट्रोल पंप के पास"),
+    ("Chilkana road pe petrol pump ke paas kooda", "Chilkana road pe petrol pump ke paas"),
 ])
 def test_a_place_is_not_cut_down_to_the_locality_it_contains(text, place):
     assert extract_location(text, MORE) == place
