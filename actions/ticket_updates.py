@@ -155,6 +155,7 @@ class ActionReopenComplaint(GuardedAction):
     ) -> List[EventType]:
         number = latest_entity(tracker, "complaint_id") or tracker.get_slot("rating_ticket") \
             or tracker.get_slot("reopen_ticket")
+        named = number is not None
         try:
             ticket = await run_storage(repository.get, number) if number else await self._latest(tracker)
         except StorageUnavailable as exc:
@@ -168,6 +169,10 @@ class ActionReopenComplaint(GuardedAction):
             dispatcher.utter_message(response="utter_ticket_still_open", ticket_number=ticket.number,
                                      status=label("status", ticket.status, language_of(tracker)))
             return [SlotSet("rating_ticket", None)]
+        if not named and not tracker.active_loop_name:
+            # "still not clean, look again", no number and no rating asked: which one, never silently
+            self._offer(dispatcher, ticket, language_of(tracker))
+            return []
         events = await reopen(dispatcher, tracker, ticket.number)
         if tracker.active_loop_name and any(e.get("name") == "last_ticket" for e in events):
             # reopened in the middle of a complaint form: that was the complaint; the form ends
@@ -175,6 +180,17 @@ class ActionReopenComplaint(GuardedAction):
 
             return [ActiveLoop(None), *reset_complaint(), *events]
         return events
+
+    @staticmethod
+    def _offer(dispatcher: CollectingDispatcher, ticket, language: str) -> None:
+        """Reopen this ticket, or a new complaint of its category: two buttons."""
+        buttons = [
+            {"title": label("reopen_choice", "reopen", language),
+             "payload": f'/reopen_complaint{{"complaint_id":"{ticket.number}"}}'},
+            {"title": label("reopen_choice", "new", language), "payload": f"/complaint_{ticket.category}"},
+        ]
+        dispatcher.utter_message(response="utter_ask_reopen_which", ticket_number=ticket.number,
+                                 category=get_city().categories[ticket.category].name(language), buttons=buttons)
 
     @staticmethod
     async def _latest(tracker: Tracker):

@@ -534,9 +534,17 @@ def test_a_reopening_in_words_prefers_the_ticket_of_the_category_named():
     resolved_ticket(sender, "construction", ward=5)  # resolved later
     tracker = state("street light abhi bhi band hai, dobara kholo", "reopen_complaint", sender=sender)
     tracker.active_loop = {}
-    events, said = run(ActionReopenComplaint(), tracker)
+    events, said = run(ActionReopenComplaint(), tracker)  # asked first: never silently
+    assert [(m["response"], m["ticket_number"]) for m in said] == [("utter_ask_reopen_which", light)]
+    assert [b["payload"] for b in said[0]["buttons"]] == [
+        f'/reopen_complaint{{"complaint_id":"{light}"}}', "/complaint_street_light"]
+    assert [b["title"] for b in said[0]["buttons"]] == ["Dobara kholein", "Nayi shikayat"]
+    assert repository.get(light).status == "resolved" and events == []
+    tapped = state(f'/reopen_complaint{{"complaint_id":"{light}"}}', "reopen_complaint", sender=sender,
+                   entities=[{"entity": "complaint_id", "value": light}])
+    tapped.active_loop = {}
+    _, said = run(ActionReopenComplaint(), tapped)
     assert [(m["response"], m["ticket_number"]) for m in said] == [("utter_ticket_reopened", light)]
-    assert not any(e["event"] == "active_loop" for e in events)
 
 
 @pytest.mark.parametrize("caption", ["naali band", "पाइप फटा है, गंदा पानी बह रहा है"])
