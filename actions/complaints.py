@@ -3,8 +3,9 @@
 The form (`complaint_form`, slots in domain/slots.yml) asks, in order, only what is missing:
 category, ward, place, description, photo, then a summary to confirm. It listens on the way:
 a place or a photo given early is kept, a ward can come from a locality, a correction at the
-summary changes that field, and an open ticket of the same category and ward is found as soon
-as both are known. Free text (a ward, a place, a description) is read here, not by slot
+summary (or at the photo question) changes that field, an open ticket of the same category and
+ward is found as soon as both are known, and a problem that is "still" there, of a category the
+citizen has a recently resolved ticket of, is offered as a reopening of that ticket first. Free text (a ward, a place, a description) is read here, not by slot
 mappings, so that a change of mind or a question is never stored as an answer.
 """
 import logging
@@ -30,12 +31,23 @@ from actions.common import (
     run_storage,
     typed_text,
 )
+from actions.ticket_updates import reopen
 from civic.city import get_city
-from civic.corrections import FIELDS, Correction, change_of_mind, parse_correction, ward_in_text
+from civic.corrections import (
+    FIELDS,
+    SHOULD_BE,
+    WRONG,
+    Correction,
+    change_of_mind,
+    gives_up,
+    parse_correction,
+    says_still,
+    ward_in_text,
+)
 from civic.db import StorageUnavailable
 from civic.entities import extract_entities
 from civic.language import citizen_words
-from civic.location import extract_location, localities_in, wards_of
+from civic.location import extract_location, landmark_phrase, localities_in, wards_of
 from civic.numbers import find_numbers, parse_menu_choice, parse_number
 from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord
 from civic.tone import is_angry
@@ -51,7 +63,7 @@ FORM_SLOTS = [
     "pending_category", "switch_category", "ward_attempts", "ward_choices", "ward_problem", "ward_locality",
     "category_label", "pending_category_label", "photo_label", "category_choices", "editing",
     "edit_field", "existing_ticket", "existing_status", "add_to_existing", "photo_later",
-    "requested_slot",
+    "reopen_ticket", "reopen_instead", "requested_slot",
 ]
 # Questions and requests answered in the middle of the form; never an answer to it.
 DIGRESSIONS = frozenset({
@@ -66,8 +78,10 @@ NOT_FREE_TEXT = DIGRESSIONS | {"affirm", "deny", "share_photo", "share_location"
                                "unsupported_message", "edit_complaint"}
 # The photo question: "skip", or a promise to send it later (then the citizen is told how).
 SKIP_PHOTO = re.compile(
-    r"^(?:skip|no|nahi|nahin|nhi|na|no photo|photo nahi( hai)?|nahi hai|chhodo|chodo|chhod do|"
-    r"छोड़ें|छोड़ो|छोड़े|नहीं|नहीं है|फोटो नहीं है|no pic|none)[\s.!]*$", re.IGNORECASE)
+    r"^(?:skip|no|nahi|nahin|nhi|na|no photo|photo nahi( hai)?|nahi hai|photo chhodo|photo chodo|"
+    r"छोड़ें|नहीं|नहीं है|फोटो नहीं है|no pic|none)[\s.!]*$", re.IGNORECASE)  # "chodo yr" stops
+# A "no" longer than this at the photo question says something else than "no photo".
+MAX_NO_PHOTO_WORDS = 3
 LATER_PHOTO = re.compile(
     r"\b(?:kal|baad|bad\s+me|later|tomorrow|abhi\s+nahi|evening|shaam)\b|कल|बाद\s+में|अभी\s+नहीं",
     re.IGNORECASE)
@@ -132,8 +146,10 @@ def asks_to_switch(tracker: Tracker) -> bool:
     """Mid-form, the latest message names another complaint, and not as the answer to the
     category question or while describing this one (unless its words take this one back)."""
     requested = tracker.get_slot("requested_slot")
+    # typed words at the photo question (no photo with them) are no caption: a change of mind
+    describing = requested in DESCRIBED and (requested != "photo" or bool(latest_entity(tracker, "photo_id")))
     return bool(tracker.active_loop_name) and requested != "category" and another_category(tracker) \
-        and (requested not in DESCRIBED or changes_mind(typed_text(tracker)))
+        and (not describing or changes_mind(typed_text(tracker)))
 
 
 def previous_user_text(tracker: Tracker) -> Optional[str]:
@@ -147,6 +163,14 @@ def previous_user_text(tracker: Tracker) -> Optional[str]:
 def changes_mind(text: Optional[str]) -> bool:
     """ "nahi nahi, light nahi, asal me naali band hai": takes a category back, names another."""
     return bool(text) and change_of_mind(text, get_city().category_words) is not None
+
+
+def names_a_place(tracker: Tracker) -> bool:
+    """ "hm rly station ke piche rehte h", "bus stand k pas": taken for another agency by the
+    classifier, but naming no agency and a place: an answer to the ward or place question."""
+    text = typed_text(tracker)
+    return latest_intent(tracker) == "other_agency" and not latest_entity(tracker, "agency") \
+        and bool(text) and bool(wards_of(text) or landmark_phrase(text))
 
 
 def is_opening(tracker: Tracker) -> bool:
@@ -212,6 +236,16 @@ def category_menu(keys: Sequence[str], language: str) -> Dict[str, Any]:
     }
 
 
+def correction_in(tracker: Tracker) -> Optional[Correction]:
+    """A correction in the latest typed message (field named), read with the city's category
+    words, so that it can carry the new category."""
+    text = typed_text(tracker) if answering_now(tracker) else None
+    if not text:
+        return None
+    registering = previous_slot_value(tracker, "category") or tracker.get_slot("category")
+    return parse_correction(text, get_city().category_words, registering)
+
+
 def reset_complaint() -> List[EventType]:
     """Clear the form for the next complaint."""
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
@@ -258,9 +292,13 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def required_slots(self, domain_slots: List[str], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[str]:
+        if tracker.get_slot("reopen_instead"):
+            return ["reopen_instead"]  # yes: the submit action reopens that ticket
         if tracker.get_slot("add_to_existing") is not None:
             return ["add_to_existing"]  # answered: the submit action adds it to the ticket, or not
         slots = list(domain_slots)
+        if tracker.get_slot("reopen_ticket"):  # offered; "no" goes on with a new complaint
+            slots.insert(slots.index("category") + 1, "reopen_instead")
         if tracker.get_slot("pending_category"):
             slots.insert(0, "switch_category")
         if tracker.get_slot("existing_ticket"):
@@ -273,8 +311,23 @@ class ValidateComplaintForm(FormValidationAction):
 
     @staticmethod
     def _edits(tracker: Tracker) -> Dict[str, Any]:
-        """A change asked for at the summary or in the edit list."""
+        """A change asked for at the summary or in the edit list, or one that names its field
+        at the photo question ("nahi, ward 14 hai": never "no photo")."""
         requested = tracker.get_slot("requested_slot")
+        if requested in ("ward", "location", "description", "photo") and not latest_entity(tracker, "photo_id"):
+            # a question of the form: a correction that names its field and the new value
+            # and says so ("category should be garbage", "the place is wrong: X") is applied, and
+            # the question asked again
+            correction = correction_in(tracker)
+            text = typed_text(tracker) or ""
+            said_so = WRONG.search(text) or SHOULD_BE.search(text) or ":" in text  # not "ward pata nahi"
+            if correction is None or correction.field in (None, "photo", requested) or correction.value is None \
+                    or not said_so:
+                return {}
+            edits = corrected(correction)
+            for slot in ("confirm", "editing", "edit_field"):
+                edits.pop(slot, None)
+            return edits
         if requested not in ("confirm", "edit_field") or not answering_now(tracker):
             return {}
         asked_to_edit = latest_intent(tracker) == "edit_complaint"
@@ -286,7 +339,7 @@ class ValidateComplaintForm(FormValidationAction):
             choice = parse_menu_choice(text, len(FIELDS))
             if choice:
                 return cleared(FIELDS[choice - 1])
-        correction = parse_correction(text) if text else None
+        correction = correction_in(tracker)
         if correction is not None and (correction.field or requested == "confirm"):
             return corrected(correction)
         return {"editing": True, "confirm": None} if asked_to_edit else {}
@@ -307,6 +360,10 @@ class ValidateComplaintForm(FormValidationAction):
                                       domain: DomainDict) -> Dict[str, Any]:
         return self._yes_or_no(tracker, "add_to_existing")
 
+    async def extract_reopen_instead(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> Dict[str, Any]:
+        return self._yes_or_no(tracker, "reopen_instead")
+
     async def extract_category(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> Dict[str, Any]:
         """A typed menu answer ("3", "teen"); a named category comes through its intent."""
@@ -323,7 +380,8 @@ class ValidateComplaintForm(FormValidationAction):
                 or asks_to_switch(tracker):
             return {}
         typed = typed_text(tracker) if answering_now(tracker) else None
-        if typed and latest_intent(tracker) not in QUESTIONS and (wards_of(typed) or DONT_KNOW.search(typed)):
+        if typed and (latest_intent(tracker) not in QUESTIONS or names_a_place(tracker)) \
+                and (wards_of(typed) or DONT_KNOW.search(typed)):
             return {"ward": typed}  # a locality, or "pata nahi", whatever NLU made of it
         text = free_text(tracker)
         if text and raw_intent(tracker) == "out_of_scope" \
@@ -340,6 +398,8 @@ class ValidateComplaintForm(FormValidationAction):
         text = free_text(tracker)
         if text is None and is_opening(tracker) and named_category(tracker):
             text = typed_text(tracker)  # the complaint itself may name the place
+        if text is None and requested == "location" and answering_now(tracker) and names_a_place(tracker):
+            text = typed_text(tracker)  # "bus stand k pas": a place, not another agency
         if text is None or asks_to_switch(tracker):
             return {}
         if requested == "location":
@@ -355,6 +415,9 @@ class ValidateComplaintForm(FormValidationAction):
                                   domain: DomainDict) -> Dict[str, Any]:
         requested = tracker.get_slot("requested_slot")
         if requested == "description":
+            caption = typed_text(tracker) if latest_entity(tracker, "photo_id") and answering_now(tracker) else None
+            if caption:
+                return {"description": caption}  # a photo with a caption answers the question
             text = free_text(tracker)
             return {"description": text} if text and not asks_to_switch(tracker) else {}
         if tracker.get_slot("description") or not answering_now(tracker):
@@ -381,9 +444,15 @@ class ValidateComplaintForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "photo":
             return {}
         text = typed_text(tracker)
+        if latest_intent(tracker) == "stop" or (text and gives_up(text)) or asks_to_switch(tracker):
+            return {}  # "chodo yr" stops the form; another complaint is asked about
+        correction = correction_in(tracker)
+        if correction is not None and correction.field not in (None, "photo"):
+            return {}  # "nahi, ward 14 hai": a correction (see _edits), not "no photo"
         if text and LATER_PHOTO.search(text):
             return {"photo": PHOTO_LATER}
-        if latest_intent(tracker) == "deny" or (text and SKIP_PHOTO.match(text.strip())):
+        short = not text or len(text.split()) <= MAX_NO_PHOTO_WORDS  # a tapped "no" has no text
+        if (latest_intent(tracker) == "deny" and short) or (text and SKIP_PHOTO.match(text.strip())):
             return {"photo": NO_PHOTO}
         if text and latest_intent(tracker) not in DIGRESSIONS:
             return {"photo": None}  # not a photo: the question is asked again
@@ -404,8 +473,10 @@ class ValidateComplaintForm(FormValidationAction):
             start = len(tracker.events)
             while start and tracker.events[start - 1].get("event") == "slot":
                 start -= 1
+            # before the summary the message is the correction only, no answer to the question
+            only_edits = tracker.get_slot("requested_slot") not in ("confirm", "edit_field")
             tracker.events = tracker.events[:start] + [
-                e for e in tracker.events[start:] if e.get("name") not in edits]
+                e for e in tracker.events[start:] if e.get("name") not in edits and not only_edits]
             tracker.add_slots([SlotSet(slot, value) for slot, value in edits.items()])
         events = await super().get_validation_events(dispatcher, tracker, domain)
         validated = {e["name"] for e in events}
@@ -424,7 +495,28 @@ class ValidateComplaintForm(FormValidationAction):
         ]
         if {"category", "ward"} & {e["name"] for e in events}:
             events += await self._open_ticket_events(tracker, language)
+        if "category" in {e["name"] for e in events}:
+            events += await self._reopen_offer_events(tracker)
         return events
+
+    @staticmethod
+    async def _reopen_offer_events(tracker: Tracker) -> List[EventType]:
+        """ "abhi bhi kuda pada hai, dubara dekho": the citizen's ticket of this category
+        resolved within the reopen window is offered to be reopened (never silently)."""
+        category, text = tracker.get_slot("category"), typed_text(tracker)
+        if not category or tracker.get_slot("reopen_instead") is not None or not answering_now(tracker) \
+                or not text or not says_still(text):
+            return []
+        try:
+            ticket = await run_storage(repository.latest_resolved_for, tracker.sender_id, category,
+                                       reopenable=True)
+        except StorageUnavailable as exc:  # then it is a new complaint, as before
+            logger.warning("resolved-ticket lookup failed: %s", exc)
+            return []
+        ward = tracker.get_slot("ward")
+        if ticket is None or (ward and str(ward) != str(ticket.ward)):
+            return []
+        return [SlotSet("reopen_ticket", ticket.number)]
 
     @staticmethod
     def _category_label(category: Optional[str], language: str) -> Optional[str]:
@@ -461,6 +553,9 @@ class ValidateComplaintForm(FormValidationAction):
             choices = get_city().categories_for_short_message(text)
             if category in choices:  # "paani": water that does not come, or that leaks?
                 return {"category": None, "category_choices": list(choices)}
+        correction = correction_in(tracker)
+        if correction is not None and correction.field == "category" and correction.value == category:
+            return {"category": category, "category_choices": None}  # "category should be garbage"
         previous = previous_slot_value(tracker, "category")
         if previous and previous != category and tracker.active_loop_name \
                 and tracker.get_slot("requested_slot") != "category":
@@ -550,6 +645,10 @@ class ValidateComplaintForm(FormValidationAction):
                                        tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         return {"add_to_existing": value}
 
+    async def validate_reopen_instead(self, value: Any, dispatcher: CollectingDispatcher,
+                                      tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return {"reopen_instead": value}
+
 
 class ActionAskCategory(GuardedAction):
     """The category question: the city's categories as a numbered menu and a WhatsApp list,
@@ -627,13 +726,18 @@ class ActionAskEditField(GuardedAction):
 
 class ActionSubmitComplaint(GuardedAction):
     """Register the confirmed complaint; tell the number, department and due time. Or add
-    this message to the citizen's open ticket of the same kind, if they chose that."""
+    this message to the citizen's open ticket of the same kind, or reopen their resolved
+    one, if they chose that."""
 
     def name(self) -> str:
         return "action_submit_complaint"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
+        to_reopen = tracker.get_slot("reopen_ticket")
+        if tracker.get_slot("reopen_instead") and to_reopen:
+            events = await reopen(dispatcher, tracker, to_reopen)
+            return reset_complaint() + events + [SlotSet("last_ticket", to_reopen)]
         existing = tracker.get_slot("existing_ticket")
         choice = tracker.get_slot("add_to_existing")
         if choice is not None and existing:

@@ -4,13 +4,14 @@ from datetime import datetime, timedelta, timezone
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.assignment import assignee_words
 from actions.common import GuardedAction, label, language_of, latest_entity, repository, run_storage
 from civic.city import get_city
+from civic.corrections import categories_named
 from civic.db import StorageUnavailable
 from civic.tickets import (
     ASSIGNED,
@@ -152,10 +153,11 @@ class ActionReopenComplaint(GuardedAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        number = latest_entity(tracker, "complaint_id") or tracker.get_slot("rating_ticket")
+        number = latest_entity(tracker, "complaint_id") or tracker.get_slot("rating_ticket") \
+            or tracker.get_slot("reopen_ticket")
+        named = number is not None
         try:
-            ticket = await run_storage(repository.get, number) if number else \
-                await run_storage(repository.latest_resolved_for, tracker.sender_id)
+            ticket = await run_storage(repository.get, number) if number else await self._latest(tracker)
         except StorageUnavailable as exc:
             logger.error("reopen lookup failed: %s", exc)
             dispatcher.utter_message(response="utter_status_unavailable")
@@ -167,7 +169,40 @@ class ActionReopenComplaint(GuardedAction):
             dispatcher.utter_message(response="utter_ticket_still_open", ticket_number=ticket.number,
                                      status=label("status", ticket.status, language_of(tracker)))
             return [SlotSet("rating_ticket", None)]
-        return await reopen(dispatcher, tracker, ticket.number)
+        if not named and not tracker.active_loop_name:
+            # "still not clean, look again", no number and no rating asked: which one, never silently
+            self._offer(dispatcher, ticket, language_of(tracker))
+            return []
+        events = await reopen(dispatcher, tracker, ticket.number)
+        if tracker.active_loop_name and any(e.get("name") == "last_ticket" for e in events):
+            # reopened in the middle of a complaint form: that was the complaint; the form ends
+            from actions.complaints import reset_complaint  # (actions.complaints imports this module)
+
+            return [ActiveLoop(None), *reset_complaint(), *events]
+        return events
+
+    @staticmethod
+    def _offer(dispatcher: CollectingDispatcher, ticket, language: str) -> None:
+        """Reopen this ticket, or a new complaint of its category: two buttons."""
+        buttons = [
+            {"title": label("reopen_choice", "reopen", language),
+             "payload": f'/reopen_complaint{{"complaint_id":"{ticket.number}"}}'},
+            {"title": label("reopen_choice", "new", language), "payload": f"/complaint_{ticket.category}"},
+        ]
+        dispatcher.utter_message(response="utter_ask_reopen_which", ticket_number=ticket.number,
+                                 category=get_city().categories[ticket.category].name(language), buttons=buttons)
+
+    @staticmethod
+    async def _latest(tracker: Tracker):
+        """The latest resolved ticket, of the category being registered or named, if any."""
+        city = get_city()
+        category = tracker.get_slot("category") if tracker.active_loop_name else None
+        if category is None:
+            named = categories_named(tracker.latest_message.get("text") or "", city.category_words)
+            category = next(iter(named)) if len(named) == 1 else None
+        ticket = await run_storage(repository.latest_resolved_for, tracker.sender_id, category) \
+            if category else None
+        return ticket or await run_storage(repository.latest_resolved_for, tracker.sender_id)
 
 
 async def reopen(dispatcher: CollectingDispatcher, tracker: Tracker, number: str) -> List[EventType]:
@@ -188,4 +223,5 @@ async def reopen(dispatcher: CollectingDispatcher, tracker: Tracker, number: str
         return []
     else:
         dispatcher.utter_message(response="utter_ticket_reopened", ticket_number=number)
+        return [SlotSet("rating_ticket", None), SlotSet("last_ticket", number)]
     return [SlotSet("rating_ticket", None)]

@@ -1,13 +1,18 @@
 """What a citizen wants changed when they read the complaint's summary.
 
 "ward 41 hai, 14 nahi" → the ward, 41; "jagah galat likhi hai, sahi jagah station ke saamne hai"
-→ the place, "station ke saamne"; "वार्ड गलत है" → the ward, to be asked again; "kuch galat hai"
-→ something, to be chosen from a list. Anything that is not a correction gives None.
+→ the place, "station ke saamne"; "description: ..." / "विवरण भी बदलो: ..." → the description
+given; "category should be garbage" → the category, sanitation; "वार्ड गलत है" → the ward, to be
+asked again; "kuch galat hai" → something, to be chosen from a list. Anything that is not a
+correction gives None.
+
+Also here, because they are read the same way: a complaint that comes back ("abhi bhi kuda
+pada hai, dubara dekho": `says_still`) and giving up on the form ("chodo yr": `gives_up`).
 """
 import functools
 import re
 from dataclasses import dataclass
-from typing import FrozenSet, Mapping, Optional, Pattern, Tuple
+from typing import FrozenSet, Mapping, Optional, Pattern, Set, Tuple
 
 from civic.location import extract_location
 from civic.numbers import find_numbers
@@ -19,19 +24,19 @@ _B = r"(?<![\w\u0900-\u097F])"  # word boundaries that also hold for Devanagari
 _E = r"(?![\w\u0900-\u097F])"
 _FIELD_WORDS = {
     WARD: r"wards?|vard|waard|वार्ड|वॉर्ड",
-    LOCATION: r"jagah|jagha|jaga|jageh|place|location|address|addr|pata|sthan|sthaan|spot|"
+    LOCATION: r"jagah|jagha|jaga|jageh|jgh|jgah|jagh|place|location|address|addr|pata|sthan|sthaan|spot|"
               r"जगह|पता|स्थान|लोकेशन",
     DESCRIPTION: r"vivaran|vivran|description|details?|detail|varnan|विवरण|वर्णन|ब्योरा",
     PHOTO: r"photo|foto|pic|picture|image|tasveer|फोटो|फ़ोटो|तस्वीर",
     CATEGORY: r"vishay|vishai|category|subject|topic|type|prakar|विषय|श्रेणी|प्रकार",
 }
 _FIELD = {field: re.compile(f"{_B}(?:{words}){_E}", re.IGNORECASE) for field, words in _FIELD_WORDS.items()}
-_WRONG = re.compile(
-    f"{_B}(?:galat|galt|glat|ghalat|wrong|incorrect|mistake|badlo|badlna|badalna|badal\\s+do|"
-    f"change|edit|sudhar|sudharo|correct\\s+(?:it|the|karo)|theek\\s+karo|thik\\s+karo|"
-    f"sahi\\s+(?:nahi|nhi)|not\\s+right|गलत|ग़लत|बदलो|बदलना|बदल\\s+दो|सुधार|सही\\s+नहीं){_E}",
-    re.IGNORECASE,
-)
+_WRONG_WORDS = (r"galat|galt|glt|glat|ghalat|wrong|incorrect|mistake|badlo|badlna|badalna|badal\s+do|"
+                r"change|edit|sudhar|sudharo|correct\s+(?:it|the|karo)|theek\s+karo|thik\s+karo|"
+                r"sahi\s+(?:nahi|nhi)|not\s+right|गलत|ग़लत|बदलो|बदलना|बदल\s+दो|सुधार|सही\s+नहीं")
+_WRONG = re.compile(f"{_B}(?:{_WRONG_WORDS}){_E}", re.IGNORECASE)
+WRONG = _WRONG  # "galat", "wrong", "गलत" …: the citizen says something is wrong
+SHOULD_BE = re.compile(f"{_B}(?:should\\s+be|hona\\s+chahiye|होना\\s+चाहिए){_E}", re.IGNORECASE)
 # "14 nahi" negates the number before it; "13 not 12" negates the one after ("not" there
 # belongs to the next number).
 _NEGATION = re.compile(f"^\\s*(?:nahi|nahin|nhi|nai|na|नहीं|नही|ना|(?:not|no)(?!\\s*\\d)){_E}",
@@ -42,7 +47,10 @@ _VALUE_MARKER = re.compile(
     f"{_B}(?:sahi|correct|right|asli|asal)\\s+(?:jagah|jagha|place|location|pata|address)"
     f"(?:\\s+(?:hai|he|h|is))?{_E}|{_B}(?:it\\s+is|it's|its|should\\s+be|instead|actually|"
     f"asal\\s+(?:me|mein)|balki|but|jagah\\s+(?:hai|he|h))(?:\\s+(?:at|is))?{_E}|"
-    f"सही\\s+(?:जगह|पता)(?:\\s+है)?|असल\\s+में|बल्कि",
+    f"सही\\s+(?:जगह|पता)(?:\\s+है)?|असल\\s+में|बल्कि|"
+    # "the place is X", "jgh glt h, X", "place is wrong: X": the value follows
+    f"{_B}(?:place|location|address)\\s+is{_E}|"
+    f"{_B}(?:{_WRONG_WORDS})(?:\\s+(?:likha|likhi|likhe|hai|he|h|है|hain|is))*\\s*[,:;–-]",
     re.IGNORECASE,
 )
 _TRAILING = re.compile(r"(?:\s+(?:hai|he|h|है|hain|हैं|please|pls|plz|kar\s+do|karo))+\s*[.!।]*$",
@@ -68,17 +76,92 @@ def ward_in_text(text: str) -> Optional[str]:
     return str(kept[0]) if len(kept) == 1 else None
 
 
+_COLON = re.compile(r"[:：]\s*")
+_FILLER = frozenset("""the a an it is its it's about of should be this that complaint shikayat ki ka ke
+    hai he h ye yeh wo vo hona chahiye chahie not but and also bhi category subject vishay type
+    की का के है यह ये शिकायत होना चाहिए भी विषय श्रेणी""".split())
+_WORD = re.compile(r"(?:[^\W\d_]|[\u0900-\u097F])(?:[\w\u0900-\u097F])*")  # matras are not \w
+
+
+def _given_after(text: str, field_end: int) -> Optional[str]:
+    """ "description: <text>", "विवरण भी बदलो: <text>": what follows the colon after the
+    field's name."""
+    colon = _COLON.search(text, field_end)
+    if colon is None:
+        return None
+    value = text[colon.end():].strip(" ,.;-!")
+    return value or None
+
+
 def _place_value(text: str) -> Optional[str]:
+    field = _FIELD[LOCATION].search(text)
+    given = _given_after(text, field.end()) if field else None
+    if given:
+        return given
     markers = list(_VALUE_MARKER.finditer(text))
     if markers:
         value = _TRAILING.sub("", text[markers[-1].end():]).strip(" ,.:;-!")
-        if value:
+        value = re.sub(f"^(?:{_WRONG_WORDS}){_E}", "", value, flags=re.IGNORECASE).strip(" ,.:;-!")
+        if value and not _FIELD[LOCATION].fullmatch(value):
             return value
     return extract_location(text)
 
 
-def parse_correction(text: str) -> Optional[Correction]:
-    """The correction in `text`, or None if it is not one."""
+def _description_value(text: str) -> Optional[str]:
+    field = _FIELD[DESCRIPTION].search(text)
+    if field is None:
+        return None
+    given = _given_after(text, field.end())
+    if given:
+        return given
+    marker = re.compile(f"{_B}(?:should\\s+be|is|hona\\s+chahiye|ye\\s+hai|यह\\s+है|होना\\s+चाहिए){_E}",
+                        re.IGNORECASE).search(text, field.end())
+    if marker:
+        value = _TRAILING.sub("", text[marker.end():]).strip(" ,.:;-!\"'")
+        if len(value.split()) >= 2 and not _WRONG.match(value):
+            return value
+    return None
+
+
+def _clauses(text: str):
+    return [c for c in re.split(r"[,.;!?।]+|\s+(?:not|nahi|nahin|nhi|नहीं)\s+(?=\S)", text) if c.strip()]
+
+
+def categories_named(text: str, category_words: Mapping[str, FrozenSet[str]],
+                     exclude: Optional[str] = None) -> Set[str]:
+    """The categories a correction names, leaving out those only named in a clause that
+    takes them back ("यह पाइप लीकेज की शिकायत है, पीने का पानी नहीं" → leakage)."""
+    named: Set[str] = set()
+    negation = re.compile(f"{_B}(?:not|nahi|nahin|nhi|na|नहीं|नही|ना){_E}", re.IGNORECASE)
+    for clause in re.split(r"[,.;!?।]+", text):
+        words = {w.casefold() for w in _WORD.findall(clause)}
+        taken_back = bool(negation.search(clause)) or bool(re.search(f"{_B}not{_E}", clause, re.I))
+        for key, category in category_words.items():
+            if key != exclude and words & {w.casefold() for w in category} and not taken_back:
+                named.add(key)
+    return named
+
+
+def _category_value(text: str, start: int, category_words: Mapping[str, FrozenSet[str]],
+                    exclude: Optional[str], whole: bool) -> Optional[str]:
+    """The one category the text after `start` names; with `whole`, only when every word
+    there is a word of that category ("it should be Road / construction")."""
+    rest = text[start:]
+    named = categories_named(rest, category_words, exclude)
+    if len(named) != 1:
+        return None
+    key = next(iter(named))
+    if whole:
+        words = {w.casefold() for w in _WORD.findall(rest)} - _FILLER
+        if not words or not words <= {w.casefold() for w in category_words[key]}:
+            return None
+    return key
+
+
+def parse_correction(text: str, category_words: Optional[Mapping[str, FrozenSet[str]]] = None,
+                     current_category: Optional[str] = None) -> Optional[Correction]:
+    """The correction in `text`, or None if it is not one. With the city's `category_words`
+    a category correction carries the category named (other than `current_category`)."""
     if not text or text.startswith("/") or len(text) > 500:
         return None
     wrong = _WRONG.search(text) is not None
@@ -92,12 +175,63 @@ def parse_correction(text: str) -> Optional[Correction]:
         value = _place_value(text)
         if value is not None or wrong:
             return Correction(LOCATION, value)
-    for field in (DESCRIPTION, PHOTO, CATEGORY):
+    if DESCRIPTION in named:
+        value = _description_value(text)
+        if value is not None or wrong:
+            return Correction(DESCRIPTION, value)
+    if CATEGORY in named and category_words:
+        named_at = _FIELD[CATEGORY].search(text)
+        value = _category_value(text, named_at.end() if named_at else 0, category_words, current_category,
+                                whole=False)
+        if value is not None or wrong:
+            return Correction(CATEGORY, value)
+    for field in (PHOTO, CATEGORY):
         if field in named and wrong:
             return Correction(field)
+    if not named and category_words:
+        should = SHOULD_BE.search(text)
+        if should:  # "it should be Road / construction"
+            value = _category_value(text, should.end(), category_words, current_category, whole=True)
+            if value is not None:
+                return Correction(CATEGORY, value)
     if wrong:
         return Correction(None)
     return None
+
+
+# --- A complaint that comes back, and giving up ----------------------------------------------
+_STILL = re.compile(
+    f"{_B}(?:still|again|once\\s+more|not\\s+(?:been\\s+)?fixed|abhi\\s+bhi|abhi\\s+tak|ab\\s+bhi|abhi\\s+v|"
+    f"ab\\s+tak|phir\\s+se|fir\\s+se|firse|phirse|dubara|dobara|dubaara|dobaara|"
+    f"(?:jali|jala|aaya|aya|aayi|ayi|hua|hui|utha|uthaya|bani|bana)\\s+hi\\s+(?:nahi|nhi|nahin|na)|"
+    f"अभी\\s+भी|अब\\s+भी|अभी\\s+तक|फिर\\s+से|दोबारा|दुबारा|"
+    f"(?:जली|जला|आया|आई|हुआ|हुई|उठा|बनी|बना)\\s+ही\\s+नहीं){_E}",
+    re.IGNORECASE,
+)
+
+
+def says_still(text: str) -> bool:
+    """ "abhi bhi kuda pda h wha, dubara dekho", "It is still not clean", "light jali hi nhi":
+    the problem is (still, again) there: perhaps a complaint marked resolved."""
+    return bool(text) and not text.startswith("/") and _STILL.search(text) is not None
+
+
+_GIVE_UP = re.compile(
+    r"^\s*(?:(?:arre?|arey|ok|okay|acha|achha|accha|bas|chalo|nahi|nhi|no|अरे|बस|चलो|नहीं)[\s,]+)?"
+    r"(?:chodo|chhodo|chhoddo|chod\s+do|chhod\s+do|chod\s+de|chhod\s+de|chodiye|chhodiye|"
+    r"rehne\s+do|rahne\s+do|rehne\s+de|rahne\s+de|rehnedo|jane\s+do|jaane\s+do|jaane\s+de|jane\s+de|"
+    r"छोड़ो|छोड़ दो|छोडो|छोड़िए|रहने\s+दो|रहने\s+दीजिए|जाने\s+दो|जाने\s+दीजिए|"
+    r"forget\s+it|leave\s+it|never\s*mind)"
+    r"(?:[\s,]+(?:yr|yaar|yar|yaara|bhai|bhaiya|ji|na|bas|abhi|ab|please|pls|man|यार|भाई|जी|ना|बस|अभी))*"
+    r"[\s.!।🙏]*$",
+    re.IGNORECASE,
+)
+
+
+def gives_up(text: str) -> bool:
+    """ "chodo yr", "rehne do yaar", "jane do", "छोड़ो यार": the citizen stops (a whole short
+    message; "photo chodo" is not one)."""
+    return bool(text) and _GIVE_UP.match(text) is not None
 
 
 # --- A change of mind: "nahi nahi, light nahi, asal me naali band hai" -----------------------

@@ -105,6 +105,24 @@ def find_status_numbers(text: str, prefix: str) -> List[Dict]:
     return found
 
 
+# "complaint number 15", "शिकायत संख्या १३", "shikayat no. terah": a complaint asked about by
+# its sequence number after the word for a complaint (digits of either script, or words).
+_COMPLAINT_NUMBER = re.compile(
+    rf"(?<!{_LETTER})(?:complaint|complain|complaints|shikayat|shikayet|shikaayat|sikayat|"
+    rf"शिकायत|कंप्लेंट|कम्प्लेंट)(?:\s+(?:ka|ki|का|की))?{_SEP}{_NUMBER_WORD}(?!{_LETTER}){_SEP}$",
+    re.IGNORECASE,
+)
+
+
+def find_complaint_numbers(text: str, prefix: str) -> List[Dict]:
+    """Complaint numbers written after "complaint number" ("complaint number 15")."""
+    found = []
+    for start, end, value in find_numbers(text):
+        if _COMPLAINT_NUMBER.search(text[max(0, start - 2 * _WINDOW):start]) and 0 < value < 10 ** ID_DIGITS:
+            found.append(_entity("complaint_id", format_complaint_id(prefix, value), start, end))
+    return found
+
+
 def find_wards(text: str) -> List[Dict]:
     """Numbers with a ward keyword next to them ("ward no. 23", "23 number ward").
 
@@ -151,7 +169,8 @@ def extract_entities(text: str, prefix: str, max_ward: int) -> List[Dict]:
         if all(entity["end"] <= e["start"] or entity["start"] >= e["end"] for e in entities):
             entities.append(entity)
 
-    for entity in find_complaint_ids(text, prefix) + find_status_numbers(text, prefix) + find_wards(text):
+    for entity in find_complaint_ids(text, prefix) + find_status_numbers(text, prefix) \
+            + find_complaint_numbers(text, prefix) + find_wards(text):
         add_if_free(entity)
     if not entities:
         choice = parse_choice(text)

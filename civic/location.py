@@ -20,7 +20,7 @@ _NOT_PLACE = frozenset(
     """
     ward wards vard वार्ड no number नंबर hai hain he h है हैं tha thi raha rahi rha rhi है।
     the a an it is was are in at on of and or but my our your to from for with
-    mera mere meri hamare hamara hamari humare apne apni iske uske yeh ye woh wo vo
+    mera mere meri hamare hamara hamari humare apne apni iske uske yeh ye woh wo vo hm hum ham
     मेरे मेरा मेरी हमारे हमारी हमारा अपने यह वह ये वो इस उस
     ka ki ke ko se me mein mai pe par aur bhi to toh nahi nhi na ho gaya gayi gaye
     का की के को से में मैं पे पर और भी तो नहीं ना हो गया गई गए
@@ -48,6 +48,19 @@ _NAMED_PLACE = re.compile(
     re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[\w\u0900-\u097F.'-]+|[^\s\w\u0900-\u097F]")
+# Around a locality or landmark, the words that make it findable stay with it: "Gill colony
+# gali no 4", "Nawabganj masjid wali gali", "मकान नंबर 14/237 गोपाल नगर", "Chilkana road near
+# the petrol pump" (a place is never cut down to the known name it contains).
+_ADDRESS_WORD = re.compile(
+    rf"^(?:{_ROAD_WORD}|galli|lane|street|sector|block|mohalla|mohalle|gali|वाली|वाला|wali|wala|"
+    rf"vali|vala|phase|गली|मोहल्ले|सेक्टर|ब्लॉक)$", re.IGNORECASE)
+_NUMBER_WORD = re.compile(r"^(?:no\.?|number|nambar|num|नंबर|नं\.?|#)$", re.IGNORECASE)
+_HOUSE_WORD = re.compile(r"^(?:makan|makaan|मकान|house|h\.?\s?no\.?|plot|flat|shop|dukan|दुकान|kothi|कोठी)$",
+                         re.IGNORECASE)
+_WARD_WORD = re.compile(r"^(?:wards?|vard|waard|वार्ड|वॉर्ड)$", re.IGNORECASE)
+_NUMBER_TOKEN = re.compile(r"^[0-9\u0966-\u096F]+[a-zA-Z]?$|^/$")
+MAX_WIDEN = 4
+_ON = frozenset({"pe", "par", "pr", "पर", "पे"})
 
 
 def _is_place_word(token: str) -> bool:
@@ -113,19 +126,68 @@ def localities_in(text: str, localities: Optional[Sequence[Locality]] = None) ->
     return sorted(found, key=lambda hit: hit[1])
 
 
+def _house_before(text: str, start: int) -> int:
+    """Where "मकान नंबर 14/237" / "house no 5" before a place starts (else `start`)."""
+    tokens = list(_TOKEN.finditer(text[:start]))[-2 * MAX_WIDEN:]
+    begin = start
+    for token in reversed(tokens):
+        word = token.group()
+        if _WARD_WORD.match(word):
+            break
+        if _HOUSE_WORD.match(word):
+            begin = token.start()
+        elif not (_NUMBER_TOKEN.match(word) or _NUMBER_WORD.match(word) or word in ",-"):
+            break
+    return begin
+
+
+def _road_before(text: str, start: int) -> int:
+    """Where "Chilkana road" before "near the petrol pump" starts (else `start`)."""
+    tokens = list(_TOKEN.finditer(text[:start]))
+    if not tokens or not _ADDRESS_WORD.match(tokens[-1].group()):
+        return start
+    words = _words_before(text, tokens[-1].end())
+    return text.rindex(words, 0, tokens[-1].end()) if words else start
+
+
+def _address_after(text: str, end: int) -> int:
+    """Where "gali no 4" / "masjid wali gali" after a place ends (else `end`)."""
+    tokens = list(_TOKEN.finditer(text, end))[:MAX_WIDEN]
+    last, previous = end, ""
+    for token in tokens:
+        word = token.group()
+        number = _NUMBER_TOKEN.match(word) and _NUMBER_WORD.match(previous)
+        if _ADDRESS_WORD.match(word) or number:
+            last = token.end()
+        elif not (_is_place_word(word) or _NUMBER_WORD.match(word) or word == ","):
+            break
+        previous = word
+    return last
+
+
 def extract_location(text: str, localities: Optional[Sequence[Locality]] = None) -> Optional[str]:
     """The place named in `text`, as typed, or None."""
     if not text or len(text) > MAX_TEXT:
         return None
     landmark = landmark_phrase(text)
     if landmark:
+        start = text.find(landmark)
+        if start >= 0 and _PREPOSITION.match(text, start):
+            return text[_road_before(text, start):start + len(landmark)].strip()
+        before = list(_TOKEN.finditer(text[:max(start, 0)]))
+        if len(before) >= 2 and before[-1].group().casefold() in _ON:  # "चिलकाना रोड पर पेट्रोल पंप के पास"
+            begin = _road_before(text, before[-1].start())
+            if begin < before[-1].start():
+                return text[begin:start + len(landmark)].strip()
         return landmark
     named = localities_in(text, localities)
     if named:
         _, start, end = named[0]
-        return text[start:end]
+        return text[_house_before(text, start):_address_after(text, end)].strip(" ,")
     match = _NAMED_PLACE.search(text)
-    return _words_before(text, match.end(1)) if match else None
+    place = _words_before(text, match.end(1)) if match else None
+    # "gali me pani beh rha h": a bare "gali" / "road" finds nothing; the place is asked
+    return None if place is None or re.fullmatch(_ROAD_WORD, place, re.IGNORECASE) else place
 
 
 def wards_of(text: str, localities: Optional[Sequence[Locality]] = None) -> Tuple[int, ...]:

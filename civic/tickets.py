@@ -476,11 +476,18 @@ class TicketRepository(UnitOfWork):
             existing = _open_duplicate(session, citizen_id, category, ward_number)
             return _record(existing) if existing is not None else None
 
-    def latest_resolved_for(self, citizen_id: str) -> Optional[TicketRecord]:
-        """The citizen's most recently resolved ticket, if it is still resolved."""
+    def latest_resolved_for(self, citizen_id: str, category: Optional[str] = None,
+                            reopenable: bool = False, now: Optional[datetime] = None) -> Optional[TicketRecord]:
+        """The citizen's most recently resolved ticket, if it is still resolved; of that
+        `category` when given; with `reopenable`, only one resolved within the reopen window."""
+        conditions = [Ticket.citizen_id == citizen_id, Ticket.status == RESOLVED]
+        if category is not None:
+            conditions.append(Ticket.category == category)
+        if reopenable:
+            conditions.append(Ticket.resolved_at >= _now(now) - timedelta(days=self.city.reopen_window_days))
         with self._unit() as session:
             ticket = session.execute(
-                select(Ticket).where(Ticket.citizen_id == citizen_id, Ticket.status == RESOLVED)
+                select(Ticket).where(*conditions)
                 .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1)
             ).scalar_one_or_none()
             return _record(ticket) if ticket is not None else None

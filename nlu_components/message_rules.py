@@ -21,6 +21,12 @@
   is `frustration` (a calm answer with the offer to register or call), whatever the classifier
   made of its other words; anger with a complaint stays the complaint, whose form acknowledges
   it in one line (civic.tone.is_angry).
+- A problem "still" there that the classifier found nearly as much a complaint as a
+  reopening ("abhi bhi kuda pda h wha, dubara dekho": reopen 0.7, sanitation 0.3), without a
+  complaint number, is that complaint: the form then offers to reopen the citizen's resolved
+  ticket of that category, or registers a new one (a citizen with no such ticket loses nothing).
+- Giving up ("chodo yr", "rehne do yaar", "jane do", civic.corrections.gives_up) is `stop`,
+  never `deny` (which the photo question would take for "no photo").
 - A change of mind ("nahi nahi, light nahi, asal me naali band hai") is a complaint of the
   category named after the one taken back (civic.corrections.change_of_mind), not `deny` and
   not the taken-back category, whose words weigh as much in the classifier.
@@ -48,12 +54,16 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from civic.corrections import change_of_mind
+from civic.corrections import change_of_mind, gives_up
 from civic.districts import resolve_district
 from civic.knowledge import power_kind
 from civic.tone import is_angry, only_folded_hands
 
 PHOTO_INTENT = "share_photo"
+STOP_INTENT = "stop"
+REOPEN_INTENT = "reopen_complaint"
+# A complaint intent at least this likely beside a reopening makes it that complaint.
+MIN_COMPLAINT_BESIDE_REOPEN = 0.15
 # Intents only the WhatsApp channel sends (as payloads): typed words are never one of them
 # ("I sent a voice note" may well be `unsupported_message`, which is answered in words).
 CHANNEL_ONLY = frozenset({"share_photo", "share_location"})
@@ -134,6 +144,10 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             elif intent in CONTENTLESS and any(e.get("entity") == "complaint_id" for e in entities) \
                     and len(text.split()) <= MAX_STATUS_WORDS:
                 self._set_intent(message, self.status_intent)
+            elif gives_up(text):
+                self._set_intent(message, STOP_INTENT)
+            elif intent == REOPEN_INTENT and not any(e.get("entity") == "complaint_id" for e in entities):
+                self._still_a_complaint(message)
             elif intent in CHANNEL_ONLY and not text.startswith("/"):
                 self._next_best(message)
             elif intent in CONTENTLESS and follow_up_about_a_district(text, entities):
@@ -171,6 +185,13 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             (named[0] if named else (others[0] if change.cue and others else None))
         if choice:
             self._set_intent(message, choice)
+
+    def _still_a_complaint(self, message: Message) -> None:
+        complaint = next((r for r in message.get(INTENT_RANKING_KEY) or []
+                          if (r.get(INTENT_NAME_KEY) or "").startswith(COMPLAINT_PREFIX)
+                          and r.get(INTENT_NAME_KEY) != self.status_intent), None)
+        if complaint and (complaint.get(PREDICTED_CONFIDENCE_KEY) or 0) >= MIN_COMPLAINT_BESIDE_REOPEN:
+            self._set_intent(message, complaint[INTENT_NAME_KEY])
 
     def _power_rule(self, message: Message, text: str, intent: str, entities: list) -> None:
         kind = power_kind(text)

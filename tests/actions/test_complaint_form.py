@@ -21,6 +21,7 @@ from actions.complaints import (
     ActionSubmitComplaint,
     ValidateComplaintForm,
 )
+from civic.location import extract_location
 
 FULL = {"category": "street_light", "ward": "14", "location": "Court Road",
         "description": "pole ki light 3 din se band hai", "photo": NO_PHOTO}
@@ -368,3 +369,208 @@ def test_an_unclear_word_at_the_ward_question_is_a_wrong_ward_but_a_clear_other_
     events = asyncio.run(ValidateComplaintForm().run(
         CollectingDispatcher(), state("ghar ki bijli nahi hai", "out_of_scope", slots=asked), DOMAIN))
     assert events == []  # answered by the rules, the question asked again
+
+
+# -- a problem that is still there: reopen, never silently (citizens' rounds 1-2: 11, 12, 03, 20) --
+
+
+def resolved_ticket(sender: str, category: str = "sanitation", ward: int = 12) -> str:
+    number = repository.create_ticket(citizen_id=sender, category=category, ward=ward, location_text="Court Road",
+                                      description="kooda pada hai", language="hinglish").ticket.number
+    for status in ("assigned", "in_progress", "resolved"):
+        repository.change_status(number, status, "officer", "kooda utha liya")
+    return number
+
+
+@pytest.mark.parametrize("text, intent, category", [
+    ("abhi bhi kuda pda h wha, dubara dekho", "complaint_sanitation", "sanitation"),
+    ("It is still not clean, the garbage is lying there again", "complaint_sanitation", "sanitation"),
+    ("नल में पानी अभी भी नहीं आ रहा। फिर से देखो", "complaint_drinking_water", "drinking_water"),
+    ("bhaiya gali me abhi bhi andhera h, light jali hi nhi", "complaint_street_light", "street_light"),
+])
+def test_still_broken_in_own_words_offers_to_reopen_the_resolved_ticket_of_that_category(text, intent, category):
+    sender = citizen()
+    number = resolved_ticket(sender, category)
+    resolved_ticket(sender, "construction")  # another category's ticket is not offered
+    slots, _ = turn(state(text, intent, sender=sender, candidates={"category": category}))
+    assert slots["reopen_ticket"] == number and slots["requested_slot"] == "reopen_instead"
+    answered, _ = turn(state("/affirm", "affirm", slots=slots, sender=sender))
+    assert answered["reopen_instead"] is True and answered["requested_slot"] is None
+    events, said = run(ActionSubmitComplaint(), state("/affirm", "affirm", slots=answered, sender=sender))
+    assert [(m["response"], m["ticket_number"]) for m in said] == [("utter_ticket_reopened", number)]
+    assert repository.get(number).status == "reopened"
+    assert len(repository.recent_for_citizen(sender)) == 2  # no new ticket
+    after = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert after["reopen_ticket"] is None and after["category"] is None and after["last_ticket"] == number
+
+
+def test_a_new_complaint_chosen_instead_of_reopening_goes_on_as_one():
+    sender = citizen()
+    number = resolved_ticket(sender)
+    slots, _ = turn(state("abhi bhi kuda pda h wha", "complaint_sanitation", sender=sender,
+                          candidates={"category": "sanitation"}))
+    answered, _ = turn(state("/deny", "deny", slots=slots, sender=sender))
+    assert answered["reopen_instead"] is False and answered["requested_slot"] == "ward"
+    assert repository.get(number).status == "resolved"
+
+
+@pytest.mark.parametrize("text, ticket_category, ward", [
+    ("kuda pda h wha", "sanitation", None),  # not "still"
+    ("abhi bhi kuda pda h wha", "construction", None),  # no resolved ticket of that kind
+    ("ward 30 me abhi bhi kuda pda h", "sanitation", "30"),  # another ward than the ticket's
+])
+def test_no_offer_to_reopen_without_still_a_ticket_of_that_kind_or_in_another_ward(text, ticket_category, ward):
+    sender = citizen()
+    resolved_ticket(sender, ticket_category)
+    entities = [{"entity": "ward", "value": ward}] if ward else []
+    slots, _ = turn(state(text, "complaint_sanitation", sender=sender, entities=entities,
+                          candidates={"category": "sanitation", **({"ward": ward} if ward else {})}))
+    assert slots.get("reopen_ticket") is None and slots["requested_slot"] != "reopen_instead"
+
+
+# -- corrections that name the new value (round 2: 02, 16, 18), at the photo question too --------
+
+
+@pytest.mark.parametrize("text, intent, slot, value", [
+    ("it should be Road / construction", "complaint_construction", "category", "construction"),
+    ("category should be garbage", "out_of_scope", "category", "sanitation"),
+    ("विषय गलत है, यह सीवर की शिकायत है", "complaint_sewer", "category", "sewer"),
+    ("विवरण भी बदलो: पाइप फटा है और गंदा पानी सड़क पर बह रहा है", "complaint_water_leakage", "description",
+     "पाइप फटा है और गंदा पानी सड़क पर बह रहा है"),
+    ("description: the pole is bent and the light hangs loose", "complaint_street_light", "description",
+     "the pole is bent and the light hangs loose"),
+    ("jgh glt h, station ke piche hanuman mandir ke samne wali gali", "inform", "location",
+     "station ke piche hanuman mandir ke samne wali gali"),
+    ("place is behind the bus stand", "inform", "location", "behind the bus stand"),
+])
+def test_a_correction_in_own_words_applies_the_value_it_names(text, intent, slot, value):
+    slots, said = turn(state(text, intent, slots=at_summary(), candidates={}))
+    assert slots[slot] == value and slots["requested_slot"] == "confirm" and slots["confirm"] is None
+    assert {k: slots[k] for k in FULL if k != slot} == {k: v for k, v in FULL.items() if k != slot}
+    if slot == "category":
+        assert slots["category_label"] == DOMAIN_CATEGORY_NAMES[value]
+
+
+DOMAIN_CATEGORY_NAMES = {"construction": "Sadak / nirman", "sanitation": "Safai / kooda", "sewer": "Sewer"}
+
+
+@pytest.mark.parametrize("text, intent, slot, value", [
+    ("nahi, ward 14 hai", "inform", "ward", "14"),
+    ("nahi, jagah galat h, sahi jagah bus stand ke paas h", "deny", "location", "bus stand ke paas"),
+])
+def test_a_correction_at_the_photo_question_is_applied_and_never_no_photo(text, intent, slot, value):
+    at_photo = {**FULL, "ward": "23", "location": "Court Road", "photo": None, "requested_slot": "photo"}
+    entities = [{"entity": "ward", "value": "14"}] if slot == "ward" else []
+    slots, _ = turn(state(text, intent, slots=at_photo, entities=entities,
+                          candidates={"ward": "14"} if slot == "ward" else {}))
+    assert slots[slot] == value and slots["photo"] is None and slots["requested_slot"] == "photo"
+
+
+def test_a_change_of_mind_at_the_photo_question_asks_to_switch():
+    """Round 2 (02): "नहीं, असल में पानी आ रहा है पर बहुत गंदा ..., पाइप फटा हुआ है" was ignored."""
+    at_photo = {**FULL, "category": "drinking_water", "photo": None, "requested_slot": "photo"}
+    slots, _ = turn(state("नहीं, असल में पानी आ रहा है पर बहुत गंदा आ रहा है, पाइप फटा हुआ है सड़क पर",
+                          "complaint_water_leakage", slots=at_photo, candidates={"category": "water_leakage"}))
+    assert slots["category"] == "drinking_water" and slots["pending_category"] == "water_leakage"
+    assert slots["photo"] is None and slots["requested_slot"] == "switch_category"
+
+
+@pytest.mark.parametrize("text, intent", [("chodo yr", "stop"), ("rehne do yaar", "stop"), ("jane do", "stop")])
+def test_giving_up_at_the_photo_question_is_no_answer_to_it(text, intent):
+    """Round 2 (28): "chodo yr" was taken for "no photo"; the stop rule ends the form."""
+    at_photo = {**FULL, "photo": None, "requested_slot": "photo"}
+    events, _ = run(ValidateComplaintForm(), state(text, intent, slots=at_photo))
+    assert not any(e.get("name") == "photo" for e in events)
+
+
+# -- a place answer that sounds like another agency (round 2: 18) --------------------------------
+
+
+@pytest.mark.parametrize("text", ["hm rly station ke piche rehte h", "bus stand k pas"])
+def test_a_locality_in_sms_spelling_at_the_ward_question_is_a_place_answer(text):
+    slots, _ = turn(state(text, "other_agency", slots={"category": "water_leakage", "requested_slot": "ward",
+                                                       "ward_problem": "unknown"}))
+    assert slots["ward_problem"] == "locality" and slots["ward_choices"]
+    assert slots["location"] == extract_location(text)
+
+
+def test_a_place_in_sms_spelling_at_the_place_question_is_the_place():
+    slots, _ = turn(state("hm rly station ke piche rehte h", "other_agency",
+                          slots={"category": "water_leakage", "ward": "17", "requested_slot": "location"}))
+    assert slots["location"] == "hm rly station ke piche rehte h"
+
+
+# -- reopening in words in the middle of a form ends the form (round 1: 11, 12; round 2: 03, 20) --
+
+
+def test_a_reopening_in_the_middle_of_the_form_ends_it():
+    from actions.ticket_updates import ActionReopenComplaint
+
+    sender = citizen()
+    number = resolved_ticket(sender)
+    text = "nyi shikayat nhi, purani wali dubara kholo"
+    events, said = run(ActionReopenComplaint(), state(text, "reopen_complaint", sender=sender, slots={
+        "category": "sanitation", "description": "abhi bhi kuda pda h wha", "requested_slot": "ward"}))
+    assert [(m["response"], m["ticket_number"]) for m in said] == [("utter_ticket_reopened", number)]
+    assert {"event": "active_loop", "name": None, "timestamp": None} in events
+    after = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert after["category"] is None and after["requested_slot"] is None and after["last_ticket"] == number
+
+
+def test_nothing_to_reopen_in_the_middle_of_the_form_keeps_the_form():
+    from actions.ticket_updates import ActionReopenComplaint
+
+    events, said = run(ActionReopenComplaint(), state("abhi bhi theek nahi hua", "reopen_complaint", slots={
+        "category": "sanitation", "requested_slot": "ward"}))
+    assert [m["response"] for m in said] == ["utter_nothing_to_reopen"]
+    assert not any(e["event"] == "active_loop" for e in events)
+
+
+def test_a_reopening_in_words_prefers_the_ticket_of_the_category_named():
+    from actions.ticket_updates import ActionReopenComplaint
+
+    sender = citizen()
+    light = resolved_ticket(sender, "street_light", ward=5)
+    resolved_ticket(sender, "construction", ward=5)  # resolved later
+    tracker = state("street light abhi bhi band hai, dobara kholo", "reopen_complaint", sender=sender)
+    tracker.active_loop = {}
+    events, said = run(ActionReopenComplaint(), tracker)  # asked first: never silently
+    assert [(m["response"], m["ticket_number"]) for m in said] == [("utter_ask_reopen_which", light)]
+    assert [b["payload"] for b in said[0]["buttons"]] == [
+        f'/reopen_complaint{{"complaint_id":"{light}"}}', "/complaint_street_light"]
+    assert [b["title"] for b in said[0]["buttons"]] == ["Dobara kholein", "Nayi shikayat"]
+    assert repository.get(light).status == "resolved" and events == []
+    tapped = state(f'/reopen_complaint{{"complaint_id":"{light}"}}', "reopen_complaint", sender=sender,
+                   entities=[{"entity": "complaint_id", "value": light}])
+    tapped.active_loop = {}
+    _, said = run(ActionReopenComplaint(), tapped)
+    assert [(m["response"], m["ticket_number"]) for m in said] == [("utter_ticket_reopened", light)]
+
+
+@pytest.mark.parametrize("caption", ["naali band", "पाइप फटा है, गंदा पानी बह रहा है"])
+def test_a_captioned_photo_at_the_description_question_is_photo_and_description(caption):
+    """Round 2 (02): the caption is the description when none was given yet, whatever its words."""
+    metadata = {"type": "image", "photo_id": "1234567890", "caption": caption}
+    slots, _ = turn(state(caption, "share_photo", slots={"category": "sewer", "ward": "14", "location": "Court Road",
+                                                          "requested_slot": "description"},
+                          entities=[{"entity": "photo_id", "value": "1234567890"}], metadata=metadata))
+    assert slots["photo"] == "1234567890" and slots["description"] == caption
+    assert slots["requested_slot"] == "confirm"
+
+
+@pytest.mark.parametrize("text, intent, slot, value", [
+    ("category should be garbage", "out_of_scope", "category", "sanitation"),
+    ("it should be Road / construction", "complaint_construction", "category", "construction"),
+    ("ward galat h, ward 14 hai", "inform", "ward", "14"),
+])
+def test_a_correction_at_the_place_question_is_applied_and_is_not_the_place(text, intent, slot, value):
+    at_place = {"category": "water_leakage", "ward": "44", "requested_slot": "location"}
+    slots, _ = turn(state(text, intent, slots=at_place))
+    assert slots[slot] == value and slots.get("location") is None and slots["requested_slot"] == "location"
+
+
+def test_words_about_the_place_while_describing_are_the_description():
+    at_description = {**FULL, "description": None, "requested_slot": "description"}
+    text = "the place is low so rain water collects and the light pole is rusting"
+    slots, _ = turn(state(text, "complaint_street_light", slots=at_description))
+    assert slots["description"] == text and slots["location"] == "Court Road"

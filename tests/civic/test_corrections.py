@@ -1,7 +1,7 @@
 """What a citizen asks to change at the complaint's summary, in three scripts."""
 import pytest
 
-from civic.corrections import Correction, change_of_mind, parse_correction, ward_in_text
+from civic.corrections import Correction, change_of_mind, gives_up, parse_correction, says_still, ward_in_text
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -64,3 +64,62 @@ def test_a_change_of_mind(text, taken_back, named):
                                   "light nahi, " + "x " * 300])
 def test_not_a_change_of_mind(text):
     assert change_of_mind(text, WORDS) is None
+
+
+# The city's words, as the action server passes them (citizens' round 2: 02, 16, 18).
+CITY_WORDS = {"drinking_water": {"paani", "pani", "पानी", "पीने", "drinking", "water"},
+              "water_leakage": {"paani", "pani", "पानी", "पाइप", "pipe", "leakage", "रिसाव"},
+              "sanitation": {"garbage", "kooda", "safai", "सफाई", "कूड़ा"},
+              "sewer": {"sewer", "naali", "सीवर", "नाली"},
+              "construction": {"road", "construction", "sadak", "सड़क", "निर्माण"}}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The category is wrong, it should be Road / construction", Correction("category", "construction")),
+    ("it should be Road / construction", Correction("category", "construction")),
+    ("category should be garbage", Correction("category", "sanitation")),
+    ("विषय गलत है, यह पाइप लीकेज की शिकायत है, पीने का पानी नहीं", Correction("category", "water_leakage")),
+    ("vishay galat h, ye sewer ki shikayat h", Correction("category", "sewer")),
+    ("विवरण भी बदलो: पाइप फटा है और गंदा पानी सड़क पर बह रहा है",
+     Correction("description", "पाइप फटा है और गंदा पानी सड़क पर बह रहा है")),
+    ("description: the drain cover is missing since Monday",
+     Correction("description", "the drain cover is missing since Monday")),
+    ("jgh glt h, station ke piche hanuman mandir ke samne wali gali",
+     Correction("location", "station ke piche hanuman mandir ke samne wali gali")),
+    ("place is behind the bus stand", Correction("location", "behind the bus stand")),
+    ("The place is wrong: outside Sharma Cloth House", Correction("location", "outside Sharma Cloth House")),
+    ("जगह में मकान नंबर भी लिखो: 14/237, गोपाल नगर", Correction("location", "14/237, गोपाल नगर")),
+    ("place is wrong, correct place is Chilkana road near the petrol pump",
+     Correction("location", "Chilkana road near the petrol pump")),
+    ("the place is wrong", Correction("location", None)),
+    ("विषय गलत है", Correction("category", None)),
+])
+def test_corrections_that_name_the_new_value(text, expected):
+    assert parse_correction(text, CITY_WORDS, "drinking_water") == expected
+
+
+@pytest.mark.parametrize("text", ["it should be Court Road", "it should be fixed today", "pani nahi aa raha"])
+def test_not_a_category_correction(text):
+    correction = parse_correction(text, CITY_WORDS, "drinking_water")
+    assert correction is None or correction.field != "category"
+
+
+@pytest.mark.parametrize("text, still", [
+    ("abhi bhi kuda pda h wha, dubara dekho", True),
+    ("It is still not clean, please look again", True),
+    ("नल में पानी अभी भी नहीं आ रहा। फिर से देखो", True),
+    ("light jali hi nhi", True),
+    ("bhaiya aapne likha light theek ho gayi par gali me abhi bhi andhera h", True),
+    ("street light kharab hai", False), ("paani nahi aa raha 3 din se", False), ("/affirm", False),
+])
+def test_a_problem_that_is_still_there(text, still):
+    assert says_still(text) is still
+
+
+@pytest.mark.parametrize("text, gave_up", [
+    ("chodo yr", True), ("rehne do yaar", True), ("jane do", True), ("छोड़ो यार", True),
+    ("arre chhod do bhai", True), ("never mind", True),
+    ("photo chodo", False), ("kooda chhod ke gaye", False), ("jane do ward 12 hai", False),
+])
+def test_giving_up(text, gave_up):
+    assert gives_up(text) is gave_up

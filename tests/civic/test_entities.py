@@ -147,3 +147,21 @@ def test_a_bare_number_beside_a_status_word_is_a_complaint_number(text, found):
 def test_a_ward_and_a_status_number_in_one_message_are_both_found():
     assert sorted((e["entity"], e["value"]) for e in extract_entities("ward 21 ki shikayat 145 ka status", "SRN", 70)) == [
         ("complaint_id", "SRN-000145"), ("ward", "21")]
+
+
+@pytest.mark.parametrize("text, value", [  # citizens' rounds 1-2 (35, 34)
+    ("शिकायत संख्या १३ का क्या हुआ", "SRN-000013"),
+    ("शिकायत संख्या तेरह की स्थिति", "SRN-000013"),
+    ("complaint number 15 ka kya hua", "SRN-000015"),
+    ("what's happening with complaint number 15?", "SRN-000015"),
+    ("shikayat no. 7 kab tak hogi", "SRN-000007"),
+])
+def test_a_complaint_named_by_its_number_after_the_word_complaint(text, value):
+    ids = [e["value"] for e in extract_entities(text, "SRN", 70) if e["entity"] == "complaint_id"]
+    assert ids == [value]
+
+
+@pytest.mark.parametrize("text", ["complaint ward number 12", "ward number 12 me complaint",
+                                  "3 complaints kar chuka hu"])
+def test_a_ward_or_a_count_is_no_complaint_number(text):
+    assert all(e["entity"] != "complaint_id" for e in extract_entities(text, "SRN", 70))

@@ -483,6 +483,20 @@ def test_the_latest_resolved_ticket_of_a_citizen(repo):
     assert repo.latest_resolved_for("919800000001") is None
 
 
+def test_the_latest_resolved_ticket_of_a_category_that_can_still_be_reopened(repo):
+    light = new(repo, category="street_light", ward=1).ticket.number
+    sewer = new(repo, category="sewer", ward=1).ticket.number
+    walk(repo, light, "assigned", "in_progress", "resolved", now=T0 + timedelta(hours=1))
+    walk(repo, sewer, "assigned", "in_progress", "resolved", now=T0 + timedelta(hours=2))
+    assert repo.latest_resolved_for(CITIZEN, "street_light").number == light
+    assert repo.latest_resolved_for(CITIZEN, "sanitation") is None
+    window = timedelta(days=repo.city.reopen_window_days)
+    assert repo.latest_resolved_for(CITIZEN, "street_light", reopenable=True,
+                                    now=T0 + window).number == light
+    assert repo.latest_resolved_for(CITIZEN, "street_light", reopenable=True,
+                                    now=T0 + window + timedelta(hours=2)) is None
+
+
 # --- reading -------------------------------------------------------------------------------
 
 

@@ -1,6 +1,8 @@
 """Complaints end to end: message → NLU → form → action server → ticket in the database."""
 import re
 
+import pytest
+
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 NUMBER = re.compile(r"SRN-\d{6}")
 
@@ -81,6 +83,29 @@ def test_cancel_in_the_middle_keeps_nothing(chat, repository):
     assert "darj nahi" in chat.texts("cancel karo")  # one word is enough: no "are you sure?"
     assert chat.slot("category") is None and chat.slot("requested_slot") is None
     assert repository.recent_for_citizen(chat.sender_id) == []
+
+
+@pytest.mark.parametrize("give_up", ["chodo yr", "rehne do yaar", "jane do"])
+def test_giving_up_at_the_photo_question_stops_the_form(chat, repository, give_up):
+    """Citizens' round 2 (28): "chodo yr" at the photo question was taken for "no photo"."""
+    assert "photo" in chat.texts("ward 40 me sewer ka dhakkan toota h Patel Nagar me").lower()
+    assert "darj nahi" in chat.texts(give_up)
+    assert chat.slot("requested_slot") is None and chat.slot("photo") is None
+    assert repository.recent_for_citizen(chat.sender_id) == []
+
+
+def test_a_complaint_asked_about_by_complaint_number_in_words_and_devanagari_digits(chat, repository):
+    """Citizens' rounds 1-2 (35, 34): "complaint number 15" got the list, "शिकायत संख्या १३" nothing."""
+    chat.texts("ward 23 me street light kharab hai Court Road pe")
+    chat.texts("skip")
+    number = NUMBER.search(chat.texts("haan")).group(0)
+    sequence = int(number.split("-")[1])
+    devanagari = str(sequence).translate(str.maketrans("0123456789", "०१२३४५६७८९"))
+    for question, due in ((f"शिकायत संख्या {devanagari} का क्या हुआ", "अनुमानित"),
+                          (f"what's happening with complaint number {sequence}?", "Expected"),
+                          (f"complaint number {sequence} ka kya hua", "Anumaanit")):
+        reply = chat.texts(question)
+        assert number in reply and due in reply, question
 
 
 def test_covid_question_mid_form_is_answered_and_the_form_resumes(chat):

@@ -68,3 +68,35 @@ def test_an_update_for_someone_elses_ticket_tells_nobody(chat, agent, event_loop
     number = register(chat, "sewer overflowing ward 40 near Patel Nagar", "skip", "yes")
     assert trigger(agent, event_loop_for_agent, "someone-else", "EXTERNAL_ticket_update",
                    {"complaint_id": number}) == []
+
+
+def resolve(repository, agent, loop, chat, number):
+    for status in ("assigned", "in_progress", "resolved"):
+        repository.change_status(number, status, actor="officer:si-sanitation", remark="kooda utha liya")
+    trigger(agent, loop, chat.sender_id, "EXTERNAL_ticket_update", {"complaint_id": number})
+
+
+def test_still_there_in_own_words_offers_the_reopen_and_then_nothing_more_is_asked(
+        chat, repository, agent, event_loop_for_agent):
+    """Citizens' round 2 (20): "abhi bhi kuda pda h wha, dubara dekho" started a new complaint."""
+    number = register(chat, "ward 19 Nehru Market ke paas kooda 5 din se pada hai", "photo nahi hai", "haan")
+    resolve(repository, agent, event_loop_for_agent, chat, number)
+    assert "dhanyavaad" in chat.texts("4").lower()
+    offer = chat.texts("kha utha liya?? abhi bhi kuda pda h wha, dubara dekho")
+    assert number in offer and "ward" not in offer.lower()
+    assert "dobara khol" in chat.texts("/affirm").lower()
+    assert repository.get(number).status == "reopened"
+    assert len(repository.recent_for_citizen(chat.sender_id)) == 1
+    assert chat.slot("requested_slot") is None and chat.slot("category") is None
+    assert "ward" not in chat.texts("theek h, shukriya").lower()  # the form has ended
+
+
+def test_a_reopening_in_the_middle_of_a_form_ends_the_form(chat, repository, agent, event_loop_for_agent):
+    """Citizens' round 1 (12): after "अभी भी ठीक नहीं हुआ" the ward question came back, even after thanks."""
+    number = register(chat, "वार्ड 12 में घंटाघर के पास नाली का पानी सड़क पर बह रहा है", "फोटो नहीं है", "हाँ")
+    resolve(repository, agent, event_loop_for_agent, chat, number)
+    assert "वार्ड नंबर" in chat.texts("नाली का पानी फिर सड़क पर बह रहा है")
+    reply = chat.texts(f"{number} फिर से खोलो")
+    assert number in reply and "वार्ड नंबर" not in reply
+    assert repository.get(number).status == "reopened"
+    assert "वार्ड" not in chat.texts("बस, और कुछ नहीं। धन्यवाद")

@@ -128,3 +128,34 @@ def test_folded_hands_alone_thank_and_are_never_asked_about(text):
 ])
 def test_anger_without_a_request_is_frustration(text, intent, expected):
     assert parsed(text, intent).get(INTENT)["name"] == expected
+
+
+@pytest.mark.parametrize("text, intent", [("chodo yr", "deny"), ("rehne do yaar", "stop"), ("jane do", "affirm"),
+                                          ("छोड़ो यार", "deny"), ("arre chhod do bhai", "out_of_scope")])
+def test_giving_up_is_a_stop_never_a_no(text, intent):
+    """Citizens' round 2 (28): "chodo yr" at the photo question was taken for "no photo"."""
+    assert parsed(text, intent).get(INTENT)["name"] == "stop"
+
+
+@pytest.mark.parametrize("text, intent", [("photo chodo", "deny"), ("kooda chhod ke gaye", "complaint_sanitation")])
+def test_words_that_only_contain_giving_up_keep_their_intent(text, intent):
+    assert parsed(text, intent).get(INTENT)["name"] == intent
+
+
+def test_still_there_nearly_as_much_a_complaint_as_a_reopening_is_the_complaint():
+    """Round 2 (20): the form then offers the reopening, or registers it for a new citizen."""
+    ranking = [{"name": "reopen_complaint", "confidence": 0.7}, {"name": "complaint_sanitation", "confidence": 0.29}]
+    message = parsed("abhi bhi kuda pda h wha, dubara dekho", "reopen_complaint", ranking=ranking)
+    assert message.get(INTENT)["name"] == "complaint_sanitation"
+
+
+@pytest.mark.parametrize("text, ranking, entities", [
+    ("It is still not clean, please look again",
+     [{"name": "reopen_complaint", "confidence": 0.99}, {"name": "complaint_sanitation", "confidence": 0.01}], []),
+    ("SRN-000045 phir se kholo, kooda pada hai",
+     [{"name": "reopen_complaint", "confidence": 0.6}, {"name": "complaint_sanitation", "confidence": 0.4}],
+     [{"entity": "complaint_id", "value": "SRN-000045"}]),
+])
+def test_a_clear_reopening_or_one_naming_its_number_stays_a_reopening(text, ranking, entities):
+    assert parsed(text, "reopen_complaint", entities=entities, ranking=ranking).get(INTENT)["name"] == \
+        "reopen_complaint"
