@@ -30,6 +30,10 @@ _WARD_BEFORE = re.compile(
 _WARD_AFTER = re.compile(
     rf"^{_SEP}(?:{_NUMBER_WORD}{_SEP})?{_WARD}(?!{_LETTER})", re.IGNORECASE
 )
+# Only a ward keyword between two numbers ("do ward 19", "2 ward no. 19").
+_BETWEEN_TWO = re.compile(
+    rf"^{_SEP}(?:{_NUMBER_WORD}{_SEP})?{_WARD}{_SEP}(?:{_NUMBER_WORD}{_SEP})?$", re.IGNORECASE
+)
 # How far from a number a ward keyword may stand ("ward number: 23" fits easily).
 _WINDOW = 24
 
@@ -130,10 +134,16 @@ def find_wards(text: str) -> List[Dict]:
     citizen the valid range instead of silently ignoring the number.
     """
     found = []
-    for start, end, value in find_numbers(text):
+    numbers = list(find_numbers(text))
+    for index, (start, end, value) in enumerate(numbers):
         before = text[max(0, start - _WINDOW) : start]
         after = text[end : end + _WINDOW]
-        if _WARD_BEFORE.search(before) or _WARD_AFTER.match(after):
+        if _WARD_BEFORE.search(before):
+            found.append(_entity("ward", str(value), start, end))
+        elif _WARD_AFTER.match(after) and not (
+                index + 1 < len(numbers) and _BETWEEN_TWO.match(text[end : numbers[index + 1][0]])):
+            # (a keyword between two numbers is the second one's: "fogging krwa do ward 19"
+            # is ward 19, and "do", give, is no ward two)
             found.append(_entity("ward", str(value), start, end))
     return found
 

@@ -43,6 +43,19 @@ def test_ward_out_of_range_is_still_emitted():
     assert values("ward 0", "ward") == ["0"]
 
 
+@pytest.mark.parametrize("text, wards", [
+    # the fresh held-out set: "do" (give) before "ward 19" was read as ward two as well
+    ("machhar bahut ho gye h fogging krwa do ward 19 me", ["19"]),
+    ("naali saaf karwa do ward number 7 hai", ["7"]),
+    ("teen din se kooda pada hai ward 12", ["12"]),
+    # a number with the keyword after it and no number after the keyword stays a ward
+    ("23 number ward me light nahi", ["23"]),
+    ("२३ नंबर वार्ड", ["23"]),
+])
+def test_a_ward_keyword_between_two_numbers_belongs_to_the_second(text, wards):
+    assert values(text, "ward") == wards
+
+
 @pytest.mark.parametrize(
     "text",
     ["23 log bimar", "mere ghar me 2 bachche", "forward 23", "toward 5 km", "award 2020",
