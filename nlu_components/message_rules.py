@@ -10,6 +10,8 @@
   bijli nahi aa rahi", "power cut") is `other_agency` (the power company), and a short one
   that says neither ("light nahi aa rahi") is `other_agency` too, whose action asks which
   (civic/knowledge.py power_kind).
+- A short question about a district and nothing else ("लखनऊ का क्या हाल है", "muzaffarnagar
+  ka bta") asks for its COVID figures, whatever the classifier made of its few words.
 - A message that is only a district's name ("Lucknow", "पटना", "Bombay?") is an answer,
   `inform`, like a message that is only a number: in the complaint form it answers the
   question asked; outside it, it asks for that district's COVID figures (action_menu_choice).
@@ -100,6 +102,32 @@ def follow_up_about_a_district(text: str, entities: list) -> bool:
         and any(e.get("entity") == "district" for e in entities)
 
 
+# Words that ask about a place and nothing else: "लखनऊ का क्या हाल है", "muzaffarnagar ka bta",
+# "what about Patna now?" ask for its COVID figures, the only thing asked of a district here.
+ASKING_ABOUT = frozenset("""
+    ka ki ke me mein mai main mei m kya kia kaisa kaise kaisi haal hal hall h hai he hain ab abhi
+    bta btao batao bataiye bataye btaiye batana btana bolo jankari jaankari update status situation
+    what whats what's about how is the there now tell me please pls plz news
+    का की के में मे क्या कैसा कैसे कैसी हाल है हैं अब अभी बताओ बताइए बताएं बताना बोलो जानकारी
+""".split())
+ASKING = frozenset("kya kia kaisa kaise kaisi haal hal hall bta btao batao bataiye bataye btaiye "
+                   "batana btana bolo jankari jaankari update status situation what whats what's "
+                   "how tell news क्या कैसा कैसे कैसी हाल बताओ बताइए बताएं बताना बोलो जानकारी".split())
+WORD = re.compile(r"[\w\u0900-\u097F']+")
+MAX_ASKING_WORDS = 6
+
+
+def asks_about_a_district(text: str, entities: list) -> bool:
+    """A short question about a district with no other subject ("लखनऊ का क्या हाल है",
+    "muzaffarnagar ka bta"); "lucknow ki train kab hai" has one (train) and is not."""
+    district = next((e for e in entities if e.get("entity") == "district"), None)
+    if district is None or text.startswith("/") or "start" not in district:
+        return False
+    rest = WORD.findall((text[: district["start"]] + " " + text[district["end"]:]).lower())
+    return 0 < len(rest) <= MAX_ASKING_WORDS and all(w in ASKING_ABOUT for w in rest) \
+        and any(w in ASKING for w in rest)
+
+
 def only_a_district(text: str, entities: list) -> bool:
     """The message is a district's name and nothing else ("Lucknow", "Noida?", "पटना जिला")."""
     district = next((e.get("value") for e in entities if e.get("entity") == "district"), None)
@@ -154,6 +182,8 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 # "or bombay ka kya haal h": an answer, which right after COVID figures is a
                 # COVID question (action_menu_choice), and never "I can't help with that"
                 self._set_intent(message, ANSWER_INTENT)
+            elif intent in CONTENTLESS and asks_about_a_district(text, entities):
+                self._set_intent(message, COVID_INTENT)
             elif intent in CONTENTLESS | {COVID_INTENT} and only_a_district(text, entities):
                 # sure of it, so that the fallback does not ask "what do you mean?"
                 self._set_intent(message, COVID_INTENT if intent == COVID_INTENT else ANSWER_INTENT)

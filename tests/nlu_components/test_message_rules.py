@@ -6,6 +6,7 @@ import pytest
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from civic.entities import extract_entities
 from nlu_components.message_rules import MessageRules
 
 
@@ -106,6 +107,24 @@ def test_a_negated_problem_or_a_plain_no_is_left_as_classified(text, ranking):
 def test_a_short_and_district_message_is_an_answer_to_follow_the_previous_topic(text, intent, expected):
     message = parsed(text, intent, entities=[{"entity": "district", "value": "Mumbai"}])
     assert message.get(INTENT)["name"] == expected
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    # citizens' round 3: after a COVID answer these got "I can't help with that"
+    ("लखनऊ का क्या हाल है", "out_of_scope", "covid_cases"),
+    ("muzaffarnagar ka bta", "out_of_scope", "covid_cases"),
+    ("meerut ka batao", "nlu_fallback", "covid_cases"),
+    ("how is Patna now?", "out_of_scope", "covid_cases"),
+    # another subject beside the district stays as classified
+    ("lucknow ki train kab hai", "out_of_scope", "out_of_scope"),
+    ("meerut me mausam kaisa h", "out_of_scope", "out_of_scope"),
+    ("saharanpur me safai ka kya haal h", "complaint_sanitation", "complaint_sanitation"),
+    # a district alone is still an answer (the form's question, or which figures)
+    ("Lucknow", "out_of_scope", "inform"),
+])
+def test_a_short_question_about_a_district_asks_for_its_covid_figures(text, intent, expected):
+    entities = extract_entities(text, "SRN", 70)
+    assert parsed(text, intent, entities=entities).get(INTENT)["name"] == expected
 
 
 @pytest.mark.parametrize("text", ["🙏", "🙏🙏", "🙏🏽", " 🙏 🙏 "])
