@@ -319,7 +319,8 @@ def load_city(path: Optional[os.PathLike] = None) -> City:
     """Read and validate a city file; raise CityConfigError with the field at fault."""
     path = Path(path or os.environ.get("CITY_CONFIG") or DEFAULT_CONFIG_PATH)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        # libyaml's safe loader (in PyYAML's wheels): the same result, ten times faster
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
     except FileNotFoundError as exc:
         raise CityConfigError(f"city configuration not found: {path}") from exc
     except yaml.YAMLError as exc:
