@@ -325,12 +325,18 @@ def load_city(path: Optional[os.PathLike] = None) -> City:
         raise CityConfigError(f"city configuration not found: {path}") from exc
     except yaml.YAMLError as exc:
         raise CityConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise CityConfigError(f"{path}: expected a mapping at the top")
+    return city_from_mapping(raw, str(path))
 
-    city = _require(raw, "city", str(path))
-    departments = _require(raw, "departments", str(path))
-    categories_raw = _require(raw, "categories", str(path))
+
+def city_from_mapping(raw, source: str) -> City:
+    """Validate a city configuration as read from its YAML file (`source` names the file in
+    messages); raise CityConfigError with the field at fault."""
+    if not isinstance(raw, dict):
+        raise CityConfigError(f"{source}: expected a mapping at the top")
+
+    city = _require(raw, "city", source)
+    departments = _require(raw, "departments", source)
+    categories_raw = _require(raw, "categories", source)
 
     wards = _require(city, "wards", "city")
     if not isinstance(wards, int) or isinstance(wards, bool) or not 1 <= wards <= 1000:

@@ -341,7 +341,7 @@ def test_the_worker_runs_at_most_its_concurrency_and_every_message_once(db_url):
         return most[0], handled
 
     # bounded: a worker that stops claiming fails the test instead of hanging the suite
-    most, handled = asyncio.run(asyncio.wait_for(scenario(), 120))
+    most, handled = asyncio.run(asyncio.wait_for(scenario(), 20))
     assert most == 2
     assert sorted(handled) == sorted(m.text for m in sent)
     for n in range(5):  # each citizen's in order
