@@ -294,6 +294,24 @@ def test_a_missing_broken_or_shapeless_file_is_refused(tmp_path):
     assert str(refused.value).startswith(f"{path}: not valid YAML: while parsing")
 
 
+def test_the_smallest_values_allowed_are_accepted():
+    data = copy.deepcopy(SARAHANPUR)
+    data["localities"] = [{"name": "Edge", "wards": [1, 70]}]
+    data["categories"]["sewer"]["sla_hours"] = 1
+    data["workflow"] = {"escalate_to_commissioner_after_hours": 1}
+    city = city_from_mapping(data, "city.yml")
+    assert city.localities[0].wards == (1, 70) and city.categories["sewer"].sla_hours == 1
+    assert city.workflow.commissioner_after_hours == 1
+
+
+def test_a_workflow_section_with_titles_only_keeps_the_other_defaults():
+    data = copy.deepcopy(SARAHANPUR)
+    data["workflow"] = {"field_staff": {"tax": {"en": "tax inspector"}}}
+    workflow = city_from_mapping(data, "city.yml").workflow
+    assert (workflow.commissioner_after_hours, workflow.staff_names_to_citizens) == (48, False)
+    assert workflow.field_staff == {"tax": {"en": "tax inspector"}}
+
+
 @pytest.mark.parametrize("wards, prefix", [(1, "SR"), (1000, "SRNAB")])
 def test_the_bounds_of_wards_and_prefix_are_accepted(wards, prefix):
     data = copy.deepcopy(SARAHANPUR)
@@ -388,7 +406,8 @@ def test_saharanpur_as_the_replies_use_it():
     assert [(loc.name, loc.wards) for loc in city.localities[:2]] == [
         ("Court Road", (12,)), ("Ambala Road", (27, 28))]
     police = city.agencies["police"]
-    assert (police.name("hinglish"), police.numbers) == ("Police", ("112",))
+    assert (police.name("hi"), police.name("hinglish"), police.numbers) == (
+        "पुलिस", "Police", ("112",))
     assert police.text("hi").startswith("चोरी, झगड़ा")
     assert city.agencies["ambulance"].numbers == ("108", "102")
     licence = city.services["trade_licence"]
