@@ -3,6 +3,8 @@ atomic storing, claims in per-citizen order, leases, retries, parking, release, 
 
 Several `Inbox` objects on one database stand for several replicas (each its own engine)."""
 import asyncio
+import os
+import socket
 import threading
 import uuid
 from datetime import timedelta
@@ -670,4 +672,101 @@ def test_the_worker_purges_at_its_first_pass_then_once_an_hour(sqlite_url):
         return found
 
     assert run(scenario) == [True, False, True]
+    box.close()
+
+
+def test_an_abandoned_message_is_parked_alone_with_its_lease_cleared(sqlite_url):
+    box = Inbox(sqlite_url, lease_seconds=0, max_attempts=1)
+    box.add([message("A", "kills its process"), message("B", "also abandoned")])
+    claimed, _ = box.claim("dead", set(), 10)
+    before = {m.seq: inbox_row(box, m.seq) for m in claimed}
+    [], [parked] = box.claim("next", set(), 1)  # one at a time: the other is left as it is
+    row = inbox_row(box, parked.seq)
+    assert (row.status, row.lease_owner, row.lease_expires_at, row.last_error) == (
+        PARKED, None, None, "no outcome after 1 attempts: the process handling it stopped "
+                            "each time; last error: none")
+    assert row.updated_at > before[parked.seq].updated_at
+    [other] = [seq for seq in before if seq != parked.seq]
+    assert inbox_row(box, other) == before[other]
+    box.close()
+
+
+def test_an_abandoned_message_is_parked_only_while_it_is_still_abandoned(sqlite_url):
+    """Another replica may finish, park or renew it between the claim's read and its park."""
+    box = Inbox(sqlite_url, lease_seconds=0, max_attempts=1)
+    box.add([message("A", "a")])
+    [claimed], _ = box.claim("slow", set(), 10)
+    row = inbox_row(box, claimed.seq)
+    expired_at = row.lease_expires_at
+    assert box._park_abandoned(row, expired_at - timedelta(microseconds=1)) is None  # live yet
+    assert box._park_abandoned(row, expired_at).status == PARKED  # over at its end
+    assert box._park_abandoned(row, expired_at) is None  # parked once
+    box.close()
+
+
+def test_the_retention_is_counted_from_when_a_message_came(sqlite_url, monkeypatch):
+    box = Inbox(sqlite_url, retention_days=8)
+    old, edge, recent = message("A", "old"), message("B", "edge"), message("C", "recent")
+    box.add([old, edge, recent])
+    with box.engine.begin() as conn:
+        conn.execute(inbox_messages.update().values(status=DONE))
+    now = inbox_row_by_id(box, recent.message_id).received_at + timedelta(hours=1)
+    for m, age in ((old, timedelta(days=8, seconds=1)), (edge, timedelta(days=8))):
+        with box.engine.begin() as conn:
+            conn.execute(inbox_messages.update()
+                         .where(inbox_messages.c.message_id == m.message_id)
+                         .values(received_at=now - age))
+    monkeypatch.setattr("channels.inbox._utcnow", lambda: now)
+    assert box.purge() == 1
+    assert [r.text for r in rows(box)] == ["edge", "recent"]  # eight days exactly: kept
+    box.close()
+
+
+def test_a_released_claim_records_when(sqlite_url):
+    box = Inbox(sqlite_url)
+    box.add([message()])
+    [claimed], _ = box.claim("stopping", set(), 10)
+    before = inbox_row(box, claimed.seq).updated_at
+    box.release([claimed.seq], "stopping")
+    assert inbox_row(box, claimed.seq).updated_at > before
+    box.close()
+
+
+def test_the_poll_picks_up_a_retry_whose_pause_is_over(sqlite_url):
+    box = Inbox(sqlite_url, retry_seconds=0.2)
+    box.add([message("A", "flaky")])
+
+    async def scenario():
+        attempts, second = [], asyncio.Event()
+
+        async def handle(m):
+            attempts.append(m.attempts)
+            if m.attempts == 1:
+                raise ConnectionError("action server restarting")
+            second.set()
+
+        worker = InboxWorker(box, handle, no_apology, poll_seconds=0.05)
+        worker.start()
+        await second.wait()  # nothing wakes the worker when the pause is over: the poll
+        await worker.stop(1)
+        return attempts
+
+    assert run(scenario) == [1, 2]
+    box.close()
+
+
+def test_each_start_takes_a_new_owner_of_this_process(sqlite_url):
+    box = Inbox(sqlite_url)
+
+    async def scenario():
+        worker = InboxWorker(box, no_apology, no_apology, poll_seconds=3600)
+        before = worker.owner
+        worker.start()  # a server's start, after any fork
+        owner = worker.owner
+        await worker.stop(1)
+        return before, owner
+
+    before, owner = run(scenario)
+    assert owner != before
+    assert owner.startswith(f"{socket.gethostname()}:{os.getpid()}:")
     box.close()
