@@ -71,6 +71,9 @@ def mutate(module: str, tests: list, children: int, out: Path) -> dict:
             "do_not_mutate_patterns": [r"^\s*logger\.(debug|info|warning|error|exception)\("],
             "pytest_add_cli_args": ["-p", "no:warnings", "-p", "no:cacheprovider",
                                     "-k", "not postgresql"],
+            # a mutant that hangs is stopped after 5x (not 15x) its tests' measured time + 5 s
+            "timeout_multiplier": 5.0,
+            "timeout_constant": 1.0,
         }
         with (copy / "pyproject.toml").open("a", encoding="utf-8") as toml:
             toml.write("\n[tool.mutmut]\n" + "".join(

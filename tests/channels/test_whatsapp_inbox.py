@@ -313,6 +313,13 @@ def inbox_row_by_id(box, message_id):
                             .where(inbox_messages.c.message_id == message_id)).one()
 
 
+def run(scenario, bound=5):
+    """Runs a worker's scenario (each takes well under a second), bounded: a worker that stops
+    claiming fails the test instead of hanging the suite, and `make mutate` pays 5 s, not
+    mutmut's timeout, for each mutant that hangs it."""
+    return asyncio.run(asyncio.wait_for(scenario(), bound))
+
+
 def test_the_worker_runs_at_most_its_concurrency_and_every_message_once(db_url):
     box = Inbox(db_url)
     sent = [message(f"91{n}", f"m{n}-{k}") for k in range(2) for n in range(5)]
@@ -342,8 +349,7 @@ def test_the_worker_runs_at_most_its_concurrency_and_every_message_once(db_url):
         await worker.stop(1)
         return most[0], handled
 
-    # bounded: a worker that stops claiming fails the test instead of hanging the suite
-    most, handled = asyncio.run(asyncio.wait_for(scenario(), 20))
+    most, handled = run(scenario)
     assert most == 2
     assert sorted(handled) == sorted(m.text for m in sent)
     for n in range(5):  # each citizen's in order
@@ -364,18 +370,13 @@ def test_stopping_right_after_a_wake_up_stops(db_url):
         worker.start()
         await asyncio.sleep(0.1)  # the loop now waits for a wake-up
         worker.wake()  # a turn just ended, say
-        await asyncio.wait_for(worker.stop(1), 10)
+        await worker.stop(1)
 
-    asyncio.run(scenario())
+    run(scenario)
     box.close()
 
 
 # --- the worker: turns, leases, stopping, the purge (no test waits on a clock) ---------------
-
-def run(scenario, bound=20):
-    """Runs a scenario; bounded: a worker that stops claiming fails the test, not hangs it."""
-    return asyncio.run(asyncio.wait_for(scenario(), bound))
-
 
 async def no_apology(m):
     raise AssertionError(f"nothing is parked here: {m.text}")
@@ -562,7 +563,7 @@ def test_a_citizens_next_message_starts_when_the_turn_before_ends_not_at_the_pol
 
         worker = InboxWorker(box, handle, no_apology, poll_seconds=3600)
         worker.start()
-        await asyncio.wait_for(both.wait(), 10)  # an hour's poll would fail this
+        await both.wait()  # an hour's poll would fail this (run's bound)
         await worker.stop(1)
         return handled
 
