@@ -272,8 +272,13 @@ def test_unfinished_counts_received_and_processing(inbox):
 
 
 def test_the_inbox_needs_sql_and_finds_its_url(monkeypatch):
-    with pytest.raises(ValueError, match="needs a SQL database"):
-        Inbox("redis://127.0.0.1:6379/0")
+    for scheme in ("redis", "rediss"):
+        with pytest.raises(ValueError) as refused:
+            Inbox(f"{scheme}://127.0.0.1:6379/0")
+        assert str(refused.value) == (
+            "The WhatsApp inbox needs a SQL database (PostgreSQL or SQLite); "
+            f"{scheme}:// is not one. See docs/scaling.md.")
+    assert Inbox("sqlite:///inbox-test.db").url == "sqlite:///inbox-test.db"  # not opened
     for name in ("WHATSAPP_INBOX_URL", "WHATSAPP_DEDUPE_URL", "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     assert default_inbox_url() == "sqlite:///whatsapp_inbox.db"
