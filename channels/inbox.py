@@ -455,7 +455,7 @@ class InboxWorker:
 
     @property
     def renew_seconds(self) -> float:
-        """How often a running turn's lease is renewed: three times a lease (0.1 s at least)."""
+        """How often a running turn's lease is renewed: every third of a lease (0.1 s at least)."""
         return max(self.inbox.lease.total_seconds() / 3, 0.1)
 
     async def _keep_lease(self, seq: int) -> None:
