@@ -362,6 +362,7 @@ class InboxWorker:
         poll_seconds: float = DEFAULT_POLL_SECONDS,
         concurrency: int = CONCURRENT_TURNS,
         ready: Callable[[], bool] = lambda: True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.inbox = inbox
         self._handle = handle
@@ -369,6 +370,7 @@ class InboxWorker:
         self.poll_seconds = poll_seconds
         self.concurrency = concurrency
         self.ready = ready
+        self.clock = clock  # seconds, for the purge interval (tests give their own)
         self.owner = new_owner()
         self._turns: Dict[str, Tuple[InboxMessage, asyncio.Task]] = {}  # by sender
         self._apologies: Set[asyncio.Task] = set()
@@ -376,7 +378,7 @@ class InboxWorker:
         self._pass_lock: Optional[asyncio.Lock] = None
         self._runner: Optional[asyncio.Task] = None
         self._stopping = False
-        self._last_purge = 0.0
+        self._last_purge: Optional[float] = None  # the first pass purges
 
     def start(self) -> None:
         """Starts the loop in the running event loop (a server's start)."""
@@ -396,8 +398,9 @@ class InboxWorker:
             wake.clear()
             try:
                 await self.pump()
-                if time.monotonic() - self._last_purge > PURGE_INTERVAL_SECONDS:
-                    self._last_purge = time.monotonic()
+                now = self.clock()
+                if self._last_purge is None or now - self._last_purge >= PURGE_INTERVAL_SECONDS:
+                    self._last_purge = now
                     await asyncio.to_thread(self.inbox.purge)
             except Exception:  # the database down, say: try again at the next poll
                 logger.exception("WhatsApp inbox pass failed; retrying in %.0fs.",
@@ -451,10 +454,14 @@ class InboxWorker:
             self._turns.pop(message.sender_id, None)
             self.wake()
 
+    @property
+    def renew_seconds(self) -> float:
+        """How often a running turn's lease is renewed: every third of a lease (0.1 s at least)."""
+        return max(self.inbox.lease.total_seconds() / 3, 0.1)
+
     async def _keep_lease(self, seq: int) -> None:
-        interval = max(self.inbox.lease.total_seconds() / 3, 0.1)
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(self.renew_seconds)
             try:
                 if not await asyncio.to_thread(self.inbox.renew, seq, self.owner):
                     logger.warning("WhatsApp inbox: lease on %d lost.", seq)

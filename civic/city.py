@@ -337,17 +337,24 @@ def load_city(path: Optional[os.PathLike] = None) -> City:
     """Read and validate a city file; raise CityConfigError with the field at fault."""
     path = Path(path or os.environ.get("CITY_CONFIG") or DEFAULT_CONFIG_PATH)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        # libyaml's safe loader (in PyYAML's wheels): the same result, ten times faster
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
     except FileNotFoundError as exc:
         raise CityConfigError(f"city configuration not found: {path}") from exc
     except yaml.YAMLError as exc:
         raise CityConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise CityConfigError(f"{path}: expected a mapping at the top")
+    return city_from_mapping(raw, str(path))
 
-    city = _require(raw, "city", str(path))
-    departments = _require(raw, "departments", str(path))
-    categories_raw = _require(raw, "categories", str(path))
+
+def city_from_mapping(raw, source: str) -> City:
+    """Validate a city configuration as read from its YAML file (`source` names the file in
+    messages); raise CityConfigError with the field at fault."""
+    if not isinstance(raw, dict):
+        raise CityConfigError(f"{source}: expected a mapping at the top")
+
+    city = _require(raw, "city", source)
+    departments = _require(raw, "departments", source)
+    categories_raw = _require(raw, "categories", source)
 
     wards = _require(city, "wards", "city")
     if not isinstance(wards, int) or isinstance(wards, bool) or not 1 <= wards <= 1000:

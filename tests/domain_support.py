@@ -16,7 +16,7 @@ def load_domain_dict(folder: Path = DOMAIN_DIR) -> Dict[str, Any]:
     """The domain files of `folder` merged (another project's copy in tests that make one)."""
     merged: Dict[str, Any] = {}
     for path in sorted(folder.glob("*.yml")):
-        part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        part = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
         for key, value in part.items():
             if isinstance(value, dict):
                 merged.setdefault(key, {}).update(value)
