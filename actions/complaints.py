@@ -70,10 +70,12 @@ DIGRESSIONS = frozenset({
     "covid_cases", "covid_symptoms", "covid_prevention", "covid_helpline", "help",
     "bot_challenge", "human_handoff", "complaint_status", "stop", "greet", "thank", "goodbye",
     "switch_language", "frustration", "reopen_complaint", "other_agency", "municipal_service",
+    "EXTERNAL_ticket_update",  # an officer's update (trigger_intent), told by its own rule
 })
 # Digressions that are questions of their own (a place named in them is not an answer).
 QUESTIONS = frozenset({"covid_cases", "covid_symptoms", "covid_prevention", "covid_helpline",
-                       "complaint_status", "other_agency", "municipal_service", "stop"})
+                       "complaint_status", "other_agency", "municipal_service", "stop",
+                       "EXTERNAL_ticket_update"})
 NOT_FREE_TEXT = DIGRESSIONS | {"affirm", "deny", "share_photo", "share_location",
                                "unsupported_message", "edit_complaint"}
 # The photo question: "skip", or a promise to send it later (then the citizen is told how).

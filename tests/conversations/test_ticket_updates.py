@@ -100,3 +100,20 @@ def test_a_reopening_in_the_middle_of_a_form_ends_the_form(chat, repository, age
     assert number in reply and "वार्ड नंबर" not in reply
     assert repository.get(number).status == "reopened"
     assert "वार्ड" not in chat.texts("बस, और कुछ नहीं। धन्यवाद")
+
+
+def test_an_update_during_an_open_form_is_told_and_the_form_goes_on(
+        chat, repository, agent, event_loop_for_agent):
+    """Citizens' round 3 (10): an officer's update that arrived while the citizen was writing
+    another complaint was taken for a wrong ward answer, three times, and never told."""
+    number = register(chat, "वार्ड 45 में नेहरू पार्क के पीछे स्ट्रीट लाइट खराब है", "फोटो नहीं है", "हाँ")
+    assert "वार्ड नंबर" in chat.texts("हमारी गली में नाली बंद पड़ी है")  # a new form asks the ward
+    repository.change_status(number, "assigned", actor="officer:je-lighting")
+    messages = trigger(agent, event_loop_for_agent, chat.sender_id, "EXTERNAL_ticket_update",
+                       {"complaint_id": number})
+    told = "\n".join(m.get("text") or "" for m in messages)
+    assert number in told and "अधिकारी को सौंप दी गई" in told
+    assert "सही नहीं लगता" not in told  # not a wrong ward
+    assert "वार्ड नंबर" in told  # the form asks its question again
+    assert "कहाँ" in chat.texts("12")  # the ward answer still counts: the place is asked next
+    assert chat.slot("ward") == "12"
