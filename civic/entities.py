@@ -81,11 +81,14 @@ def find_complaint_ids(text: str, prefix: str) -> List[Dict]:
 # "status 21", "status of 21", "21 ka status", "२१ की स्थिति": a complaint asked about by its
 # sequence number alone.
 _STATUS_WORD = r"(?:status|stetus|satatus|sthiti|stithi|स्थिति|स्टेटस)"
+# "2 ka kya hua", "१३ का क्या हुआ", "5 ka kya bana": what became of complaint 2
+_WHAT_HAPPENED = r"(?:kya|kia|kyaa|क्या)\s*(?:hua|huwa|hoa|huaa|bana|हुआ|बना)"
 _STATUS_NUMBER = re.compile(
     rf"(?<!{_LETTER}){_STATUS_WORD}\s*(?:of|ka|ki|का|की|no\.?|number|नंबर)?\s*#?\s*"
     rf"(?P<after>[0-9\u0966-\u096F]{{1,{ID_DIGITS}}})(?![0-9\u0966-\u096F])"
     rf"|(?<![0-9\u0966-\u096F])(?P<before>[0-9\u0966-\u096F]{{1,{ID_DIGITS}}})\s*"
-    rf"(?:ka|ki|का|की|wali|वाली)?\s*(?:shikayat\s+ka\s+|शिकायत\s+की\s+)?{_STATUS_WORD}(?!{_LETTER})",
+    rf"(?:(?:ka|ki|का|की|wali|वाली)?\s*(?:shikayat\s+ka\s+|शिकायत\s+की\s+)?{_STATUS_WORD}"
+    rf"|(?:ka|ki|का|की)\s+{_WHAT_HAPPENED})(?!{_LETTER})",
     re.IGNORECASE,
 )
 

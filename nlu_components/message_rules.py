@@ -73,7 +73,7 @@ CHANNEL_ONLY = frozenset({"share_photo", "share_location"})
 CONTENTLESS = frozenset({"inform", "nlu_fallback", "out_of_scope", "greet", "thank", "affirm",
                          "deny", "help"})
 # Words beside a complaint number that keep a message a status question.
-MAX_STATUS_WORDS = 4
+MAX_STATUS_WORDS = 5  # "2 ka kya hua bhai"
 COMPLAINT_PREFIX = "complaint_"
 # Intents a change of mind is taken for besides the category it takes back.
 NO_PROBLEM_NAMED = frozenset({"deny", "inform", "nlu_fallback", "stop", "out_of_scope"})

@@ -43,6 +43,16 @@ def test_ward_out_of_range_is_still_emitted():
     assert values("ward 0", "ward") == ["0"]
 
 
+@pytest.mark.parametrize("text, number", [
+    # what became of complaint N (citizens' round 3, 16: "2 ka kya hua bhai" was out of scope)
+    ("2 ka kya hua bhai", "SRN-000002"), ("१३ का क्या हुआ", "SRN-000013"),
+    ("mere 3 ka kya bana", "SRN-000003"),
+    ("ward 12 ka kya hua", None), ("2 din se kya hua", None),
+])
+def test_what_became_of_a_complaint_number(text, number):
+    assert values(text, "complaint_id") == ([number] if number else [])
+
+
 @pytest.mark.parametrize("text, wards", [
     # the fresh held-out set: "do" (give) before "ward 19" was read as ward two as well
     ("machhar bahut ho gye h fogging krwa do ward 19 me", ["19"]),

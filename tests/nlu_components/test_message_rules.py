@@ -42,6 +42,7 @@ def test_a_photo_id_in_metadata_of_another_message_type_is_ignored():
 @pytest.mark.parametrize("text, intent, expected", [
     ("srn 2", "inform", "complaint_status"),
     ("21 ka status", "nlu_fallback", "complaint_status"),
+    ("2 ka kya hua bhai", "out_of_scope", "complaint_status"),  # citizens' round 3 (16)
     ("SRN-000045 phir se kholo", "reopen_complaint", "reopen_complaint"),
     ("SRN-000045 ward 12 me light abhi bhi band hai", "inform", "inform"),  # a sentence, not a number
 ])
