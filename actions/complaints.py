@@ -49,7 +49,7 @@ from civic.entities import extract_entities
 from civic.language import citizen_words
 from civic.location import extract_location, landmark_phrase, localities_in, wards_of
 from civic.numbers import find_numbers, parse_menu_choice, parse_number
-from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord
+from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord, remark_for_status
 from civic.tone import is_angry
 
 logger = logging.getLogger(__name__)
@@ -858,7 +858,7 @@ class ActionComplaintStatus(GuardedAction):
             dispatcher.utter_message(response="utter_ticket_status_public", **common)
             return
         history = await run_storage(repository.history, ticket.number)
-        remark = next((e.remark for e in reversed(history) if e.remark and e.for_citizen), None)
+        remark = remark_for_status(history)  # none of a resolution once reopened
         common["status"] = await status_words(ticket, language)  # names the assignee's title
         dispatcher.utter_message(
             response="utter_ticket_status", ward=ticket.ward, due=local_time(ticket.due_at),
