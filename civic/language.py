@@ -53,7 +53,7 @@ ENGLISH_WORDS = frozenset(
     the a an is are was were be been being am not you
     your my our we i it this that these those there here what when where why how which who
     has have had does did can could will would should shall may might must
-    and or but of for from with without since until about into on at by in
+    and but of for from with without since until about into on at by in
     working work broken broke leaking leak blocked block overflowing overflow collected
     collect cleaned clean dirty damaged damage repair repaired fixed fix complaint complain
     registered check want need help yesterday tomorrow near front behind
@@ -68,8 +68,9 @@ ENGLISH_LOANS = frozenset(
     """.split()
 )
 LOAN_WEIGHT = 0.25
-# Words written the same in both: "me" (Hindi "in" / English "me"), "to", "do", "main" ...
-AMBIGUOUS = frozenset("me to so hi he main do par".split())
+# Words written the same in both: "me" (Hindi "in" / English "me"), "to", "do", "main",
+# "or" (SMS Hinglish for "aur": "or dehradun") ...
+AMBIGUOUS = frozenset("me to so hi he main do par or".split())
 # Words that say nothing about the language: greetings and names used by everyone, and the
 # commands the replies ask citizens to type ("status SRN-000012").
 NEUTRAL = frozenset(

@@ -114,6 +114,8 @@ def test_only_what_the_citizen_typed_counts_as_words(text, message_type, words):
     ("It is still not clean, the garbage is lying there again. Please look again", "en"),
     ("thank you, the light is working now", "en"),
     ("water bill kaise bhare", "hinglish"),
+    ("garbage or sewage, the drain is blocked", "en"),
+    ("or bombay ka kya haal h", "hinglish"),
 ])
 def test_names_and_loan_words_do_not_decide_the_language(text, language):
     assert detect_language(text) == language
@@ -122,6 +124,7 @@ def test_names_and_loan_words_do_not_decide_the_language(text, language):
 @pytest.mark.parametrize("text", [
     "Ghanta Ghar", "Jama Masjid", "घंटाघर", "Saharanpur", "Court Road", "ok thanks", "ok thnx",
     "thank you", "Thanks!", "yes", "no", "ok", "sorry", "please", "12", "🙏🙏", "hlo",
+    "or dehradun", "or Meerut?",  # SMS Hinglish "or" is "aur" (issue 11, the lead's defect 6)
 ])
 def test_names_and_courtesies_alone_carry_no_language(text):
     assert detect_language(text) is None
