@@ -40,6 +40,7 @@ from civic.corrections import (
     Correction,
     change_of_mind,
     gives_up,
+    offers_photo,
     parse_correction,
     says_still,
     ward_in_text,
@@ -451,6 +452,8 @@ class ValidateComplaintForm(FormValidationAction):
             return {}  # "nahi, ward 14 hai": a correction (see _edits), not "no photo"
         if text and LATER_PHOTO.search(text):
             return {"photo": PHOTO_LATER}
+        if text and offers_photo(text):
+            return {"photo": None}  # "haan photo hai" (often classified "no"): how to send it
         short = not text or len(text.split()) <= MAX_NO_PHOTO_WORDS  # a tapped "no" has no text
         if (latest_intent(tracker) == "deny" and short) or (text and SKIP_PHOTO.match(text.strip())):
             return {"photo": NO_PHOTO}
@@ -703,6 +706,22 @@ class ActionAskWard(GuardedAction):
                 dispatcher.utter_message(response="utter_ward_helpline")
         else:
             dispatcher.utter_message(response="utter_ask_ward")
+        return []
+
+
+class ActionAskPhoto(GuardedAction):
+    """The photo question; after "haan photo hai" / "yes I have one" at it, how to send the
+    photo (📎) instead, with the same "No photo" button."""
+
+    def name(self) -> str:
+        return "action_ask_photo"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        text = typed_text(tracker) if answering_now(tracker) else None
+        asked_before = previous_slot_value(tracker, "requested_slot") == "photo"
+        offered = asked_before and bool(text) and offers_photo(text or "") and not LATER_PHOTO.search(text or "")
+        dispatcher.utter_message(response="utter_photo_how_to_send" if offered else "utter_ask_photo")
         return []
 
 

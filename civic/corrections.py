@@ -293,3 +293,28 @@ def change_of_mind(text: str, category_words: Mapping[str, FrozenSet[str]]) -> O
     if not named and not cue:
         return None
     return ChangeOfMind(frozenset(taken), frozenset(named), cue)
+
+
+# --- At the photo question: "haan photo hai" ---------------------------------------------------
+_PHOTO_NEGATION = re.compile(f"{_B}(?:nahi|nahin|nhi|nai|na|no|not|nope|don'?t|dont|नहीं|नही|ना|मत){_E}",
+                             re.IGNORECASE)
+_PHOTO_WORD = re.compile(f"{_B}(?:photo|photos|foto|pic|pics|picture|image|tasveer|फोटो|फ़ोटो|तस्वीर){_E}",
+                         re.IGNORECASE)
+_HAVE = re.compile(f"{_B}(?:hai|he|h|hain|hy|है|हैं|have|got|paas|pass|पास|khinchi|kheechi|li\\s+hai|खींची){_E}",
+                   re.IGNORECASE)
+_SEND = re.compile(f"{_B}(?:bhej\\w*|send|sending|sent|upload\\w*|attach\\w*|kaise\\s+(?:bheju|bheje|bhejun|de)|"
+                   f"भेज\\w*|भेजूँ|भेजूं|भेजें){_E}", re.IGNORECASE)
+_YES = re.compile(f"^(?:(?:haan|han|ha|haa|hn|ji|jee|yes|yeah|yep|yup|sure|ok|okay|i\\s+do|i\\s+have|"
+                  f"हाँ|हां|जी|ठीक\\s+है|है)[\\s,.!]*)+$", re.IGNORECASE)
+MAX_PHOTO_OFFER_WORDS = 8
+
+
+def offers_photo(text: str) -> bool:
+    """ "haan photo hai", "yes I have a photo", "हाँ फोटो है", "photo kaise bheju", "haan": at the
+    photo question the citizen has one to send (they are told how), never "no photo"."""
+    if not text or text.startswith("/") or len(text.split()) > MAX_PHOTO_OFFER_WORDS \
+            or _PHOTO_NEGATION.search(text):
+        return False
+    text = text.strip()
+    return bool(_YES.match(text) or _SEND.search(text)
+                or (_PHOTO_WORD.search(text) and _HAVE.search(text)))

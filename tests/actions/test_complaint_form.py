@@ -17,6 +17,7 @@ from actions.complaints import (
     NO_PHOTO,
     ActionAskCategory,
     ActionAskEditField,
+    ActionAskPhoto,
     ActionAskWard,
     ActionSubmitComplaint,
     ValidateComplaintForm,
@@ -473,6 +474,31 @@ def test_a_change_of_mind_at_the_photo_question_asks_to_switch():
                           "complaint_water_leakage", slots=at_photo, candidates={"category": "water_leakage"}))
     assert slots["category"] == "drinking_water" and slots["pending_category"] == "water_leakage"
     assert slots["photo"] is None and slots["requested_slot"] == "switch_category"
+
+
+@pytest.mark.parametrize("text, intent, language", [
+    ("haan photo hai", "deny", "hinglish"),  # the lead's defect 1: deny 0.81 = "no photo"
+    ("ha photo h mere pass", "affirm", "hinglish"),
+    ("हाँ फोटो है", "deny", "hi"),
+    ("yes I have a photo", "affirm", "en"),
+    ("photo kaise bheju?", "inform", "hinglish"),
+])
+def test_a_citizen_who_has_a_photo_is_told_how_to_send_it_never_no_photo(text, intent, language):
+    at_photo = {**FULL, "photo": None, "requested_slot": "photo", "language": language}
+    slots, _ = turn(state(text, intent, slots=at_photo))
+    assert slots["photo"] is None and slots["requested_slot"] == "photo"
+    _, said = run(ActionAskPhoto(), state(text, intent, slots=at_photo))
+    assert [m["response"] for m in said] == ["utter_photo_how_to_send"]
+
+
+@pytest.mark.parametrize("text, intent", [("photo nahi hai", "deny"), ("no", "deny"), ("नहीं है", "deny")])
+def test_no_photo_is_still_no_photo_and_the_first_question_is_the_question(text, intent):
+    at_photo = {**FULL, "photo": None, "requested_slot": "photo"}
+    slots, _ = turn(state(text, intent, slots=at_photo))
+    assert slots["photo"] == NO_PHOTO
+    described = {**FULL, "photo": None, "requested_slot": "description"}
+    _, said = run(ActionAskPhoto(), state("haan photo hai", "affirm", slots=described))
+    assert [m["response"] for m in said] == ["utter_ask_photo"]
 
 
 @pytest.mark.parametrize("text, intent", [("chodo yr", "stop"), ("rehne do yaar", "stop"), ("jane do", "stop")])
