@@ -48,7 +48,15 @@ from civic.corrections import (
 from civic.db import StorageUnavailable
 from civic.entities import extract_entities
 from civic.language import citizen_words
-from civic.location import extract_location, landmark_phrase, localities_in, wards_of
+from civic.location import (
+    HOUSE_NUMBER,
+    extract_location,
+    landmark_phrase,
+    localities_in,
+    place_answer,
+    unknown_locality,
+    wards_of,
+)
 from civic.numbers import find_numbers, parse_menu_choice, parse_number
 from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord, remark_for_status
 from civic.tone import is_angry
@@ -204,8 +212,8 @@ def category_from_answer(value: Any, shown: Optional[Sequence[str]] = None) -> O
 
 def ward_from_answer(value: Any) -> Optional[int]:
     """The ward number in an answer: "23", "२३", "teis", "ward no. 23", "ok 52",
-    "41 hai, 14 nahi"."""
-    text = str(value or "").strip()
+    "41 hai, 14 nahi"; never a house or lane number ("gali no 3")."""
+    text = HOUSE_NUMBER.sub(" ", str(value or "")).strip()  # "मकान नंबर 45" is no ward
     if text.isdigit():
         return int(text)
     number = parse_number(text)
@@ -382,8 +390,8 @@ class ValidateComplaintForm(FormValidationAction):
             return {}
         typed = typed_text(tracker) if answering_now(tracker) else None
         if typed and (latest_intent(tracker) not in QUESTIONS or names_a_place(tracker)) \
-                and (wards_of(typed) or DONT_KNOW.search(typed)):
-            return {"ward": typed}  # a locality, or "pata nahi", whatever NLU made of it
+                and (wards_of(typed) or DONT_KNOW.search(typed) or place_answer(typed)):
+            return {"ward": typed}  # a locality, a place or "pata nahi", whatever NLU made of it
         text = free_text(tracker)
         if text and raw_intent(tracker) == "out_of_scope" \
                 and not (ward_from_answer(text) or wards_of(text) or DONT_KNOW.search(text)):
@@ -604,9 +612,17 @@ class ValidateComplaintForm(FormValidationAction):
             if tracker.get_slot("location") is None:
                 result["location"] = extract_location(text)
             return result
+        attempts = int(tracker.get_slot("ward_attempts") or 0) + 1
+        place = place_answer(text) if ward is None else None
+        if place:  # a place, not a ward: kept as the place; the ward is asked once more
+            locality = unknown_locality(text)
+            result = {"ward": None, "ward_attempts": attempts, "ward_choices": None,
+                      "ward_problem": "unknown_locality" if locality else "place", "ward_locality": locality}
+            if tracker.get_slot("location") is None:
+                result["location"] = place[:MAX_DESCRIPTION_CHARS]
+            return result
         if ward is None and DONT_KNOW.search(text):
             return {"ward": None, "ward_choices": None, "ward_problem": "unknown"}
-        attempts = int(tracker.get_slot("ward_attempts") or 0) + 1
         return {"ward": None, "ward_attempts": attempts, "ward_choices": None, "ward_problem": "invalid"}
 
     async def validate_location(self, value: Any, dispatcher: CollectingDispatcher,
@@ -700,6 +716,13 @@ class ActionAskWard(GuardedAction):
                                      wards=", ".join(choices))
         elif problem == "unknown":
             dispatcher.utter_message(response="utter_ask_ward_locality")
+        elif problem == "unknown_locality":  # "शास्त्री नगर में रहते हैं": not in city.yml
+            dispatcher.utter_message(response="utter_locality_not_found",
+                                     locality=tracker.get_slot("ward_locality"))
+        elif problem == "place":  # "just opposite the old post office": kept as the place
+            dispatcher.utter_message(response="utter_ward_after_place")
+            if int(tracker.get_slot("ward_attempts") or 0) >= WARD_TRIES_BEFORE_HELPLINE:
+                dispatcher.utter_message(response="utter_ward_helpline")
         elif problem == "invalid":
             dispatcher.utter_message(response="utter_invalid_ward")
             if int(tracker.get_slot("ward_attempts") or 0) >= WARD_TRIES_BEFORE_HELPLINE:

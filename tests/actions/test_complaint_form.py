@@ -218,6 +218,43 @@ def test_a_citizen_who_does_not_know_the_ward_is_asked_for_the_locality():
     assert [m["response"] for m in said] == ["utter_ask_ward_locality"]
 
 
+@pytest.mark.parametrize("text, place, language", [
+    # the lead's defects 3 and 4: "doesn't look like a ward number"
+    ("just opposite the old post office", "opposite the old post office", "en"),
+    ("मंदिर वाली गली, मकान नंबर 45 के सामने", "मंदिर वाली गली, मकान नंबर 45 के सामने", "hi"),
+    ("gali no 3, sabzi mandi wali gali", "gali no 3, sabzi mandi wali gali", "hinglish"),
+])
+def test_a_place_at_the_ward_question_is_kept_as_the_place_and_the_ward_asked_once_more(text, place, language):
+    asked = {"category": "sewer", "requested_slot": "ward", "language": language}
+    slots, _ = turn(state(text, "inform", slots=asked))
+    assert (slots["ward"], slots["ward_problem"], slots["location"]) == (None, "place", place)
+    assert slots["requested_slot"] == "ward"
+    _, said = run(ActionAskWard(), state(text, slots={**slots, "language": language}))
+    assert [m["response"] for m in said] == ["utter_ward_after_place"]
+    given = {**asked, "location": "Court Road"}  # a place given before stays
+    slots, _ = turn(state(text, "inform", slots=given))
+    assert (slots["ward_problem"], slots["location"]) == ("place", "Court Road")
+
+
+@pytest.mark.parametrize("text, locality, intent", [
+    ("वार्ड पता नहीं, शास्त्री नगर में रहते हैं", "शास्त्री नगर", "inform"),
+    ("Shastri nagar me rehte h", "Shastri nagar", "nlu_fallback"),
+    ("I live in Raja Colony", "Raja Colony", "inform"),
+])
+def test_a_locality_the_city_does_not_know_is_said_not_found_and_kept_as_the_place(text, locality, intent):
+    slots, _ = turn(state(text, intent, slots={"category": "sanitation", "requested_slot": "ward"}))
+    assert (slots["ward"], slots["ward_problem"], slots["ward_locality"]) == (None, "unknown_locality", locality)
+    assert slots["location"] == locality
+    _, said = run(ActionAskWard(), state(text, slots=slots))
+    assert [(m["response"], m["locality"]) for m in said] == [("utter_locality_not_found", locality)]
+
+
+@pytest.mark.parametrize("text", ["मकान नंबर 45 के सामने", "gali no 3", "house no 12 near the temple"])
+def test_a_house_or_lane_number_is_never_the_ward(text):
+    slots, _ = turn(state(text, slots={"category": "sanitation", "requested_slot": "ward"}))
+    assert slots["ward"] is None and slots["ward_problem"] == "place"
+
+
 @pytest.mark.parametrize("text, ward", [("ok 52", "52"), ("52 hai", "52"), ("बावन", "52"),
                                         ("41 hai, 14 nahi", "41")])
 def test_a_ward_number_said_loosely(text, ward):
