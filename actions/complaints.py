@@ -412,6 +412,9 @@ class ValidateComplaintForm(FormValidationAction):
         if text is None or asks_to_switch(tracker):
             return {}
         if requested == "location":
+            correction = correction_in(tracker)
+            if correction is not None and correction.field == "location" and correction.value:
+                return {"location": correction.value}  # "jagah galat likhi, makan no 54 hai"
             # "Court Road pe, teen din se" names a place; "abhi bhi kharab hai" does not
             place = extract_location(text) if named_category(tracker) else text
             return {"location": place} if place else {}

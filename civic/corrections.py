@@ -50,7 +50,7 @@ _VALUE_MARKER = re.compile(
     f"सही\\s+(?:जगह|पता)(?:\\s+है)?|असल\\s+में|बल्कि|"
     # "the place is X", "jgh glt h, X", "place is wrong: X": the value follows
     f"{_B}(?:place|location|address)\\s+is{_E}|"
-    f"{_B}(?:{_WRONG_WORDS})(?:\\s+(?:likha|likhi|likhe|hai|he|h|है|hain|is))*\\s*[,:;–-]",
+    f"{_B}(?:{_WRONG_WORDS})(?:\\s+(?:likha|likhi|likhe|hai|he|h|है|hain|is|लिखा|लिखी|लिखे|हो\\s+गई|हो\\s+गया))*\\s*[,:;–-]",
     re.IGNORECASE,
 )
 _TRAILING = re.compile(r"(?:\s+(?:hai|he|h|है|hain|हैं|please|pls|plz|kar\s+do|karo))+\s*[.!।]*$",

@@ -27,6 +27,10 @@
   ticket of that category, or registers a new one (a citizen with no such ticket loses nothing).
 - Giving up ("chodo yr", "rehne do yaar", "jane do", civic.corrections.gives_up) is `stop`,
   never `deny` (which the photo question would take for "no photo").
+- A house number ("मकान नंबर 54", "makan no 12", "house no 5") is part of a place: a message
+  the classifier took for a house-tax complaint for it, without a word of tax, bills or
+  receipts ("अरे नहीं, जगह गलत लिखी, मकान नंबर 54 है"), is the likeliest other complaint, else
+  `inform` (an answer: the form reads the place in it).
 - A change of mind ("nahi nahi, light nahi, asal me naali band hai") is a complaint of the
   category named after the one taken back (civic.corrections.change_of_mind), not `deny` and
   not the taken-back category, whose words weigh as much in the classifier.
@@ -57,6 +61,7 @@ from rasa.shared.nlu.training_data.message import Message
 from civic.corrections import change_of_mind, gives_up
 from civic.districts import resolve_district
 from civic.knowledge import power_kind
+from civic.location import HOUSE_NUMBER
 from civic.tone import is_angry, only_folded_hands
 
 PHOTO_INTENT = "share_photo"
@@ -82,6 +87,14 @@ POWER_AGENCY = "electricity"
 STREET_LIGHT_INTENT = "complaint_street_light"
 # "light nahi aa rahi" is asked about; a longer message about a light is left to the classifier.
 MAX_AMBIGUOUS_LIGHT_WORDS = 6
+HOUSE_TAX_INTENT = "complaint_house_tax"
+# What makes a message with a house number about house tax after all.
+TAX_WORDS = re.compile(
+    r"(?<![\w\u0900-\u097F])(?:tax|taxes|taks|tex|grihkar|grih\s*kar|bill|raseed|rasid|receipt|property|"
+    r"sampatti|mutation|dakhil|टैक्स|गृहकर|गृह\s*कर|बिल|रसीद|प्रॉपर्टी|संपत्ति|दाखिल)(?![\w\u0900-\u097F])",
+    re.IGNORECASE)
+# Beside a house number taken for house tax, another complaint at least this likely is meant.
+MIN_COMPLAINT_BESIDE_HOUSE_NUMBER = 0.1
 THANK_INTENT = "thank"
 FRUSTRATION_INTENT = "frustration"
 # What the classifier may make of an angry message that asks for nothing in particular.
@@ -162,6 +175,8 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             elif intent in NO_REQUEST - {"human_handoff"} and is_angry(text) \
                     and not any(e.get("entity") == "complaint_id" for e in entities):
                 self._set_intent(message, FRUSTRATION_INTENT)
+            elif intent == HOUSE_TAX_INTENT and HOUSE_NUMBER.search(text) and not TAX_WORDS.search(text):
+                self._not_house_tax(message)
             elif not text.startswith("/"):
                 self._change_of_mind(message, text, intent)
                 intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
@@ -185,6 +200,16 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             (named[0] if named else (others[0] if change.cue and others else None))
         if choice:
             self._set_intent(message, choice)
+
+    def _not_house_tax(self, message: Message) -> None:
+        """ "मकान नंबर 54": a place. The likeliest other complaint, else an answer."""
+        complaint = next((r for r in message.get(INTENT_RANKING_KEY) or []
+                          if (r.get(INTENT_NAME_KEY) or "").startswith(COMPLAINT_PREFIX)
+                          and r.get(INTENT_NAME_KEY) not in (HOUSE_TAX_INTENT, self.status_intent)), None)
+        if complaint and (complaint.get(PREDICTED_CONFIDENCE_KEY) or 0) >= MIN_COMPLAINT_BESIDE_HOUSE_NUMBER:
+            self._set_intent(message, complaint[INTENT_NAME_KEY])
+        else:
+            self._set_intent(message, ANSWER_INTENT)
 
     def _still_a_complaint(self, message: Message) -> None:
         complaint = next((r for r in message.get(INTENT_RANKING_KEY) or []

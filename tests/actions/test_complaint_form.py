@@ -188,6 +188,17 @@ def test_a_question_or_a_stop_at_the_place_question_is_left_to_the_rules(text, i
     assert events == []  # nothing extracted: Rasa's form rejects and the rule for the intent answers
 
 
+@pytest.mark.parametrize("text, intent, place", [
+    ("अरे नहीं, जगह गलत लिखी, मकान नंबर 54 है", "inform", "मकान नंबर 54"),  # the lead's defect 5
+    ("jgh glt h, makan no 12 ke saamne", "nlu_fallback", "makan no 12 ke saamne"),
+])
+def test_a_place_said_as_a_correction_at_the_place_question_is_the_place(text, intent, place):
+    asked = {"category": "sewer", "ward": "12", "requested_slot": "location", "language": "hi"}
+    slots, _ = turn(state(text, intent, slots=asked))
+    assert (slots["location"], slots["category"], slots.get("pending_category")) == (place, "sewer", None)
+    assert slots["requested_slot"] == "description"
+
+
 def test_an_unusual_place_that_nlu_cannot_place_is_still_the_place():
     slots, _ = turn(state("Kamla Nagar gali no 3, peepal ke ped ke paas", "nlu_fallback",
                           slots={"category": "street_light", "ward": "14", "requested_slot": "location"}))

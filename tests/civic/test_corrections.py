@@ -93,6 +93,7 @@ CITY_WORDS = {"drinking_water": {"paani", "pani", "पानी", "पीने"
      Correction("location", "Chilkana road near the petrol pump")),
     ("the place is wrong", Correction("location", None)),
     ("विषय गलत है", Correction("category", None)),
+    ("अरे नहीं, जगह गलत लिखी, मकान नंबर 54 है", Correction("location", "मकान नंबर 54")),  # the lead's 5
 ])
 def test_corrections_that_name_the_new_value(text, expected):
     assert parse_correction(text, CITY_WORDS, "drinking_water") == expected

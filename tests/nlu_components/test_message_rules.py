@@ -159,3 +159,21 @@ def test_still_there_nearly_as_much_a_complaint_as_a_reopening_is_the_complaint(
 def test_a_clear_reopening_or_one_naming_its_number_stays_a_reopening(text, ranking, entities):
     assert parsed(text, "reopen_complaint", entities=entities, ranking=ranking).get(INTENT)["name"] == \
         "reopen_complaint"
+
+
+@pytest.mark.parametrize("text, ranking, expected", [
+    # the lead's defect 5: "मकान" (house) took a place correction for a house-tax complaint
+    ("अरे नहीं, जगह गलत लिखी, मकान नंबर 54 है", [("complaint_house_tax", 0.83), ("inform", 0.08)], "inform"),
+    ("makan no 12 ke saamne", [("complaint_house_tax", 0.6), ("complaint_street_light", 0.05)], "inform"),
+    ("house no 5 ke aage naali band hai", [("complaint_house_tax", 0.5), ("complaint_sewer", 0.3)],
+     "complaint_sewer"),
+])
+def test_a_house_number_is_a_place_never_house_tax(text, ranking, expected):
+    assert parsed(text, ranking[0][0], ranking=ranking_of(*ranking)).get(INTENT)["name"] == expected
+
+
+@pytest.mark.parametrize("text", ["makan no 54 ka house tax galat aaya", "मकान नंबर 12 की रसीद नहीं मिली",
+                                  "house tax bahut zyada aaya hai"])
+def test_house_tax_with_a_house_number_stays_house_tax(text):
+    ranking = ranking_of(("complaint_house_tax", 0.9), ("complaint_sewer", 0.05))
+    assert parsed(text, "complaint_house_tax", ranking=ranking).get(INTENT)["name"] == "complaint_house_tax"
