@@ -46,6 +46,7 @@ from civic.corrections import (
     ward_in_text,
 )
 from civic.db import StorageUnavailable
+from civic.districts import is_follow_up, resolve_district
 from civic.entities import extract_entities
 from civic.language import citizen_words
 from civic.location import (
@@ -128,15 +129,50 @@ def answering_now(tracker: Tracker) -> bool:
     return True
 
 
+def asks_about_a_district(tracker: Tracker, text: str) -> bool:
+    """ "or dehradun" (after COVID figures), "Lucknow": another district than the city's, alone
+    or as a follow-up, asks for its COVID figures; it is no place, ward or description here."""
+    district = latest_entity(tracker, "district")
+    return bool(district) and district != get_city().district \
+        and (is_follow_up(text) or resolve_district(text) == district)
+
+
 def free_text(tracker: Tracker) -> Optional[str]:
     """The citizen's words if they can answer the form's question now: typed (or a caption),
     new, and neither a question of another kind nor a yes/no."""
     text = typed_text(tracker)
-    if text is None or not answering_now(tracker):
+    if text is None or not answering_now(tracker) or asks_about_a_district(tracker, text):
         return None
     if raw_intent(tracker) == "nlu_fallback":  # an unusual place name often falls back
         return text.strip() or None
     return None if latest_intent(tracker) in NOT_FREE_TEXT else (text.strip() or None)
+
+
+WARD_WORD = re.compile(r"\b(?:wards?|vard|waard)\b|वार्ड|वॉर्ड", re.IGNORECASE)
+
+
+def says_where(text: Optional[str]) -> bool:
+    """ "I don't know the ward, I live near Ghanta Ghar", "Court Road", "ward ka pata nahi":
+    the message answers where (the ward or the place), not which complaint."""
+    return bool(text) and bool(wards_of(text) or place_answer(text)
+                               or (DONT_KNOW.search(text) and WARD_WORD.search(text)))
+
+
+def where_said(text: str) -> Dict[str, Any]:
+    """The slots for a ward or place said before the form asks for it (at the fallback's
+    "did you mean ...?"): the locality's wards to confirm, or "the ward is not known", and the
+    place. The form, when it starts, asks only what is still missing."""
+    values: Dict[str, Any] = {}
+    wards = wards_of(text)
+    if wards:
+        values.update(ward_choices=[str(w) for w in wards], ward_problem="locality",
+                      ward_locality=localities_in(text)[0][0].name)
+    elif DONT_KNOW.search(text) and WARD_WORD.search(text):
+        values["ward_problem"] = "unknown"
+    place = place_answer(text)
+    if place:
+        values["location"] = place[:MAX_DESCRIPTION_CHARS]
+    return values
 
 
 def named_category(tracker: Tracker) -> Optional[str]:
@@ -379,16 +415,21 @@ class ValidateComplaintForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "category" or named_category(tracker):
             return {}
         text = free_text(tracker)
+        if text and says_where(text) and category_from_answer(text, tracker.get_slot("category_choices")) is None:
+            return {}  # the ward or the place, said early: kept (extract_ward), the choice asked again
         return {"category": text} if text else {}
 
     async def extract_ward(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> Dict[str, Any]:
         """Any answer to the ward question: a number, a locality, "pata nahi"; not a change
         to another complaint ("no wait, it's the sewer"), which is asked about first."""
-        if tracker.get_slot("requested_slot") != "ward" or latest_entity(tracker, "ward") \
-                or asks_to_switch(tracker):
+        requested = tracker.get_slot("requested_slot")
+        if requested not in ("ward", "category") or latest_entity(tracker, "ward") or asks_to_switch(tracker):
             return {}
         typed = typed_text(tracker) if answering_now(tracker) else None
+        if requested == "category":  # "I don't know the ward, I live near Ghanta Ghar" at the choice
+            return {"ward": typed} if typed and not named_category(tracker) and says_where(typed) \
+                and latest_intent(tracker) not in QUESTIONS else {}
         if typed and (latest_intent(tracker) not in QUESTIONS or names_a_place(tracker)) \
                 and (wards_of(typed) or DONT_KNOW.search(typed) or place_answer(typed)):
             return {"ward": typed}  # a locality, a place or "pata nahi", whatever NLU made of it

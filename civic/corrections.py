@@ -304,8 +304,8 @@ _HAVE = re.compile(f"{_B}(?:hai|he|h|hain|hy|है|हैं|have|got|paas|pass
                    re.IGNORECASE)
 _SEND = re.compile(f"{_B}(?:bhej\\w*|send|sending|sent|upload\\w*|attach\\w*|kaise\\s+(?:bheju|bheje|bhejun|de)|"
                    f"भेज\\w*|भेजूँ|भेजूं|भेजें){_E}", re.IGNORECASE)
-_YES = re.compile(f"^(?:(?:haan|han|ha|haa|hn|ji|jee|yes|yeah|yep|yup|sure|ok|okay|i\\s+do|i\\s+have|"
-                  f"हाँ|हां|जी|ठीक\\s+है|है)[\\s,.!]*)+$", re.IGNORECASE)
+_YES = re.compile("^(?:(?:haan|han|ha|haa|hn|ji|jee|yes|yeah|yep|yup|sure|ok|okay|i\\s+do|i\\s+have|"
+                  "हाँ|हां|जी|ठीक\\s+है|है)[\\s,.!]*)+$", re.IGNORECASE)
 MAX_PHOTO_OFFER_WORDS = 8
 
 

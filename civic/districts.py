@@ -481,3 +481,15 @@ def district_members(canonical: str) -> List[DistrictEntry]:
 def is_whole_state(name: str) -> bool:
     """True for names that stand for a whole state's figures ("Delhi"), not one district."""
     return name in _gazetteer().whole_state
+
+
+# "aur Meerut me?", "or bombay ka kya haal h", "and Kanpur?", "और पटना?": a follow-up
+FOLLOW_UP = re.compile(r"^\s*(?:aur|or|and|और|tatha|what\s+about|how\s+about)(?![\w\u0900-\u097F])",
+                       re.IGNORECASE)
+MAX_FOLLOW_UP_WORDS = 7
+
+
+def is_follow_up(text: str) -> bool:
+    """A short message that starts with "and / aur / or (SMS) / what about": it goes on with
+    the previous answer's topic."""
+    return bool(FOLLOW_UP.match(text or "")) and len(text.split()) <= MAX_FOLLOW_UP_WORDS

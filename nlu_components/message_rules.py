@@ -59,7 +59,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from civic.corrections import change_of_mind, gives_up
-from civic.districts import resolve_district
+from civic.districts import is_follow_up, resolve_district
 from civic.knowledge import power_kind
 from civic.location import HOUSE_NUMBER
 from civic.tone import is_angry, only_folded_hands
@@ -101,16 +101,9 @@ FRUSTRATION_INTENT = "frustration"
 NO_REQUEST = CONTENTLESS | {"bot_challenge", "goodbye", "stop", "human_handoff", FRUSTRATION_INTENT}
 
 
-# "aur Meerut me?", "or bombay ka kya haal h", "and Kanpur?", "और पटना?": a follow-up
-FOLLOW_UP = re.compile(r"^\s*(?:aur|or|and|और|tatha|what\s+about|how\s+about)(?![\w\u0900-\u097F])",
-                       re.IGNORECASE)
-MAX_FOLLOW_UP_WORDS = 7
-
-
 def follow_up_about_a_district(text: str, entities: list) -> bool:
     """A short "and <district> ...?" message (the topic is the previous answer's)."""
-    return bool(FOLLOW_UP.match(text)) and len(text.split()) <= MAX_FOLLOW_UP_WORDS \
-        and any(e.get("entity") == "district" for e in entities)
+    return is_follow_up(text) and any(e.get("entity") == "district" for e in entities)
 
 
 def only_a_district(text: str, entities: list) -> bool:

@@ -134,3 +134,21 @@ def test_menu_choice_needs_a_menu_before_it():
     assert said[0]["response"] == "utter_not_a_menu_choice"
     _, said = run(ActionMenuChoice(), tracker("2", events=[]))
     assert said[0]["response"] == "utter_help"
+
+
+def test_a_place_said_at_the_fallbacks_did_you_mean_is_kept_and_the_question_asked_again():
+    """The lead's defect 2: "Did you mean: Sewer or Sanitation?" - "I don't know the ward, I live
+    near Ghanta Ghar" answered with the help menu; the choice and the place were lost."""
+    buttons = [{"title": "Sewer", "payload": "/complaint_sewer"},
+               {"title": "Sanitation / garbage", "payload": "/complaint_sanitation"},
+               {"title": "Something else", "payload": "/out_of_scope"}]
+    asked = [{"event": "bot", "text": "Did you mean: Sewer or Sanitation / garbage?", "data": {"buttons": buttons},
+              "metadata": {"utter_action": "utter_ask_which_intent"}}]
+    events, said = run(ActionMenuChoice(), tracker("I don't know the ward, I live near Ghanta Ghar", events=asked))
+    assert [(m["response"], m["buttons"], m["first_label"]) for m in said] == [
+        ("utter_ask_which_intent", buttons, "Sewer")]
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {"ward_choices": ["44"], "ward_problem": "locality", "ward_locality": "Ghanta Ghar",
+                     "location": "near Ghanta Ghar"}
+    _, said = run(ActionMenuChoice(), tracker("what is this", events=asked))
+    assert [m["response"] for m in said] == ["utter_help"]  # anything else: as before

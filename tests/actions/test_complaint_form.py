@@ -108,6 +108,27 @@ def test_a_one_word_opener_that_fits_two_categories_asks_between_them(text, cate
     assert answered["category"] == categories[1]
 
 
+@pytest.mark.parametrize("text, language", [
+    ("I don't know the ward, I live near Ghanta Ghar", "en"),  # the lead's defect 2: the help menu
+    ("ward nahi pata, ghanta ghar ke paas rehte h", "hinglish"),
+    ("घंटाघर के पास रहते हैं, वार्ड नहीं पता", "hi"),
+])
+def test_the_place_said_at_the_category_choice_is_kept_and_the_choice_asked_again(text, language):
+    choices = ["sewer", "sanitation"]
+    asked = {"category": None, "category_choices": choices, "requested_slot": "category", "language": language}
+    slots, said = turn(state(text, "inform", slots=asked))
+    assert slots["category"] is None and slots["requested_slot"] == "category"
+    assert (slots["ward"], slots["ward_choices"], slots["ward_problem"]) == (None, ["44"], "locality")
+    assert slots["location"] and "utter_not_a_category" not in said
+    _, asked_again = run(ActionAskCategory(), state(text, "inform", slots=slots))
+    assert asked_again[0]["response"] == "utter_ask_category_choice"
+    assert [b["payload"] for b in asked_again[0]["buttons"]] == ["/complaint_sewer", "/complaint_sanitation"]
+    tapped, _ = turn(state("/complaint_sewer", "complaint_sewer", slots=slots, candidates={"category": "sewer"}))
+    assert (tapped["category"], tapped["requested_slot"]) == ("sewer", "ward")
+    _, ward_question = run(ActionAskWard(), state("/complaint_sewer", "complaint_sewer", slots=tapped))
+    assert ward_question[0]["response"] == "utter_ask_ward_choice" and ward_question[0]["wards"] == "44"
+
+
 @pytest.mark.parametrize("choices, answer, count, example", [
     (["drinking_water", "water_leakage"], "5", 2, "Peene ka paani"),  # of the two shown
     (None, "9", 7, "Street light"),  # of the whole menu
@@ -197,6 +218,29 @@ def test_a_place_said_as_a_correction_at_the_place_question_is_the_place(text, i
     slots, _ = turn(state(text, intent, slots=asked))
     assert (slots["location"], slots["category"], slots.get("pending_category")) == (place, "sewer", None)
     assert slots["requested_slot"] == "description"
+
+
+@pytest.mark.parametrize("text, district, slot", [
+    ("or dehradun", "Dehradun", "location"),  # the lead's defect 6: stored as the place
+    ("aur meerut me?", "Meerut", "location"),
+    ("Lucknow", "Lucknow", "description"),
+    ("or dehradun", "Dehradun", "ward"),
+])
+def test_another_district_at_a_question_of_the_form_is_a_covid_question_not_an_answer(text, district, slot):
+    asked = {"category": "street_light", "ward": "14", "location": "Court Road", slot: None, "requested_slot": slot}
+    events, _ = run(ValidateComplaintForm(), state(text, "inform", slots=asked,
+                                                   entities=[{"entity": "district", "value": district}]))
+    assert events == []  # nothing extracted: the form rejects, the inform rule gives the figures
+
+
+@pytest.mark.parametrize("text, entities", [
+    ("Dehradun Road", [{"entity": "district", "value": "Dehradun"}]),
+    ("Saharanpur", [{"entity": "district", "value": "Saharanpur"}]),  # the city's own
+])
+def test_a_place_with_a_districts_name_is_still_the_place(text, entities):
+    asked = {"category": "street_light", "ward": "14", "requested_slot": "location"}
+    slots, _ = turn(state(text, "inform", slots=asked, entities=entities))
+    assert slots["location"] == text
 
 
 def test_an_unusual_place_that_nlu_cannot_place_is_still_the_place():
