@@ -191,8 +191,9 @@ def asks_to_switch(tracker: Tracker) -> bool:
     """Mid-form, the latest message names another complaint, and not as the answer to the
     category question or while describing this one (unless its words take this one back)."""
     requested = tracker.get_slot("requested_slot")
+    # a photo's caption describes, wherever it comes ("overflowing drain" at the ward question);
     # typed words at the photo question (no photo with them) are no caption: a change of mind
-    describing = requested in DESCRIBED and (requested != "photo" or bool(latest_entity(tracker, "photo_id")))
+    describing = bool(latest_entity(tracker, "photo_id")) or requested in DESCRIBED - {"photo"}
     return bool(tracker.active_loop_name) and requested != "category" and another_category(tracker) \
         and (not describing or changes_mind(typed_text(tracker)))
 
@@ -424,8 +425,9 @@ class ValidateComplaintForm(FormValidationAction):
         """Any answer to the ward question: a number, a locality, "pata nahi"; not a change
         to another complaint ("no wait, it's the sewer"), which is asked about first."""
         requested = tracker.get_slot("requested_slot")
-        if requested not in ("ward", "category") or latest_entity(tracker, "ward") or asks_to_switch(tracker):
-            return {}
+        if requested not in ("ward", "category") or latest_entity(tracker, "ward") or asks_to_switch(tracker) \
+                or latest_entity(tracker, "photo_id"):
+            return {}  # (a photo's caption is no ward answer: the photo is kept, the ward asked again)
         typed = typed_text(tracker) if answering_now(tracker) else None
         if requested == "category":  # "I don't know the ward, I live near Ghanta Ghar" at the choice
             return {"ward": typed} if typed and not named_category(tracker) and says_where(typed) \

@@ -345,6 +345,17 @@ def test_other_words_at_the_photo_question_ask_for_the_photo_again():
     assert slots["photo"] is None and slots["requested_slot"] == "photo"
 
 
+def test_a_captioned_photo_at_the_ward_question_is_a_photo_never_a_switch_or_a_wrong_ward():
+    """The lead's defect 3: the caption "overflowing drain" at the ward question asked "make it Sanitation?"."""
+    metadata = {"type": "image", "photo_id": "1234567890", "caption": "overflowing drain"}
+    asked = {"category": "sewer", "ward": None, "requested_slot": "ward", "language": "en"}
+    slots, said = turn(state("overflowing drain", "complaint_sanitation", slots=asked, metadata=metadata,
+                             entities=[{"entity": "photo_id", "value": "1234567890"}],
+                             candidates={"category": "sanitation"}))
+    assert (slots["category"], slots.get("pending_category"), slots["photo"]) == ("sewer", None, "1234567890")
+    assert (slots["ward"], slots.get("ward_problem"), slots["requested_slot"]) == (None, None, "ward")
+
+
 def test_a_captioned_photo_gives_the_photo_and_the_description():
     metadata = {"type": "image", "photo_id": "1234567890", "caption": "light ka khamba toota hai yahan"}
     slots, _ = turn(state("light ka khamba toota hai yahan", "complaint_street_light",
