@@ -90,6 +90,11 @@ NOT_FREE_TEXT = DIGRESSIONS | {"affirm", "deny", "share_photo", "share_location"
 SKIP_PHOTO = re.compile(
     r"^(?:skip|no|nahi|nahin|nhi|na|no photo|photo nahi( hai)?|nahi hai|photo chhodo|photo chodo|"
     r"छोड़ें|नहीं|नहीं है|फोटो नहीं है|no pic|none)[\s.!]*$", re.IGNORECASE)  # "chodo yr" stops
+# "no photo" in words that name the photo: an answer to the photo question even before it is asked
+NO_PHOTO_SAID = re.compile(
+    r"^(?:no\s+(?:photo|pic|picture)|(?:koi\s+)?(?:photo|foto|pic)\s+(?:nahi|nahin|nhi|ni)(?:\s+(?:hai|h|he))?|"
+    r"i\s+(?:don'?t|do\s+not)\s+have\s+a\s+(?:photo|picture|pic)|(?:कोई\s+)?(?:फोटो|फ़ोटो|तस्वीर)\s+नहीं(?:\s+है)?)[\s.!।]*$",
+    re.IGNORECASE)
 # A "no" longer than this at the photo question says something else than "no photo".
 MAX_NO_PHOTO_WORDS = 3
 LATER_PHOTO = re.compile(
@@ -141,7 +146,8 @@ def free_text(tracker: Tracker) -> Optional[str]:
     """The citizen's words if they can answer the form's question now: typed (or a caption),
     new, and neither a question of another kind nor a yes/no."""
     text = typed_text(tracker)
-    if text is None or not answering_now(tracker) or asks_about_a_district(tracker, text):
+    if text is None or not answering_now(tracker) or asks_about_a_district(tracker, text) \
+            or NO_PHOTO_SAID.match(text.strip()):  # "photo nhi h" answers the photo question
         return None
     if raw_intent(tracker) == "nlu_fallback":  # an unusual place name often falls back
         return text.strip() or None
@@ -458,8 +464,9 @@ class ValidateComplaintForm(FormValidationAction):
             correction = correction_in(tracker)
             if correction is not None and correction.field == "location" and correction.value:
                 return {"location": correction.value}  # "jagah galat likhi, makan no 54 hai"
-            # "Court Road pe, teen din se" names a place; "abhi bhi kharab hai" does not
-            place = extract_location(text) if named_category(tracker) else text
+            # "Court Road pe, teen din se" names a place; "abhi bhi kharab hai" does not; "हमारे घर
+            # के सामने, पुराने पीपल के पेड़ वाले खंभे की लाइट" says where, in the citizen's words
+            place = (extract_location(text) or place_answer(text)) if named_category(tracker) else text
             return {"location": place} if place else {}
         if tracker.get_slot("location") is None:
             place = extract_location(text)  # a place named along the way
@@ -496,9 +503,12 @@ class ValidateComplaintForm(FormValidationAction):
         photo_id = latest_entity(tracker, "photo_id")
         if photo_id:
             return {"photo": photo_id}
-        if tracker.get_slot("requested_slot") != "photo":
-            return {}
         text = typed_text(tracker)
+        if tracker.get_slot("requested_slot") != "photo":
+            # "फोटो नहीं है" said before the photo question: noted, the question asked stays
+            early = text and NO_PHOTO_SAID.match(text.strip()) \
+                and tracker.get_slot("requested_slot") in ("ward", "location", "description")
+            return {"photo": NO_PHOTO} if early else {}
         if latest_intent(tracker) == "stop" or (text and gives_up(text)) or asks_to_switch(tracker):
             return {}  # "chodo yr" stops the form; another complaint is asked about
         correction = correction_in(tracker)

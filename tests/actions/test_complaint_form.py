@@ -243,6 +243,22 @@ def test_a_place_with_a_districts_name_is_still_the_place(text, entities):
     assert slots["location"] == text
 
 
+def test_a_place_in_words_with_the_complaint_in_it_is_the_place():
+    """Round 3 (01): "हमारे घर के सामने, पुराने पीपल के पेड़ वाले खंभे की लाइट" asked the place again."""
+    text = "हमारे घर के सामने, पुराने पीपल के पेड़ वाले खंभे की लाइट"
+    asked = {"category": "street_light", "ward": "12", "requested_slot": "location", "language": "hi"}
+    slots, _ = turn(state(text, "complaint_street_light", slots=asked, candidates={"category": "street_light"}))
+    assert slots["location"] == text
+
+
+@pytest.mark.parametrize("text, intent", [("फोटो नहीं है", "deny"), ("no photo", "deny"), ("photo nhi h", "inform")])
+def test_no_photo_said_before_the_photo_question_is_noted_and_the_question_stays(text, intent):
+    """Round 3 (01): "फोटो नहीं है" at the place question answered "धन्यवाद!" and the question again."""
+    asked = {"category": "street_light", "ward": "12", "location": None, "photo": None, "requested_slot": "location"}
+    slots, _ = turn(state(text, intent, slots=asked))
+    assert (slots["photo"], slots["location"], slots["requested_slot"]) == (NO_PHOTO, None, "location")
+
+
 def test_an_unusual_place_that_nlu_cannot_place_is_still_the_place():
     slots, _ = turn(state("Kamla Nagar gali no 3, peepal ke ped ke paas", "nlu_fallback",
                           slots={"category": "street_light", "ward": "14", "requested_slot": "location"}))
