@@ -46,7 +46,7 @@ from civic.corrections import (
     ward_in_text,
 )
 from civic.db import StorageUnavailable
-from civic.districts import is_follow_up, resolve_district
+from civic.districts import asks_about_district, is_follow_up
 from civic.entities import extract_entities
 from civic.language import citizen_words
 from civic.location import (
@@ -139,7 +139,7 @@ def asks_about_a_district(tracker: Tracker, text: str) -> bool:
     or as a follow-up, asks for its COVID figures; it is no place, ward or description here."""
     district = latest_entity(tracker, "district")
     return bool(district) and district != get_city().district \
-        and (is_follow_up(text) or resolve_district(text) == district)
+        and (is_follow_up(text) or asks_about_district(text, district))
 
 
 def free_text(tracker: Tracker) -> Optional[str]:

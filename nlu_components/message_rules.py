@@ -10,7 +10,8 @@
   bijli nahi aa rahi", "power cut") is `other_agency` (the power company), and a short one
   that says neither ("light nahi aa rahi") is `other_agency` too, whose action asks which
   (civic/knowledge.py power_kind).
-- A message that is only a district's name ("Lucknow", "पटना", "Bombay?") is an answer,
+- A message that is only a district's name ("Lucknow", "पटना", "Bombay?", or with words that
+  only ask about it: "muzaffarnagar ka bta") is an answer,
   `inform`, like a message that is only a number: in the complaint form it answers the
   question asked; outside it, it asks for that district's COVID figures (action_menu_choice).
 - A short message that names a complaint number and nothing else ("SRN-000002", "srn 2",
@@ -59,7 +60,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from civic.corrections import change_of_mind, gives_up
-from civic.districts import is_follow_up, resolve_district
+from civic.districts import asks_about_district, is_follow_up
 from civic.knowledge import power_kind
 from civic.location import HOUSE_NUMBER
 from civic.tone import is_angry, only_folded_hands
@@ -107,11 +108,12 @@ def follow_up_about_a_district(text: str, entities: list) -> bool:
 
 
 def only_a_district(text: str, entities: list) -> bool:
-    """The message is a district's name and nothing else ("Lucknow", "Noida?", "पटना जिला")."""
+    """The message is a district's name and nothing else ("Lucknow", "Noida?", "पटना जिला"), or
+    with words that only ask about it ("muzaffarnagar ka bta", "पटना का क्या हाल है")."""
     district = next((e.get("value") for e in entities if e.get("entity") == "district"), None)
     if not district or text.startswith("/"):
         return False
-    return resolve_district(text) == district
+    return asks_about_district(text, district)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

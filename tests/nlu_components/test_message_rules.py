@@ -177,3 +177,17 @@ def test_a_house_number_is_a_place_never_house_tax(text, ranking, expected):
 def test_house_tax_with_a_house_number_stays_house_tax(text):
     ranking = ranking_of(("complaint_house_tax", 0.9), ("complaint_sewer", 0.05))
     assert parsed(text, "complaint_house_tax", ranking=ranking).get(INTENT)["name"] == "complaint_house_tax"
+
+
+@pytest.mark.parametrize("text, district", [("muzaffarnagar ka bta", "Muzaffarnagar"),
+                                            ("पटना का क्या हाल है", "Patna")])
+def test_a_district_with_words_that_only_ask_about_it_is_an_answer(text, district):
+    """Round 3 (17): "muzaffarnagar ka bta" right after COVID figures got "I can't help with that"."""
+    message = parsed(text, "out_of_scope", entities=[{"entity": "district", "value": district}])
+    assert message.get(INTENT)["name"] == "inform"
+
+
+def test_a_district_in_a_complaint_is_left_as_classified():
+    message = parsed("meerut road pe pani nahi aa raha", "complaint_drinking_water",
+                     entities=[{"entity": "district", "value": "Meerut"}])
+    assert message.get(INTENT)["name"] == "complaint_drinking_water"
