@@ -394,6 +394,10 @@ class ValidateComplaintForm(FormValidationAction):
         correction = correction_in(tracker)
         if correction is not None and (correction.field or requested == "confirm"):
             return corrected(correction)
+        if text and requested == "confirm" and raw_intent(tracker) in ("inform", "nlu_fallback") \
+                and not latest_entity(tracker, "ward") and place_answer(text):
+            # "Outside the Government Girls School, Ambala Road" alone at the summary: the place
+            return corrected(Correction("location", text.strip()[:MAX_DESCRIPTION_CHARS]))
         return {"editing": True, "confirm": None} if asked_to_edit else {}
 
     @staticmethod

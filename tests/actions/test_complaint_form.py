@@ -259,6 +259,15 @@ def test_no_photo_said_before_the_photo_question_is_noted_and_the_question_stays
     assert (slots["photo"], slots["location"], slots["requested_slot"]) == (NO_PHOTO, None, "location")
 
 
+@pytest.mark.parametrize("text, intent", [("Outside the Government Girls School, Ambala Road", "inform"),
+                                          ("पानी की टंकी के पीछे वाली गली", "nlu_fallback")])
+def test_a_place_alone_at_the_summary_corrects_the_place(text, intent):
+    """Round 3 (23): the place typed at the summary was ignored and the same summary shown again."""
+    summary = {**FULL, "location": "near the school gate", "requested_slot": "confirm", "confirm": None}
+    slots, _ = turn(state(text, intent, slots=summary))
+    assert (slots["location"], slots["confirm"], slots["requested_slot"]) == (text, None, "confirm")
+
+
 def test_an_unusual_place_that_nlu_cannot_place_is_still_the_place():
     slots, _ = turn(state("Kamla Nagar gali no 3, peepal ke ped ke paas", "nlu_fallback",
                           slots={"category": "street_light", "ward": "14", "requested_slot": "location"}))
