@@ -108,6 +108,8 @@ DONT_KNOW = re.compile(
 # Answers in which a citizen describes the problem (or captions its photo): naming another
 # category there is describing, not a change of mind, unless the words take one back.
 DESCRIBED = frozenset({"description", "photo", "confirm"})
+# The questions answered in words: a typed yes or no there gets the question again, in one line.
+WORDS_ASKED = frozenset({"category", "ward", "location", "description"})
 # From the third wrong ward answer on, the helpline is offered too.
 WARD_TRIES_BEFORE_HELPLINE = 3
 MIN_WORDS_FOR_DESCRIPTION = 4
@@ -552,6 +554,10 @@ class ValidateComplaintForm(FormValidationAction):
         events = await super().get_validation_events(dispatcher, tracker, domain)
         validated = {e["name"] for e in events}
         events += [SlotSet(slot, value) for slot, value in edits.items() if slot not in validated]
+        requested = tracker.get_slot("requested_slot")
+        if not events and requested in WORDS_ASKED and answering_now(tracker) and typed_text(tracker) \
+                and latest_intent(tracker) in ("affirm", "deny"):
+            return [SlotSet(requested, None)]  # "ok" / "nahi" where words are asked: asked again
         if not events:
             return []  # nothing extracted: let the form reject, so digressions are handled
         tracker.add_slots(events)
@@ -678,8 +684,12 @@ class ValidateComplaintForm(FormValidationAction):
             locality = unknown_locality(text)
             result = {"ward": None, "ward_attempts": attempts, "ward_choices": None,
                       "ward_problem": "unknown_locality" if locality else "place", "ward_locality": locality}
-            if tracker.get_slot("location") is None:
+            earlier = tracker.get_slot("location")
+            if earlier is None:
                 result["location"] = place[:MAX_DESCRIPTION_CHARS]
+            elif tracker.get_slot("ward_problem") in ("place", "unknown_locality") and place not in earlier:
+                # "शास्त्री नगर", then "मंदिर वाली गली, मकान नंबर 45 के सामने": both are the address
+                result["location"] = f"{earlier}, {place}"[:MAX_DESCRIPTION_CHARS]
             return result
         if ward is None and DONT_KNOW.search(text):
             return {"ward": None, "ward_choices": None, "ward_problem": "unknown"}

@@ -200,8 +200,7 @@ def test_a_description_that_sounds_like_another_category_is_the_description():
 
 
 @pytest.mark.parametrize("text, intent", [("rehne do", "stop"), ("never mind", "stop"),
-                                          ("covid ke case kitne hain", "covid_cases"),
-                                          ("haan", "affirm")])
+                                          ("covid ke case kitne hain", "covid_cases")])
 def test_a_question_or_a_stop_at_the_place_question_is_left_to_the_rules(text, intent):
     dispatcher = CollectingDispatcher()
     tracker = state(text, intent, slots={"category": "street_light", "ward": "14", "requested_slot": "location"})
@@ -268,6 +267,17 @@ def test_a_place_alone_at_the_summary_corrects_the_place(text, intent):
     assert (slots["location"], slots["confirm"], slots["requested_slot"]) == (text, None, "confirm")
 
 
+@pytest.mark.parametrize("slot", ["ward", "location", "description"])
+@pytest.mark.parametrize("text, intent", [("ok", "affirm"), ("haan", "affirm"), ("nahi", "deny")])
+def test_a_typed_yes_or_no_where_words_are_asked_asks_the_question_again(slot, text, intent):
+    """The lead's defect 5: "ok" at the place question answered the help menu, then the question."""
+    asked = {**FULL, slot: None, "requested_slot": slot}
+    events, said = run(ValidateComplaintForm(), state(text, intent, slots=asked))
+    assert events and said == []  # not rejected: no rule answers it, the form asks its question again
+    slots, _ = turn(state(text, intent, slots=asked))
+    assert slots[slot] is None and slots["requested_slot"] == slot
+
+
 def test_an_unusual_place_that_nlu_cannot_place_is_still_the_place():
     slots, _ = turn(state("Kamla Nagar gali no 3, peepal ke ped ke paas", "nlu_fallback",
                           slots={"category": "street_light", "ward": "14", "requested_slot": "location"}))
@@ -314,6 +324,10 @@ def test_a_place_at_the_ward_question_is_kept_as_the_place_and_the_ward_asked_on
     given = {**asked, "location": "Court Road"}  # a place given before stays
     slots, _ = turn(state(text, "inform", slots=given))
     assert (slots["ward_problem"], slots["location"]) == ("place", "Court Road")
+    # one given at the ward question just before is completed by this one
+    given = {**asked, "location": "Shastri Nagar", "ward_problem": "unknown_locality"}
+    slots, _ = turn(state(text, "inform", slots=given))
+    assert slots["location"] == f"Shastri Nagar, {place}"
 
 
 @pytest.mark.parametrize("text, locality, intent", [
