@@ -102,7 +102,7 @@ LATER_PHOTO = re.compile(
     re.IGNORECASE)
 PHOTO_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 DONT_KNOW = re.compile(
-    r"\b(?:pata\s+nahi|pta\s+nhi|pata\s+nhi|nahi\s+pata|nhi\s+pta|maloom\s+nahi|malum\s+nahi|"
+    r"\b(?:(?:pata|pta)\s+(?:nahi|nhi|ni|nai|na)|(?:nahi|nhi|ni|nai)\s+(?:pata|pta)|maloom\s+nahi|malum\s+nahi|"
     r"don'?t\s+know|dont\s+know|no\s+idea|not\s+sure|idea\s+nahi)\b|पता\s+नहीं|नहीं\s+पता|मालूम\s+नहीं",
     re.IGNORECASE)
 # Answers in which a citizen describes the problem (or captions its photo): naming another
@@ -437,7 +437,9 @@ class ValidateComplaintForm(FormValidationAction):
         """Any answer to the ward question: a number, a locality, "pata nahi"; not a change
         to another complaint ("no wait, it's the sewer"), which is asked about first."""
         requested = tracker.get_slot("requested_slot")
-        if requested not in ("ward", "category") or latest_entity(tracker, "ward") or asks_to_switch(tracker) \
+        # (a message the classifier was unsure of gets no category from it: no switch is asked)
+        switching = asks_to_switch(tracker) and raw_intent(tracker) != "nlu_fallback"
+        if requested not in ("ward", "category") or latest_entity(tracker, "ward") or switching \
                 or latest_entity(tracker, "photo_id"):
             return {}  # (a photo's caption is no ward answer: the photo is kept, the ward asked again)
         typed = typed_text(tracker) if answering_now(tracker) else None
@@ -702,7 +704,10 @@ class ValidateComplaintForm(FormValidationAction):
             if latitude is None or longitude is None:
                 return {"location": None}
             metadata = tracker.latest_message.get("metadata") or {}
-            return {"location": pin_text(latitude, longitude, metadata, language_of(tracker))}
+            result = {"location": pin_text(latitude, longitude, metadata, language_of(tracker))}
+            if tracker.get_slot("requested_slot") == "ward" and tracker.get_slot("ward") is None:
+                result["ward_problem"] = "place"  # a pin at the ward question: noted, the ward asked
+            return result
         text = str(value or "").strip()
         return {"location": text[:MAX_DESCRIPTION_CHARS] or None}
 

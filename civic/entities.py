@@ -86,14 +86,22 @@ _STATUS_NUMBER = re.compile(
 )
 
 
+# "2 ka kya hua bhai", "१२ का क्या हुआ": a message that opens with the number and asks what
+# became of it
+_NUMBER_WHAT_HAPPENED = re.compile(
+    rf"^\s*(?P<before>[0-9\u0966-\u096F]{{1,{ID_DIGITS}}})\s*(?:ka|ki|का|की|wali|वाली)\s+"
+    rf"(?:kya|kia|kyaa|क्या)\s+(?:hua|huaa|hui|huya|हुआ|हुई)(?!{_LETTER})",
+    re.IGNORECASE,
+)
+
 _OTHER_PREFIX = re.compile(r"(?<![A-Za-z])[A-Z]{2,5}[\s\-–_/#.:]*$")
 
 
 def find_status_numbers(text: str, prefix: str) -> List[Dict]:
     """Complaint numbers given as a bare sequence beside a status word ("status 21")."""
     found = []
-    for match in _STATUS_NUMBER.finditer(text):
-        group = "after" if match.group("after") else "before"
+    for match in [*_STATUS_NUMBER.finditer(text), *_NUMBER_WHAT_HAPPENED.finditer(text)]:
+        group = "after" if match.groupdict().get("after") else "before"
         before = text[max(0, match.start(group) - _WINDOW):match.start(group)]
         if _WARD_BEFORE.search(before):
             continue  # "ward 21 status" is about a ward

@@ -349,6 +349,28 @@ def test_a_house_or_lane_number_is_never_the_ward(text):
     assert slots["ward"] is None and slots["ward_problem"] == "place"
 
 
+@pytest.mark.parametrize("text, intent, problem", [
+    ("ward ni pta", "inform", "unknown"),  # round 3 (12): "Ye ward number sahi nahi lagta"
+    ("pta ni yr", "deny", "unknown"),
+    # round 3 (12): unsure between house tax and garbage, the fallback asked "did you mean"
+    ("ward ka ni pta yr, ghanta ghar k pass rehte h", "nlu_fallback", "locality"),
+])
+def test_dont_know_in_sms_spelling_and_a_locality_the_classifier_was_unsure_of(text, intent, problem):
+    asked = {"category": "sanitation", "ward": None, "requested_slot": "ward"}
+    slots, _ = turn(state(text, intent, slots=asked))
+    assert (slots["ward"], slots["ward_problem"], slots["requested_slot"]) == (None, problem, "ward")
+
+
+def test_a_location_pin_at_the_ward_question_is_noted_and_the_ward_asked():
+    """Round 3 (22): a pin at the locality question got the same question, no word of the pin."""
+    asked = {"category": "sanitation", "ward": None, "ward_problem": "unknown", "requested_slot": "ward",
+             "latitude": 29.968, "longitude": 77.551}
+    slots, _ = turn(state("/share_location", "share_location", slots=asked, candidates={"location": "pin"}))
+    assert slots["location"].endswith("(29.96800, 77.55100)") and slots["ward_problem"] == "place"
+    _, said = run(ActionAskWard(), state("/share_location", "share_location", slots=slots))
+    assert [m["response"] for m in said] == ["utter_ward_after_place"]
+
+
 @pytest.mark.parametrize("text, ward", [("ok 52", "52"), ("52 hai", "52"), ("बावन", "52"),
                                         ("41 hai, 14 nahi", "41")])
 def test_a_ward_number_said_loosely(text, ward):
