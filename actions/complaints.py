@@ -202,8 +202,9 @@ def asks_to_switch(tracker: Tracker) -> bool:
     # a photo's caption describes, wherever it comes ("overflowing drain" at the ward question);
     # typed words at the photo question (no photo with them) are no caption: a change of mind
     describing = bool(latest_entity(tracker, "photo_id")) or requested in DESCRIBED - {"photo"}
-    return bool(tracker.active_loop_name) and requested != "category" and another_category(tracker) \
-        and (not describing or changes_mind(typed_text(tracker)))
+    # (a message the classifier was unsure of sets no category: it cannot ask to switch)
+    return bool(tracker.active_loop_name) and requested != "category" and raw_intent(tracker) != "nlu_fallback" \
+        and another_category(tracker) and (not describing or changes_mind(typed_text(tracker)))
 
 
 def previous_user_text(tracker: Tracker) -> Optional[str]:
@@ -437,9 +438,7 @@ class ValidateComplaintForm(FormValidationAction):
         """Any answer to the ward question: a number, a locality, "pata nahi"; not a change
         to another complaint ("no wait, it's the sewer"), which is asked about first."""
         requested = tracker.get_slot("requested_slot")
-        # (a message the classifier was unsure of gets no category from it: no switch is asked)
-        switching = asks_to_switch(tracker) and raw_intent(tracker) != "nlu_fallback"
-        if requested not in ("ward", "category") or latest_entity(tracker, "ward") or switching \
+        if requested not in ("ward", "category") or latest_entity(tracker, "ward") or asks_to_switch(tracker) \
                 or latest_entity(tracker, "photo_id"):
             return {}  # (a photo's caption is no ward answer: the photo is kept, the ward asked again)
         typed = typed_text(tracker) if answering_now(tracker) else None
@@ -479,6 +478,12 @@ class ValidateComplaintForm(FormValidationAction):
         if tracker.get_slot("location") is None:
             place = extract_location(text)  # a place named along the way
             return {"location": place} if place else {}
+        if requested == "photo" and raw_intent(tracker) in ("inform", "nlu_fallback") and place_answer(text) \
+                and not latest_entity(tracker, "photo_id"):
+            # "ghanta ghar k pichhe wali gali, dudh dairy k samne" at the photo question: the exact spot
+            earlier = str(tracker.get_slot("location"))
+            place = text if earlier.casefold() in text.casefold() else f"{earlier}, {text}"
+            return {"location": place[:MAX_DESCRIPTION_CHARS]}
         return {}
 
     async def extract_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,

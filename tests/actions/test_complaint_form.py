@@ -361,6 +361,17 @@ def test_dont_know_in_sms_spelling_and_a_locality_the_classifier_was_unsure_of(t
     assert (slots["ward"], slots["ward_problem"], slots["requested_slot"]) == (None, problem, "ward")
 
 
+@pytest.mark.parametrize("text, intent, place", [
+    ("ghanta ghar k pichhe wali gali, dudh dairy k samne", "nlu_fallback",
+     "ghanta ghar k pichhe wali gali, dudh dairy k samne"),  # round 3 (12): "did you mean Safai?"
+    ("dudh dairy ke saamne", "inform", "Ghanta Ghar, dudh dairy ke saamne"),
+])
+def test_the_exact_spot_said_at_the_photo_question_completes_the_place(text, intent, place):
+    asked = {**FULL, "category": "sanitation", "location": "Ghanta Ghar", "photo": None, "requested_slot": "photo"}
+    slots, _ = turn(state(text, intent, slots=asked))
+    assert (slots["location"], slots["photo"], slots["requested_slot"]) == (place, None, "photo")
+
+
 def test_a_location_pin_at_the_ward_question_is_noted_and_the_ward_asked():
     """Round 3 (22): a pin at the locality question got the same question, no word of the pin."""
     asked = {"category": "sanitation", "ward": None, "ward_problem": "unknown", "requested_slot": "ward",
