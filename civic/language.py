@@ -211,11 +211,16 @@ WORDLESS_TYPES = frozenset(
     "order system unknown unsupported".split())
 
 
+# Rasa's text for an intent triggered from outside (the officers' status updates).
+EXTERNAL_PREFIX = "EXTERNAL: "
+
+
 def citizen_words(text: str, message_type: Optional[str] = None) -> Optional[str]:
     """`text` if the citizen wrote it (typed text, a photo's caption), else None: a tapped
-    button or list row, an intent payload (`/affirm`), a location, a voice note or a sticker
-    carry no words, so they must not change the reply language or be read as an answer."""
-    if not text or text.lstrip().startswith("/") or (message_type or "") in WORDLESS_TYPES:
+    button or list row, an intent payload (`/affirm`), a location, a voice note, a sticker or
+    an officer's update ("EXTERNAL: EXTERNAL_ticket_update") carry no words, so they must not
+    change the reply language or be read as an answer."""
+    if not text or text.lstrip().startswith(("/", EXTERNAL_PREFIX)) or (message_type or "") in WORDLESS_TYPES:
         return None
     return text
 

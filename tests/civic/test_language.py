@@ -95,6 +95,7 @@ def test_reply_language(text, intent, current, pinned, changes):
     ("/affirm", "text", None), ("  /affirm", None, None),
     ("हाँ", "interactive", None), ("Yes", "button", None), ("x", "location", None),
     ("x", "audio", None), ("x", "sticker", None), ("", "text", None), (None, "text", None),
+    ("EXTERNAL: EXTERNAL_ticket_update", None, None),  # round 3 (10): read as a wrong ward
 ])
 def test_only_what_the_citizen_typed_counts_as_words(text, message_type, words):
     assert citizen_words(text, message_type) == words

@@ -100,3 +100,18 @@ def test_a_reopening_in_the_middle_of_a_form_ends_the_form(chat, repository, age
     assert number in reply and "वार्ड नंबर" not in reply
     assert repository.get(number).status == "reopened"
     assert "वार्ड" not in chat.texts("बस, और कुछ नहीं। धन्यवाद")
+
+
+def test_an_update_while_a_form_waits_for_the_ward_is_told_never_a_wrong_ward(
+        chat, repository, agent, event_loop_for_agent):
+    """Round 3 (10): updates arriving while a new form asked for the ward were answered "यह वार्ड
+    नंबर सही नहीं लगता" and the resolution was never told."""
+    number = register(chat, "वार्ड 8 में कोर्ट रोड पर स्ट्रीट लाइट खराब है", "फोटो नहीं है", "हाँ")
+    chat.texts("गली में कूड़ा पड़ा है, कोई उठाने नहीं आता")
+    assert chat.slot("requested_slot") == "ward"
+    for status in ("assigned", "in_progress", "resolved"):
+        repository.change_status(number, status, actor="officer:je-lighting")
+    messages = trigger(agent, event_loop_for_agent, chat.sender_id, "EXTERNAL_ticket_update", {"complaint_id": number})
+    told = "\n".join(m.get("text") or "" for m in messages)
+    assert "समाधान" in told and "वार्ड नंबर सही नहीं" not in told
+    assert chat.slot("ward_attempts") is None
