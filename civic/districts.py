@@ -496,12 +496,13 @@ def is_follow_up(text: str) -> bool:
 
 
 # Words around a district's name that only ask about it ("muzaffarnagar ka bta", "पटना का क्या
-# हाल है", "what about Meerut"): such a message asks for that district's figures.
+# हाल है"): such a message asks for that district's figures. ("aur Meerut me?" goes on with the
+# previous answer's topic: is_follow_up.)
 _ASKING_WORDS = frozenset("""
     ka ki ke ko me mein mai m kya kia haal hal hai h he hy bta btao batao bataiye bataye bata btaiye
-    bolo dikhao dekho jila zila district city shahar what about how is it its the in of and aur or
-    tatha please pls plz sir ji mam situation update
-    का की के को में क्या हाल है बताओ बताइए बताएँ बताएं बता दिखाओ और जिला ज़िला शहर जी
+    bolo dikhao dekho jila zila district city shahar is it its the in of please pls plz sir ji mam
+    situation update
+    का की के को में क्या हाल है बताओ बताइए बताएँ बताएं बता दिखाओ जिला ज़िला शहर जी
     """.split())
 MAX_ASKING_WORDS = 5
 _ASK_WORD = re.compile(r"[A-Za-z]+|[\u0900-\u097F]+")
