@@ -48,7 +48,7 @@ from civic.corrections import (
 from civic.db import StorageUnavailable
 from civic.districts import asks_about_district, is_follow_up
 from civic.entities import extract_entities
-from civic.language import citizen_words
+from civic.language import citizen_words, without_names
 from civic.location import (
     HOUSE_NUMBER,
     extract_location,
@@ -164,6 +164,20 @@ def says_where(text: Optional[str]) -> bool:
     the message answers where (the ward or the place), not which complaint."""
     return bool(text) and bool(wards_of(text) or place_answer(text)
                                or (DONT_KNOW.search(text) and WARD_WORD.search(text)))
+
+
+MAX_PLACE_ONLY_WORDS = 12
+
+
+def only_a_place(text: str, answer: bool = False) -> bool:
+    """ "Outside the Government Girls School, Ambala Road": a place and (unless the classifier
+    took it for an `answer`) no word of a problem; localities' names ("Ambala Road") are none."""
+    if len(text.split()) > MAX_PLACE_ONLY_WORDS or not place_answer(text):
+        return False
+    if answer:
+        return True
+    words = {w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", without_names(text))}
+    return not any(words & {w.casefold() for w in category} for category in get_city().category_words.values())
 
 
 def where_said(text: str) -> Dict[str, Any]:
@@ -397,8 +411,9 @@ class ValidateComplaintForm(FormValidationAction):
         correction = correction_in(tracker)
         if correction is not None and (correction.field or requested == "confirm"):
             return corrected(correction)
-        if text and requested == "confirm" and raw_intent(tracker) in ("inform", "nlu_fallback") \
-                and not latest_entity(tracker, "ward") and place_answer(text):
+        answer = raw_intent(tracker) in ("inform", "nlu_fallback")  # else a complaint: no problem words
+        if text and requested == "confirm" and not latest_entity(tracker, "ward") \
+                and (answer or latest_intent(tracker) not in NOT_FREE_TEXT) and only_a_place(text, answer):
             # "Outside the Government Girls School, Ambala Road" alone at the summary: the place
             return corrected(Correction("location", text.strip()[:MAX_DESCRIPTION_CHARS]))
         return {"editing": True, "confirm": None} if asked_to_edit else {}

@@ -259,6 +259,9 @@ def test_no_photo_said_before_the_photo_question_is_noted_and_the_question_stays
 
 
 @pytest.mark.parametrize("text, intent", [("Outside the Government Girls School, Ambala Road", "inform"),
+                                          # taken for a road complaint by the classifier (round 3: 23)
+                                          ("Outside the Government Girls School, Ambala Road",
+                                           "complaint_construction"),
                                           ("पानी की टंकी के पीछे वाली गली", "nlu_fallback")])
 def test_a_place_alone_at_the_summary_corrects_the_place(text, intent):
     """Round 3 (23): the place typed at the summary was ignored and the same summary shown again."""
@@ -276,6 +279,13 @@ def test_a_typed_yes_or_no_where_words_are_asked_asks_the_question_again(slot, t
     assert events and said == []  # not rejected: no rule answers it, the form asks its question again
     slots, _ = turn(state(text, intent, slots=asked))
     assert slots[slot] is None and slots["requested_slot"] == slot
+
+
+def test_a_problem_with_a_place_at_the_summary_is_no_place_correction():
+    summary = {**FULL, "location": "Court Road", "requested_slot": "confirm", "confirm": None}
+    slots, _ = turn(state("pole ki light Court Road pe bhi kharab hai", "complaint_street_light", slots=summary,
+                          candidates={"category": "street_light"}))
+    assert slots["location"] == "Court Road"
 
 
 def test_an_unusual_place_that_nlu_cannot_place_is_still_the_place():
