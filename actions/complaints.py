@@ -95,6 +95,14 @@ NO_PHOTO_SAID = re.compile(
     r"^(?:no\s+(?:photo|pic|picture)|(?:koi\s+)?(?:photo|foto|pic)\s+(?:nahi|nahin|nhi|ni)(?:\s+(?:hai|h|he))?|"
     r"i\s+(?:don'?t|do\s+not)\s+have\s+a\s+(?:photo|picture|pic)|(?:कोई\s+)?(?:फोटो|फ़ोटो|तस्वीर)\s+नहीं(?:\s+है)?)[\s.!।]*$",
     re.IGNORECASE)
+# "photo ni h abhi", "photo nhi h bola na", "No photo beta, I have a simple phone": a photo word
+# with a "no" beside it (or no camera) says "no photo", whatever else the message says
+NO_PHOTO_IN_WORDS = re.compile(
+    r"\b(?:no|not|nahi|nahin|nhi|ni|nai|koi)\s+(?:\w+\s+)?(?:photo|foto|pic|picture|image|camera)\b|"
+    r"\b(?:photo|foto|pic|picture|image)\s+(?:\w+\s+)?(?:nahi|nahin|nhi|ni|nai|na)\b|"
+    r"\b(?:simple|button|keypad|purana|chhota)\s+(?:phone|mobile)\b|"
+    r"(?:फोटो|फ़ोटो|तस्वीर)\s+(?:\S+\s+)?(?:नहीं|नही|ना)|(?:नहीं|कोई)\s+(?:फोटो|फ़ोटो|तस्वीर)",
+    re.IGNORECASE)
 # A "no" longer than this at the photo question says something else than "no photo".
 MAX_NO_PHOTO_WORDS = 3
 LATER_PHOTO = re.compile(
@@ -547,7 +555,8 @@ class ValidateComplaintForm(FormValidationAction):
         if text and offers_photo(text):
             return {"photo": None}  # "haan photo hai" (often classified "no"): how to send it
         short = not text or len(text.split()) <= MAX_NO_PHOTO_WORDS  # a tapped "no" has no text
-        if (latest_intent(tracker) == "deny" and short) or (text and SKIP_PHOTO.match(text.strip())):
+        if (latest_intent(tracker) == "deny" and short) or (text and SKIP_PHOTO.match(text.strip())) \
+                or (text and NO_PHOTO_IN_WORDS.search(text)):
             return {"photo": NO_PHOTO}
         if text and latest_intent(tracker) not in DIGRESSIONS:
             return {"photo": None}  # not a photo: the question is asked again

@@ -202,6 +202,7 @@ def parse_correction(text: str, category_words: Optional[Mapping[str, FrozenSet[
 # --- A complaint that comes back, and giving up ----------------------------------------------
 _STILL = re.compile(
     f"{_B}(?:still|again|once\\s+more|not\\s+(?:been\\s+)?fixed|abhi\\s+bhi|abhi\\s+tak|ab\\s+bhi|abhi\\s+v|"
+    f"abhi\\s+b|ab\\s+b|ab\\s+v|(?:thik|theek|thk)\\s+(?:ni|nahi|nhi|nai)\\s+(?:hua|hui|huya)|"
     f"ab\\s+tak|phir\\s+se|fir\\s+se|firse|phirse|dubara|dobara|dubaara|dobaara|"
     f"(?:jali|jala|aaya|aya|aayi|ayi|hua|hui|utha|uthaya|bani|bana)\\s+hi\\s+(?:nahi|nhi|nahin|na)|"
     f"अभी\\s+भी|अब\\s+भी|अभी\\s+तक|फिर\\s+से|दोबारा|दुबारा|"
@@ -296,7 +297,7 @@ def change_of_mind(text: str, category_words: Mapping[str, FrozenSet[str]]) -> O
 
 
 # --- At the photo question: "haan photo hai" ---------------------------------------------------
-_PHOTO_NEGATION = re.compile(f"{_B}(?:nahi|nahin|nhi|nai|na|no|not|nope|don'?t|dont|नहीं|नही|ना|मत){_E}",
+_PHOTO_NEGATION = re.compile(f"{_B}(?:nahi|nahin|nhi|ni|nai|na|no|not|nope|don'?t|dont|नहीं|नही|ना|मत){_E}",
                              re.IGNORECASE)
 _PHOTO_WORD = re.compile(f"{_B}(?:photo|photos|foto|pic|pics|picture|image|tasveer|फोटो|फ़ोटो|तस्वीर){_E}",
                          re.IGNORECASE)

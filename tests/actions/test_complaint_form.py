@@ -676,7 +676,12 @@ def test_a_citizen_who_has_a_photo_is_told_how_to_send_it_never_no_photo(text, i
     assert [m["response"] for m in said] == ["utter_photo_how_to_send"]
 
 
-@pytest.mark.parametrize("text, intent", [("photo nahi hai", "deny"), ("no", "deny"), ("नहीं है", "deny")])
+@pytest.mark.parametrize("text, intent", [
+    ("photo nahi hai", "deny"), ("no", "deny"), ("नहीं है", "deny"),
+    # round 3 (11, 30): the photo question again, up to three times
+    ("photo ni h abhi", "deny"), ("photo nhi h bola na", "frustration"),
+    ("No photo beta, I have a simple phone", "inform"), ("मेरे पास कोई फोटो नहीं है", "deny"),
+])
 def test_no_photo_is_still_no_photo_and_the_first_question_is_the_question(text, intent):
     at_photo = {**FULL, "photo": None, "requested_slot": "photo"}
     slots, _ = turn(state(text, intent, slots=at_photo))

@@ -111,6 +111,7 @@ def test_not_a_category_correction(text):
     ("नल में पानी अभी भी नहीं आ रहा। फिर से देखो", True),
     ("light jali hi nhi", True),
     ("bhaiya aapne likha light theek ho gayi par gali me abhi bhi andhera h", True),
+    ("abhi b pani ni aa rha, kuch thik ni hua", True),  # round 3 (20): a new complaint form
     ("street light kharab hai", False), ("paani nahi aa raha 3 din se", False), ("/affirm", False),
 ])
 def test_a_problem_that_is_still_there(text, still):
