@@ -127,17 +127,24 @@ def _clauses(text: str):
     return [c for c in re.split(r"[,.;!?।]+|\s+(?:not|nahi|nahin|nhi|नहीं)\s+(?=\S)", text) if c.strip()]
 
 
+NEGATED_SPAN = 3  # a negation takes back a category word up to this many words before it
+
+
 def categories_named(text: str, category_words: Mapping[str, FrozenSet[str]],
                      exclude: Optional[str] = None) -> Set[str]:
     """The categories a correction names, leaving out those only named in a clause that
     takes them back ("यह पाइप लीकेज की शिकायत है, पीने का पानी नहीं" → leakage)."""
     named: Set[str] = set()
-    negation = re.compile(f"{_B}(?:not|nahi|nahin|nhi|na|नहीं|नही|ना){_E}", re.IGNORECASE)
+    negation = {"nahi", "nahin", "nhi", "ni", "na", "नहीं", "नही", "ना"}  # after what it negates
     for clause in re.split(r"[,.;!?।]+", text):
-        words = {w.casefold() for w in _WORD.findall(clause)}
-        taken_back = bool(negation.search(clause)) or bool(re.search(f"{_B}not{_E}", clause, re.I))
+        words = [w.casefold() for w in _WORD.findall(clause)]
+        # a negation takes back the words just before it ("kude ki nhi") or, "not", just after
+        # it; the other words of its clause still name ("ye sewer ki complaint h kude ki nhi")
+        kept = {w for i, w in enumerate(words)
+                if not any(n in negation for n in words[i + 1:i + 1 + NEGATED_SPAN])
+                and not (i and words[i - 1] in ("not", "no"))}
         for key, category in category_words.items():
-            if key != exclude and words & {w.casefold() for w in category} and not taken_back:
+            if key != exclude and kept & {w.casefold() for w in category}:
                 named.add(key)
     return named
 

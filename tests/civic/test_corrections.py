@@ -80,6 +80,8 @@ CITY_WORDS = {"drinking_water": {"paani", "pani", "पानी", "पीने"
     ("category should be garbage", Correction("category", "sanitation")),
     ("विषय गलत है, यह पाइप लीकेज की शिकायत है, पीने का पानी नहीं", Correction("category", "water_leakage")),
     ("vishay galat h, ye sewer ki shikayat h", Correction("category", "sewer")),
+    ("category glt h, ye sewer ki complaint h kude ki nhi", Correction("category", "sewer")),  # round 3 (14)
+    ("the category is wrong, it is sewer not garbage", Correction("category", "sewer")),
     ("विवरण भी बदलो: पाइप फटा है और गंदा पानी सड़क पर बह रहा है",
      Correction("description", "पाइप फटा है और गंदा पानी सड़क पर बह रहा है")),
     ("description: the drain cover is missing since Monday",
