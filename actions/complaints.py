@@ -118,6 +118,11 @@ DONT_KNOW = re.compile(
 DESCRIBED = frozenset({"description", "photo", "confirm"})
 # The questions answered in words: a typed yes or no there gets the question again, in one line.
 WORDS_ASKED = frozenset({"category", "ward", "location", "description"})
+# A place answer of at most this many words names no complaint of its own.
+MAX_PLACE_ONLY_WORDS = 12
+# "actually", "asal me", "balki", "no wait": a message that changes what the complaint is
+CHANGE_CUE = re.compile(r"\b(?:actually|asal\s+m[ei]n?|balki|darasal|no\s+wait|instead)\b|असल\s+में|बल्कि|दरअसल",
+                        re.IGNORECASE)
 # From the third wrong ward answer on, the helpline is offered too.
 WARD_TRIES_BEFORE_HELPLINE = 3
 MIN_WORDS_FOR_DESCRIPTION = 4
@@ -174,7 +179,6 @@ def says_where(text: Optional[str]) -> bool:
                                or (DONT_KNOW.search(text) and WARD_WORD.search(text)))
 
 
-MAX_PLACE_ONLY_WORDS = 12
 
 
 def only_a_place(text: str, answer: bool = False) -> bool:
@@ -225,8 +229,12 @@ def asks_to_switch(tracker: Tracker) -> bool:
     # typed words at the photo question (no photo with them) are no caption: a change of mind
     describing = bool(latest_entity(tracker, "photo_id")) or requested in DESCRIBED - {"photo"}
     # (a message the classifier was unsure of sets no category: it cannot ask to switch)
+    text = typed_text(tracker)
+    if requested == "location" and text and len(text.split()) <= MAX_PLACE_ONLY_WORDS and place_answer(text) \
+            and not changes_mind(text) and not CHANGE_CUE.search(text):
+        describing = True  # "स्टेशन के पीछे लोको कॉलोनी, पानी की टंकी के पास": a landmark, not leakage
     return bool(tracker.active_loop_name) and requested != "category" and raw_intent(tracker) != "nlu_fallback" \
-        and another_category(tracker) and (not describing or changes_mind(typed_text(tracker)))
+        and another_category(tracker) and (not describing or changes_mind(text))
 
 
 def previous_user_text(tracker: Tracker) -> Optional[str]:
@@ -496,7 +504,8 @@ class ValidateComplaintForm(FormValidationAction):
                 return {"location": correction.value}  # "jagah galat likhi, makan no 54 hai"
             # "Court Road pe, teen din se" names a place; "abhi bhi kharab hai" does not; "हमारे घर
             # के सामने, पुराने पीपल के पेड़ वाले खंभे की लाइट" says where, in the citizen's words
-            place = (extract_location(text) or place_answer(text)) if named_category(tracker) else text
+            place = (extract_location(text) or place_answer(text)) \
+                if named_category(tracker) and not another_category(tracker) else text  # (another: a landmark's words)
             return {"location": place} if place else {}
         if tracker.get_slot("location") is None:
             place = extract_location(text)  # a place named along the way

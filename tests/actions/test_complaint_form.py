@@ -288,6 +288,14 @@ def test_a_problem_with_a_place_at_the_summary_is_no_place_correction():
     assert slots["location"] == "Court Road"
 
 
+def test_a_landmark_with_water_in_it_at_the_place_question_is_the_place_not_a_switch():
+    """Round 3 (02): "पानी की टंकी के पास" asked "make it 'पानी का रिसाव'?"."""
+    text = "स्टेशन के पीछे लोको कॉलोनी, पानी की टंकी के पास"
+    asked = {"category": "drinking_water", "ward": "17", "requested_slot": "location", "language": "hi"}
+    slots, _ = turn(state(text, "complaint_water_leakage", slots=asked, candidates={"category": "water_leakage"}))
+    assert (slots["category"], slots.get("pending_category"), slots["location"]) == ("drinking_water", None, text)
+
+
 def test_an_unusual_place_that_nlu_cannot_place_is_still_the_place():
     slots, _ = turn(state("Kamla Nagar gali no 3, peepal ke ped ke paas", "nlu_fallback",
                           slots={"category": "street_light", "ward": "14", "requested_slot": "location"}))
