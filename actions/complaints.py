@@ -192,6 +192,15 @@ def only_a_place(text: str, answer: bool = False) -> bool:
     return not any(words & {w.casefold() for w in category} for category in get_city().category_words.values())
 
 
+PIN = re.compile(r"\(-?\d+\.\d+, -?\d+\.\d+\)")
+
+
+def vague_place(place: Optional[str]) -> bool:
+    """No place yet, or one a field worker cannot find ("hmari gali", "our lane"): no known
+    locality, landmark or address in it, and no location pin."""
+    return not place or not (PIN.search(place) or wards_of(place) or place_answer(place))
+
+
 def where_said(text: str) -> Dict[str, Any]:
     """The slots for a ward or place said before the form asks for it (at the fallback's
     "did you mean ...?"): the locality's wards to confirm, or "the ward is not known", and the
@@ -715,8 +724,8 @@ class ValidateComplaintForm(FormValidationAction):
         if wards:  # a locality: its wards as buttons, to confirm (never assumed)
             result: Dict[str, Any] = {"ward": None, "ward_choices": [str(w) for w in wards],
                                       "ward_problem": "locality", "ward_locality": localities_in(text)[0][0].name}
-            if tracker.get_slot("location") is None:
-                result["location"] = extract_location(text)
+            if vague_place(tracker.get_slot("location")):  # "hmari gali" from the first message
+                result["location"] = extract_location(text) or tracker.get_slot("location")
             return result
         attempts = int(tracker.get_slot("ward_attempts") or 0) + 1
         place = place_answer(text) if ward is None else None
@@ -725,7 +734,7 @@ class ValidateComplaintForm(FormValidationAction):
             result = {"ward": None, "ward_attempts": attempts, "ward_choices": None,
                       "ward_problem": "unknown_locality" if locality else "place", "ward_locality": locality}
             earlier = tracker.get_slot("location")
-            if earlier is None:
+            if vague_place(earlier):
                 result["location"] = place[:MAX_DESCRIPTION_CHARS]
             elif tracker.get_slot("ward_problem") in ("place", "unknown_locality") and place not in earlier:
                 # "शास्त्री नगर", then "मंदिर वाली गली, मकान नंबर 45 के सामने": both are the address

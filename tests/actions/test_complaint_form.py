@@ -390,6 +390,17 @@ def test_the_exact_spot_said_at_the_photo_question_completes_the_place(text, int
     assert (slots["location"], slots["photo"], slots["requested_slot"]) == (place, None, "photo")
 
 
+def test_a_vague_place_from_the_first_message_gives_way_to_the_place_said_at_the_ward_question():
+    """Round 3 (11, 12): the ticket's place stayed "hmari gali" ("our lane")."""
+    text = "ghanta ghar k pichhe wali gali, dudh dairy k samne"
+    asked = {"category": "sanitation", "ward": None, "location": "hmari gali", "requested_slot": "ward"}
+    slots, _ = turn(state(text, "inform", slots=asked))
+    assert slots["ward_choices"] == ["44"] and slots["location"] == extract_location(text) != "hmari gali"
+    kept = {**asked, "location": "Court Road pe"}  # a findable place stays
+    slots, _ = turn(state(text, "inform", slots=kept))
+    assert slots["location"] == "Court Road pe"
+
+
 def test_a_location_pin_at_the_ward_question_is_noted_and_the_ward_asked():
     """Round 3 (22): a pin at the locality question got the same question, no word of the pin."""
     asked = {"category": "sanitation", "ward": None, "ward_problem": "unknown", "requested_slot": "ward",
