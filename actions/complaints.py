@@ -123,6 +123,9 @@ MAX_PLACE_ONLY_WORDS = 12
 # "actually", "asal me", "balki", "no wait": a message that changes what the complaint is
 CHANGE_CUE = re.compile(r"\b(?:actually|asal\s+m[ei]n?|balki|darasal|no\s+wait|instead)\b|असल\s+में|बल्कि|दरअसल",
                         re.IGNORECASE)
+# A message that opens with a yes ("haan", "हाँ", "yes").
+YES_FIRST = re.compile(r"^\s*(?:haan|han|ha|haa|ji\s+haan|yes|yeah|हाँ|हां|जी\s+हाँ)(?![\w\u0900-\u097F])",
+                       re.IGNORECASE)
 # From the third wrong ward answer on, the helpline is offered too.
 WARD_TRIES_BEFORE_HELPLINE = 3
 MIN_WORDS_FOR_DESCRIPTION = 4
@@ -424,6 +427,10 @@ class ValidateComplaintForm(FormValidationAction):
             return edits
         if requested not in ("confirm", "edit_field") or not answering_now(tracker):
             return {}
+        text = typed_text(tracker)
+        if requested == "confirm" and text and YES_FIRST.match(text) and named_category(tracker) \
+                and not another_category(tracker):
+            return {"confirm": True}  # "haan light wali hi" at the summary: yes (this complaint)
         asked_to_edit = latest_intent(tracker) == "edit_complaint"
         field = latest_entity(tracker, "complaint_field")
         if asked_to_edit and field in FIELDS:

@@ -28,6 +28,8 @@
   ticket of that category, or registers a new one (a citizen with no such ticket loses nothing).
 - Giving up ("chodo yr", "rehne do yaar", "jane do", civic.corrections.gives_up) is `stop`,
   never `deny` (which the photo question would take for "no photo").
+- A short yes that names one category ("हाँ, सीवर" typed at "did you mean: सीवर या सफाई?") is
+  that complaint, not a bare yes (which the help menu would answer).
 - A house number ("मकान नंबर 54", "makan no 12", "house no 5") is part of a place: a message
   the classifier took for a house-tax complaint for it, without a word of tax, bills or
   receipts ("अरे नहीं, जगह गलत लिखी, मकान नंबर 54 है"), is the likeliest other complaint, else
@@ -96,6 +98,7 @@ TAX_WORDS = re.compile(
     re.IGNORECASE)
 # Beside a house number taken for house tax, another complaint at least this likely is meant.
 MIN_COMPLAINT_BESIDE_HOUSE_NUMBER = 0.1
+MAX_YES_WITH_CATEGORY_WORDS = 4
 THANK_INTENT = "thank"
 FRUSTRATION_INTENT = "frustration"
 # What the classifier may make of an angry message that asks for nothing in particular.
@@ -170,6 +173,9 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             elif intent in NO_REQUEST - {"human_handoff"} and is_angry(text) \
                     and not any(e.get("entity") == "complaint_id" for e in entities):
                 self._set_intent(message, FRUSTRATION_INTENT)
+            elif intent == "affirm" and self._yes_with_a_category(text):
+                # "हाँ, सीवर" typed at "did you mean: सीवर या सफाई?": that complaint, not a bare yes
+                self._set_intent(message, COMPLAINT_PREFIX + self._yes_with_a_category(text))
             elif intent == HOUSE_TAX_INTENT and HOUSE_NUMBER.search(text) and not TAX_WORDS.search(text):
                 self._not_house_tax(message)
             elif not text.startswith("/"):
@@ -195,6 +201,15 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             (named[0] if named else (others[0] if change.cue and others else None))
         if choice:
             self._set_intent(message, choice)
+
+    def _yes_with_a_category(self, text: str) -> str:
+        """The one category a short yes names ("हाँ, सीवर", "haan sewer wala"), else ""."""
+        words = {w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", text)}
+        if not 2 <= len(words) <= MAX_YES_WITH_CATEGORY_WORDS:
+            return ""
+        named = [key for key, category in self.category_words.items()
+                 if words & {w.casefold() for w in category}]
+        return named[0] if len(named) == 1 else ""
 
     def _not_house_tax(self, message: Message) -> None:
         """ "मकान नंबर 54": a place. The likeliest other complaint, else an answer."""

@@ -281,6 +281,13 @@ def test_a_typed_yes_or_no_where_words_are_asked_asks_the_question_again(slot, t
     assert slots[slot] is None and slots["requested_slot"] == slot
 
 
+def test_a_yes_naming_this_complaint_at_the_summary_registers_it():
+    summary = {**FULL, "requested_slot": "confirm", "confirm": None}
+    slots, _ = turn(state("haan light wala hi", "complaint_street_light", slots=summary,
+                          candidates={"category": "street_light"}))
+    assert slots["confirm"] is True and slots["requested_slot"] is None
+
+
 def test_a_problem_with_a_place_at_the_summary_is_no_place_correction():
     summary = {**FULL, "location": "Court Road", "requested_slot": "confirm", "confirm": None}
     slots, _ = turn(state("pole ki light Court Road pe bhi kharab hai", "complaint_street_light", slots=summary,

@@ -191,3 +191,13 @@ def test_a_district_in_a_complaint_is_left_as_classified():
     message = parsed("meerut road pe pani nahi aa raha", "complaint_drinking_water",
                      entities=[{"entity": "district", "value": "Meerut"}])
     assert message.get(INTENT)["name"] == "complaint_drinking_water"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("हाँ, सीवर", "complaint_sewer"),  # round 3 (04): the help menu, and the garbage complaint filed
+    ("haan sewer wala", "complaint_sewer"),
+    ("haan", "affirm"), ("yes please", "affirm"),
+    ("haan naali", "affirm"),  # a drain is sewer or sanitation: still a plain yes
+])
+def test_a_yes_that_names_one_category_is_that_complaint(text, expected):
+    assert parsed(text, "affirm").get(INTENT)["name"] == expected
