@@ -40,16 +40,26 @@ from civic.corrections import (
     Correction,
     change_of_mind,
     gives_up,
+    offers_photo,
     parse_correction,
     says_still,
     ward_in_text,
 )
 from civic.db import StorageUnavailable
+from civic.districts import asks_about_district, is_follow_up
 from civic.entities import extract_entities
-from civic.language import citizen_words
-from civic.location import extract_location, landmark_phrase, localities_in, wards_of
+from civic.language import citizen_words, without_names
+from civic.location import (
+    HOUSE_NUMBER,
+    extract_location,
+    landmark_phrase,
+    localities_in,
+    place_answer,
+    unknown_locality,
+    wards_of,
+)
 from civic.numbers import find_numbers, parse_menu_choice, parse_number
-from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord
+from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord, remark_for_status
 from civic.tone import is_angry
 
 logger = logging.getLogger(__name__)
@@ -82,6 +92,19 @@ NOT_FREE_TEXT = DIGRESSIONS | {"affirm", "deny", "share_photo", "share_location"
 SKIP_PHOTO = re.compile(
     r"^(?:skip|no|nahi|nahin|nhi|na|no photo|photo nahi( hai)?|nahi hai|photo chhodo|photo chodo|"
     r"छोड़ें|नहीं|नहीं है|फोटो नहीं है|no pic|none)[\s.!]*$", re.IGNORECASE)  # "chodo yr" stops
+# "no photo" in words that name the photo: an answer to the photo question even before it is asked
+NO_PHOTO_SAID = re.compile(
+    r"^(?:no\s+(?:photo|pic|picture)|(?:koi\s+)?(?:photo|foto|pic)\s+(?:nahi|nahin|nhi|ni)(?:\s+(?:hai|h|he))?|"
+    r"i\s+(?:don'?t|do\s+not)\s+have\s+a\s+(?:photo|picture|pic)|(?:कोई\s+)?(?:फोटो|फ़ोटो|तस्वीर)\s+नहीं(?:\s+है)?)[\s.!।]*$",
+    re.IGNORECASE)
+# "photo ni h abhi", "photo nhi h bola na", "No photo beta, I have a simple phone": a photo word
+# with a "no" beside it (or no camera) says "no photo", whatever else the message says
+NO_PHOTO_IN_WORDS = re.compile(
+    r"\b(?:no|not|nahi|nahin|nhi|ni|nai|koi)\s+(?:\w+\s+)?(?:photo|foto|pic|picture|image|camera)\b|"
+    r"\b(?:photo|foto|pic|picture|image)\s+(?:\w+\s+)?(?:nahi|nahin|nhi|ni|nai|na)\b|"
+    r"\b(?:simple|button|keypad|purana|chhota)\s+(?:phone|mobile)\b|"
+    r"(?:फोटो|फ़ोटो|तस्वीर)\s+(?:\S+\s+)?(?:नहीं|नही|ना)|(?:नहीं|कोई)\s+(?:फोटो|फ़ोटो|तस्वीर)",
+    re.IGNORECASE)
 # A "no" longer than this at the photo question says something else than "no photo".
 MAX_NO_PHOTO_WORDS = 3
 LATER_PHOTO = re.compile(
@@ -89,12 +112,22 @@ LATER_PHOTO = re.compile(
     re.IGNORECASE)
 PHOTO_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 DONT_KNOW = re.compile(
-    r"\b(?:pata\s+nahi|pta\s+nhi|pata\s+nhi|nahi\s+pata|nhi\s+pta|maloom\s+nahi|malum\s+nahi|"
+    r"\b(?:(?:pata|pta)\s+(?:nahi|nhi|ni|nai|na)|(?:nahi|nhi|ni|nai)\s+(?:pata|pta)|maloom\s+nahi|malum\s+nahi|"
     r"don'?t\s+know|dont\s+know|no\s+idea|not\s+sure|idea\s+nahi)\b|पता\s+नहीं|नहीं\s+पता|मालूम\s+नहीं",
     re.IGNORECASE)
 # Answers in which a citizen describes the problem (or captions its photo): naming another
 # category there is describing, not a change of mind, unless the words take one back.
 DESCRIBED = frozenset({"description", "photo", "confirm"})
+# The questions answered in words: a typed yes or no there gets the question again, in one line.
+WORDS_ASKED = frozenset({"category", "ward", "location", "description"})
+# A place answer of at most this many words names no complaint of its own.
+MAX_PLACE_ONLY_WORDS = 12
+# "actually", "asal me", "balki", "no wait": a message that changes what the complaint is
+CHANGE_CUE = re.compile(r"\b(?:actually|asal\s+m[ei]n?|balki|darasal|no\s+wait|instead)\b|असल\s+में|बल्कि|दरअसल",
+                        re.IGNORECASE)
+# A message that opens with a yes ("haan", "हाँ", "yes").
+YES_FIRST = re.compile(r"^\s*(?:haan|han|ha|haa|ji\s+haan|yes|yeah|हाँ|हां|जी\s+हाँ)(?![\w\u0900-\u097F])",
+                       re.IGNORECASE)
 # From the third wrong ward answer on, the helpline is offered too.
 WARD_TRIES_BEFORE_HELPLINE = 3
 MIN_WORDS_FOR_DESCRIPTION = 4
@@ -121,15 +154,73 @@ def answering_now(tracker: Tracker) -> bool:
     return True
 
 
+def asks_about_a_district(tracker: Tracker, text: str) -> bool:
+    """ "or dehradun" (after COVID figures), "Lucknow": another district than the city's, alone
+    or as a follow-up, asks for its COVID figures; it is no place, ward or description here."""
+    district = latest_entity(tracker, "district")
+    return bool(district) and district != get_city().district \
+        and (is_follow_up(text) or asks_about_district(text, district))
+
+
 def free_text(tracker: Tracker) -> Optional[str]:
     """The citizen's words if they can answer the form's question now: typed (or a caption),
     new, and neither a question of another kind nor a yes/no."""
     text = typed_text(tracker)
-    if text is None or not answering_now(tracker):
+    if text is None or not answering_now(tracker) or asks_about_a_district(tracker, text) \
+            or NO_PHOTO_SAID.match(text.strip()):  # "photo nhi h" answers the photo question
         return None
     if raw_intent(tracker) == "nlu_fallback":  # an unusual place name often falls back
         return text.strip() or None
     return None if latest_intent(tracker) in NOT_FREE_TEXT else (text.strip() or None)
+
+
+WARD_WORD = re.compile(r"\b(?:wards?|vard|waard)\b|वार्ड|वॉर्ड", re.IGNORECASE)
+
+
+def says_where(text: Optional[str]) -> bool:
+    """ "I don't know the ward, I live near Ghanta Ghar", "Court Road", "ward ka pata nahi":
+    the message answers where (the ward or the place), not which complaint."""
+    return bool(text) and bool(wards_of(text) or place_answer(text)
+                               or (DONT_KNOW.search(text) and WARD_WORD.search(text)))
+
+
+
+
+def only_a_place(text: str, answer: bool = False) -> bool:
+    """ "Outside the Government Girls School, Ambala Road": a place and (unless the classifier
+    took it for an `answer`) no word of a problem; localities' names ("Ambala Road") are none."""
+    if len(text.split()) > MAX_PLACE_ONLY_WORDS or not place_answer(text):
+        return False
+    if answer:
+        return True
+    words = {w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", without_names(text))}
+    return not any(words & {w.casefold() for w in category} for category in get_city().category_words.values())
+
+
+PIN = re.compile(r"\(-?\d+\.\d+, -?\d+\.\d+\)")
+
+
+def vague_place(place: Optional[str]) -> bool:
+    """No place yet, or one a field worker cannot find ("hmari gali", "our lane"): no known
+    locality, landmark or address in it, and no location pin."""
+    return not place or not (PIN.search(place) or wards_of(place) or place_answer(place))
+
+
+def where_said(text: str) -> Dict[str, Any]:
+    """The slots for a ward or place said before the form asks for it (at the fallback's
+    "did you mean ...?"): the locality's wards to confirm, or "the ward is not known", and the
+    place. The form, when it starts, asks only what is still missing."""
+    values: Dict[str, Any] = {}
+    wards = wards_of(text)
+    if wards:
+        values.update(ward_choices=[str(w) for w in wards], ward_problem="locality",
+                      ward_locality=localities_in(text)[0][0].name)
+    elif DONT_KNOW.search(text) and WARD_WORD.search(text):
+        values["ward_problem"] = "unknown"
+    place = place_answer(text)
+    if place:
+        values["location"] = place[:MAX_DESCRIPTION_CHARS]
+    return values
 
 
 def named_category(tracker: Tracker) -> Optional[str]:
@@ -148,10 +239,16 @@ def asks_to_switch(tracker: Tracker) -> bool:
     """Mid-form, the latest message names another complaint, and not as the answer to the
     category question or while describing this one (unless its words take this one back)."""
     requested = tracker.get_slot("requested_slot")
+    # a photo's caption describes, wherever it comes ("overflowing drain" at the ward question);
     # typed words at the photo question (no photo with them) are no caption: a change of mind
-    describing = requested in DESCRIBED and (requested != "photo" or bool(latest_entity(tracker, "photo_id")))
-    return bool(tracker.active_loop_name) and requested != "category" and another_category(tracker) \
-        and (not describing or changes_mind(typed_text(tracker)))
+    describing = bool(latest_entity(tracker, "photo_id")) or requested in DESCRIBED - {"photo"}
+    # (a message the classifier was unsure of sets no category: it cannot ask to switch)
+    text = typed_text(tracker)
+    if requested == "location" and text and len(text.split()) <= MAX_PLACE_ONLY_WORDS and place_answer(text) \
+            and not changes_mind(text) and not CHANGE_CUE.search(text):
+        describing = True  # "स्टेशन के पीछे लोको कॉलोनी, पानी की टंकी के पास": a landmark, not leakage
+    return bool(tracker.active_loop_name) and requested != "category" and raw_intent(tracker) != "nlu_fallback" \
+        and another_category(tracker) and (not describing or changes_mind(text))
 
 
 def previous_user_text(tracker: Tracker) -> Optional[str]:
@@ -205,8 +302,8 @@ def category_from_answer(value: Any, shown: Optional[Sequence[str]] = None) -> O
 
 def ward_from_answer(value: Any) -> Optional[int]:
     """The ward number in an answer: "23", "२३", "teis", "ward no. 23", "ok 52",
-    "41 hai, 14 nahi"."""
-    text = str(value or "").strip()
+    "41 hai, 14 nahi"; never a house or lane number ("gali no 3")."""
+    text = HOUSE_NUMBER.sub(" ", str(value or "")).strip()  # "मकान नंबर 45" is no ward
     if text.isdigit():
         return int(text)
     number = parse_number(text)
@@ -332,6 +429,10 @@ class ValidateComplaintForm(FormValidationAction):
             return edits
         if requested not in ("confirm", "edit_field") or not answering_now(tracker):
             return {}
+        text = typed_text(tracker)
+        if requested == "confirm" and text and YES_FIRST.match(text) and named_category(tracker) \
+                and not another_category(tracker):
+            return {"confirm": True}  # "haan light wali hi" at the summary: yes (this complaint)
         asked_to_edit = latest_intent(tracker) == "edit_complaint"
         field = latest_entity(tracker, "complaint_field")
         if asked_to_edit and field in FIELDS:
@@ -344,6 +445,11 @@ class ValidateComplaintForm(FormValidationAction):
         correction = correction_in(tracker)
         if correction is not None and (correction.field or requested == "confirm"):
             return corrected(correction)
+        answer = raw_intent(tracker) in ("inform", "nlu_fallback")  # else a complaint: no problem words
+        if text and requested == "confirm" and not latest_entity(tracker, "ward") \
+                and (answer or latest_intent(tracker) not in NOT_FREE_TEXT) and only_a_place(text, answer):
+            # "Outside the Government Girls School, Ambala Road" alone at the summary: the place
+            return corrected(Correction("location", text.strip()[:MAX_DESCRIPTION_CHARS]))
         return {"editing": True, "confirm": None} if asked_to_edit else {}
 
     @staticmethod
@@ -372,19 +478,25 @@ class ValidateComplaintForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "category" or named_category(tracker):
             return {}
         text = free_text(tracker)
+        if text and says_where(text) and category_from_answer(text, tracker.get_slot("category_choices")) is None:
+            return {}  # the ward or the place, said early: kept (extract_ward), the choice asked again
         return {"category": text} if text else {}
 
     async def extract_ward(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> Dict[str, Any]:
         """Any answer to the ward question: a number, a locality, "pata nahi"; not a change
         to another complaint ("no wait, it's the sewer"), which is asked about first."""
-        if tracker.get_slot("requested_slot") != "ward" or latest_entity(tracker, "ward") \
-                or asks_to_switch(tracker):
-            return {}
+        requested = tracker.get_slot("requested_slot")
+        if requested not in ("ward", "category") or latest_entity(tracker, "ward") or asks_to_switch(tracker) \
+                or latest_entity(tracker, "photo_id"):
+            return {}  # (a photo's caption is no ward answer: the photo is kept, the ward asked again)
         typed = typed_text(tracker) if answering_now(tracker) else None
+        if requested == "category":  # "I don't know the ward, I live near Ghanta Ghar" at the choice
+            return {"ward": typed} if typed and not named_category(tracker) and says_where(typed) \
+                and latest_intent(tracker) not in QUESTIONS else {}
         if typed and (latest_intent(tracker) not in QUESTIONS or names_a_place(tracker)) \
-                and (wards_of(typed) or DONT_KNOW.search(typed)):
-            return {"ward": typed}  # a locality, or "pata nahi", whatever NLU made of it
+                and (wards_of(typed) or DONT_KNOW.search(typed) or place_answer(typed)):
+            return {"ward": typed}  # a locality, a place or "pata nahi", whatever NLU made of it
         text = free_text(tracker)
         if text and raw_intent(tracker) == "out_of_scope" \
                 and not (ward_from_answer(text) or wards_of(text) or DONT_KNOW.search(text)):
@@ -405,12 +517,23 @@ class ValidateComplaintForm(FormValidationAction):
         if text is None or asks_to_switch(tracker):
             return {}
         if requested == "location":
-            # "Court Road pe, teen din se" names a place; "abhi bhi kharab hai" does not
-            place = extract_location(text) if named_category(tracker) else text
+            correction = correction_in(tracker)
+            if correction is not None and correction.field == "location" and correction.value:
+                return {"location": correction.value}  # "jagah galat likhi, makan no 54 hai"
+            # "Court Road pe, teen din se" names a place; "abhi bhi kharab hai" does not; "हमारे घर
+            # के सामने, पुराने पीपल के पेड़ वाले खंभे की लाइट" says where, in the citizen's words
+            place = (extract_location(text) or place_answer(text)) \
+                if named_category(tracker) and not another_category(tracker) else text  # (another: a landmark's words)
             return {"location": place} if place else {}
         if tracker.get_slot("location") is None:
             place = extract_location(text)  # a place named along the way
             return {"location": place} if place else {}
+        if requested == "photo" and raw_intent(tracker) in ("inform", "nlu_fallback") and place_answer(text) \
+                and not latest_entity(tracker, "photo_id"):
+            # "ghanta ghar k pichhe wali gali, dudh dairy k samne" at the photo question: the exact spot
+            earlier = str(tracker.get_slot("location"))
+            place = text if earlier.casefold() in text.casefold() else f"{earlier}, {text}"
+            return {"location": place[:MAX_DESCRIPTION_CHARS]}
         return {}
 
     async def extract_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -443,9 +566,12 @@ class ValidateComplaintForm(FormValidationAction):
         photo_id = latest_entity(tracker, "photo_id")
         if photo_id:
             return {"photo": photo_id}
-        if tracker.get_slot("requested_slot") != "photo":
-            return {}
         text = typed_text(tracker)
+        if tracker.get_slot("requested_slot") != "photo":
+            # "फोटो नहीं है" said before the photo question: noted, the question asked stays
+            early = text and NO_PHOTO_SAID.match(text.strip()) \
+                and tracker.get_slot("requested_slot") in ("ward", "location", "description")
+            return {"photo": NO_PHOTO} if early else {}
         if latest_intent(tracker) == "stop" or (text and gives_up(text)) or asks_to_switch(tracker):
             return {}  # "chodo yr" stops the form; another complaint is asked about
         correction = correction_in(tracker)
@@ -453,8 +579,11 @@ class ValidateComplaintForm(FormValidationAction):
             return {}  # "nahi, ward 14 hai": a correction (see _edits), not "no photo"
         if text and LATER_PHOTO.search(text):
             return {"photo": PHOTO_LATER}
+        if text and offers_photo(text):
+            return {"photo": None}  # "haan photo hai" (often classified "no"): how to send it
         short = not text or len(text.split()) <= MAX_NO_PHOTO_WORDS  # a tapped "no" has no text
-        if (latest_intent(tracker) == "deny" and short) or (text and SKIP_PHOTO.match(text.strip())):
+        if (latest_intent(tracker) == "deny" and short) or (text and SKIP_PHOTO.match(text.strip())) \
+                or (text and NO_PHOTO_IN_WORDS.search(text)):
             return {"photo": NO_PHOTO}
         if text and latest_intent(tracker) not in DIGRESSIONS:
             return {"photo": None}  # not a photo: the question is asked again
@@ -483,6 +612,10 @@ class ValidateComplaintForm(FormValidationAction):
         events = await super().get_validation_events(dispatcher, tracker, domain)
         validated = {e["name"] for e in events}
         events += [SlotSet(slot, value) for slot, value in edits.items() if slot not in validated]
+        requested = tracker.get_slot("requested_slot")
+        if not events and requested in WORDS_ASKED and answering_now(tracker) and typed_text(tracker) \
+                and latest_intent(tracker) in ("affirm", "deny"):
+            return [SlotSet(requested, None)]  # "ok" / "nahi" where words are asked: asked again
         if not events:
             return []  # nothing extracted: let the form reject, so digressions are handled
         tracker.add_slots(events)
@@ -600,12 +733,24 @@ class ValidateComplaintForm(FormValidationAction):
         if wards:  # a locality: its wards as buttons, to confirm (never assumed)
             result: Dict[str, Any] = {"ward": None, "ward_choices": [str(w) for w in wards],
                                       "ward_problem": "locality", "ward_locality": localities_in(text)[0][0].name}
-            if tracker.get_slot("location") is None:
-                result["location"] = extract_location(text)
+            if vague_place(tracker.get_slot("location")):  # "hmari gali" from the first message
+                result["location"] = extract_location(text) or tracker.get_slot("location")
+            return result
+        attempts = int(tracker.get_slot("ward_attempts") or 0) + 1
+        place = place_answer(text) if ward is None else None
+        if place:  # a place, not a ward: kept as the place; the ward is asked once more
+            locality = unknown_locality(text)
+            result = {"ward": None, "ward_attempts": attempts, "ward_choices": None,
+                      "ward_problem": "unknown_locality" if locality else "place", "ward_locality": locality}
+            earlier = tracker.get_slot("location")
+            if vague_place(earlier):
+                result["location"] = place[:MAX_DESCRIPTION_CHARS]
+            elif tracker.get_slot("ward_problem") in ("place", "unknown_locality") and place not in earlier:
+                # "शास्त्री नगर", then "मंदिर वाली गली, मकान नंबर 45 के सामने": both are the address
+                result["location"] = f"{earlier}, {place}"[:MAX_DESCRIPTION_CHARS]
             return result
         if ward is None and DONT_KNOW.search(text):
             return {"ward": None, "ward_choices": None, "ward_problem": "unknown"}
-        attempts = int(tracker.get_slot("ward_attempts") or 0) + 1
         return {"ward": None, "ward_attempts": attempts, "ward_choices": None, "ward_problem": "invalid"}
 
     async def validate_location(self, value: Any, dispatcher: CollectingDispatcher,
@@ -615,7 +760,10 @@ class ValidateComplaintForm(FormValidationAction):
             if latitude is None or longitude is None:
                 return {"location": None}
             metadata = tracker.latest_message.get("metadata") or {}
-            return {"location": pin_text(latitude, longitude, metadata, language_of(tracker))}
+            result = {"location": pin_text(latitude, longitude, metadata, language_of(tracker))}
+            if tracker.get_slot("requested_slot") == "ward" and tracker.get_slot("ward") is None:
+                result["ward_problem"] = "place"  # a pin at the ward question: noted, the ward asked
+            return result
         text = str(value or "").strip()
         return {"location": text[:MAX_DESCRIPTION_CHARS] or None}
 
@@ -699,12 +847,35 @@ class ActionAskWard(GuardedAction):
                                      wards=", ".join(choices))
         elif problem == "unknown":
             dispatcher.utter_message(response="utter_ask_ward_locality")
+        elif problem == "unknown_locality":  # "शास्त्री नगर में रहते हैं": not in city.yml
+            dispatcher.utter_message(response="utter_locality_not_found",
+                                     locality=tracker.get_slot("ward_locality"))
+        elif problem == "place":  # "just opposite the old post office": kept as the place
+            dispatcher.utter_message(response="utter_ward_after_place")
+            if int(tracker.get_slot("ward_attempts") or 0) >= WARD_TRIES_BEFORE_HELPLINE:
+                dispatcher.utter_message(response="utter_ward_helpline")
         elif problem == "invalid":
             dispatcher.utter_message(response="utter_invalid_ward")
             if int(tracker.get_slot("ward_attempts") or 0) >= WARD_TRIES_BEFORE_HELPLINE:
                 dispatcher.utter_message(response="utter_ward_helpline")
         else:
             dispatcher.utter_message(response="utter_ask_ward")
+        return []
+
+
+class ActionAskPhoto(GuardedAction):
+    """The photo question; after "haan photo hai" / "yes I have one" at it, how to send the
+    photo (📎) instead, with the same "No photo" button."""
+
+    def name(self) -> str:
+        return "action_ask_photo"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        text = typed_text(tracker) if answering_now(tracker) else None
+        asked_before = previous_slot_value(tracker, "requested_slot") == "photo"
+        offered = asked_before and bool(text) and offers_photo(text or "") and not LATER_PHOTO.search(text or "")
+        dispatcher.utter_message(response="utter_photo_how_to_send" if offered else "utter_ask_photo")
         return []
 
 
@@ -860,7 +1031,7 @@ class ActionComplaintStatus(GuardedAction):
             dispatcher.utter_message(response="utter_ticket_status_public", **common)
             return
         history = await run_storage(repository.history, ticket.number)
-        remark = next((e.remark for e in reversed(history) if e.remark and e.for_citizen), None)
+        remark = remark_for_status(history)  # none of a resolution once reopened
         common["status"] = await status_words(ticket, language)  # names the assignee's title
         dispatcher.utter_message(
             response="utter_ticket_status", ward=ticket.ward, due=local_time(ticket.due_at),

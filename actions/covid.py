@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import language_of
 from civic.city import get_city
 from civic.covid import CovidClient, DistrictFigures
-from civic.districts import district_entry, place_in_question, resolve_district
+from civic.districts import asks_about_district, district_entry, place_in_question
 
 # One client per action-server process, so its cache is shared by every conversation.
 COVID_CLIENT = CovidClient()
@@ -95,7 +95,7 @@ def only_a_district(tracker: Tracker) -> bool:
     """The latest message is a district's name and nothing else ("Lucknow", "पटना")."""
     district = next(tracker.get_latest_entity_values("district"), None)
     text = tracker.latest_message.get("text") or ""
-    return bool(district) and not text.startswith("/") and resolve_district(text) == district
+    return bool(district) and not text.startswith("/") and asks_about_district(text, district)
 
 
 def names_a_place(tracker: Tracker) -> bool:

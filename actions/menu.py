@@ -4,11 +4,11 @@ from typing import Any, Dict, List, Optional, Type, Union
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import in_language, label, language_of, typed_text
-from actions.complaints import ActionComplaintStatus, category_menu
+from actions.complaints import ActionComplaintStatus, category_menu, says_where, where_said
 from actions.covid import ActionCovidCases, follows_covid_answer, names_a_place, only_a_district
 from actions.ticket_updates import REOPEN_CHOICE, rate_or_reopen
 from civic.city import get_city
@@ -20,6 +20,8 @@ INTENT_LABELS: Dict[str, Dict[str, str]] = yaml.safe_load(
 # The runner-up is offered beside the best guess when its confidence is at least this share
 # of the best guess's.
 SECOND_GUESS_SHARE = 0.5
+# The fallback's "did you mean ...?" questions, asked again when the answer says where instead.
+FALLBACK_QUESTIONS = frozenset({"utter_ask_which_intent", "utter_ask_affirm_intent", "utter_ask_category_choice"})
 
 # What each numbered choice of a menu response leads to (the menus' texts are in the domain):
 # a response to send, an action whose work is done here, or the complaint form to start.
@@ -53,6 +55,27 @@ def last_menu(tracker: Tracker) -> Optional[str]:
     return None
 
 
+def last_bot_message(tracker: Tracker) -> Optional[Dict[str, Any]]:
+    return next((e for e in reversed(tracker.events) if e.get("event") == "bot"), None)
+
+
+def ask_again(dispatcher: CollectingDispatcher, asked: Dict[str, Any], language: str) -> None:
+    """The fallback's question once more, with the choices it offered."""
+    response = asked["metadata"]["utter_action"]
+    buttons = (asked.get("data") or {}).get("buttons") or []
+    payloads = [b.get("payload") or "" for b in buttons]
+    if response == "utter_ask_category_choice":
+        keys = [p.replace("/complaint_", "", 1) for p in payloads if p.startswith("/complaint_")]
+        dispatcher.utter_message(response=response, **category_menu(keys, language))
+    elif response == "utter_ask_which_intent" and len(buttons) >= 2:
+        dispatcher.utter_message(response=response, buttons=buttons, first_label=buttons[0].get("title"),
+                                 second_label=buttons[1].get("title"))
+    elif response == "utter_ask_affirm_intent" and payloads:
+        intent = payloads[0].lstrip("/")
+        dispatcher.utter_message(response=response, intent_name=intent,  # (its buttons are the response's)
+                                 intent_label=intent_label(intent, language))
+
+
 class ActionMenuChoice(Action):
     """Turn "1", "१", "ek" or "one" after a numbered menu into what was chosen."""
 
@@ -69,6 +92,14 @@ class ActionMenuChoice(Action):
                              or only_a_district(tracker)):
             return await ActionCovidCases().run(dispatcher, tracker, domain)
         if menu is None:
+            asked = last_bot_message(tracker)
+            text = typed_text(tracker)
+            if asked and (asked.get("metadata") or {}).get("utter_action") in FALLBACK_QUESTIONS \
+                    and says_where(text):
+                # "Did you mean: Sewer or Sanitation?" - "I don't know the ward, I live near Ghanta
+                # Ghar": the place is kept for the complaint, and the question asked again
+                ask_again(dispatcher, asked, language_of(tracker))
+                return [SlotSet(slot, value) for slot, value in where_said(text or "").items()]
             dispatcher.utter_message(response="utter_help")
             return []
         options = MENUS[menu]

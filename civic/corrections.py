@@ -50,7 +50,7 @@ _VALUE_MARKER = re.compile(
     f"सही\\s+(?:जगह|पता)(?:\\s+है)?|असल\\s+में|बल्कि|"
     # "the place is X", "jgh glt h, X", "place is wrong: X": the value follows
     f"{_B}(?:place|location|address)\\s+is{_E}|"
-    f"{_B}(?:{_WRONG_WORDS})(?:\\s+(?:likha|likhi|likhe|hai|he|h|है|hain|is))*\\s*[,:;–-]",
+    f"{_B}(?:{_WRONG_WORDS})(?:\\s+(?:likha|likhi|likhe|hai|he|h|है|hain|is|लिखा|लिखी|लिखे|हो\\s+गई|हो\\s+गया))*\\s*[,:;–-]",
     re.IGNORECASE,
 )
 _TRAILING = re.compile(r"(?:\s+(?:hai|he|h|है|hain|हैं|please|pls|plz|kar\s+do|karo))+\s*[.!।]*$",
@@ -127,17 +127,24 @@ def _clauses(text: str):
     return [c for c in re.split(r"[,.;!?।]+|\s+(?:not|nahi|nahin|nhi|नहीं)\s+(?=\S)", text) if c.strip()]
 
 
+NEGATED_SPAN = 3  # a negation takes back a category word up to this many words before it
+
+
 def categories_named(text: str, category_words: Mapping[str, FrozenSet[str]],
                      exclude: Optional[str] = None) -> Set[str]:
     """The categories a correction names, leaving out those only named in a clause that
     takes them back ("यह पाइप लीकेज की शिकायत है, पीने का पानी नहीं" → leakage)."""
     named: Set[str] = set()
-    negation = re.compile(f"{_B}(?:not|nahi|nahin|nhi|na|नहीं|नही|ना){_E}", re.IGNORECASE)
+    negation = {"nahi", "nahin", "nhi", "ni", "na", "नहीं", "नही", "ना"}  # after what it negates
     for clause in re.split(r"[,.;!?।]+", text):
-        words = {w.casefold() for w in _WORD.findall(clause)}
-        taken_back = bool(negation.search(clause)) or bool(re.search(f"{_B}not{_E}", clause, re.I))
+        words = [w.casefold() for w in _WORD.findall(clause)]
+        # a negation takes back the words just before it ("kude ki nhi") or, "not", just after
+        # it; the other words of its clause still name ("ye sewer ki complaint h kude ki nhi")
+        kept = {w for i, w in enumerate(words)
+                if not any(n in negation for n in words[i + 1:i + 1 + NEGATED_SPAN])
+                and not (i and words[i - 1] in ("not", "no"))}
         for key, category in category_words.items():
-            if key != exclude and words & {w.casefold() for w in category} and not taken_back:
+            if key != exclude and kept & {w.casefold() for w in category}:
                 named.add(key)
     return named
 
@@ -202,6 +209,7 @@ def parse_correction(text: str, category_words: Optional[Mapping[str, FrozenSet[
 # --- A complaint that comes back, and giving up ----------------------------------------------
 _STILL = re.compile(
     f"{_B}(?:still|again|once\\s+more|not\\s+(?:been\\s+)?fixed|abhi\\s+bhi|abhi\\s+tak|ab\\s+bhi|abhi\\s+v|"
+    f"abhi\\s+b|ab\\s+b|ab\\s+v|(?:thik|theek|thk)\\s+(?:ni|nahi|nhi|nai)\\s+(?:hua|hui|huya)|"
     f"ab\\s+tak|phir\\s+se|fir\\s+se|firse|phirse|dubara|dobara|dubaara|dobaara|"
     f"(?:jali|jala|aaya|aya|aayi|ayi|hua|hui|utha|uthaya|bani|bana)\\s+hi\\s+(?:nahi|nhi|nahin|na)|"
     f"अभी\\s+भी|अब\\s+भी|अभी\\s+तक|फिर\\s+से|दोबारा|दुबारा|"
@@ -293,3 +301,28 @@ def change_of_mind(text: str, category_words: Mapping[str, FrozenSet[str]]) -> O
     if not named and not cue:
         return None
     return ChangeOfMind(frozenset(taken), frozenset(named), cue)
+
+
+# --- At the photo question: "haan photo hai" ---------------------------------------------------
+_PHOTO_NEGATION = re.compile(f"{_B}(?:nahi|nahin|nhi|ni|nai|na|no|not|nope|don'?t|dont|नहीं|नही|ना|मत){_E}",
+                             re.IGNORECASE)
+_PHOTO_WORD = re.compile(f"{_B}(?:photo|photos|foto|pic|pics|picture|image|tasveer|फोटो|फ़ोटो|तस्वीर){_E}",
+                         re.IGNORECASE)
+_HAVE = re.compile(f"{_B}(?:hai|he|h|hain|hy|है|हैं|have|got|paas|pass|पास|khinchi|kheechi|li\\s+hai|खींची){_E}",
+                   re.IGNORECASE)
+_SEND = re.compile(f"{_B}(?:bhej\\w*|send|sending|sent|upload\\w*|attach\\w*|kaise\\s+(?:bheju|bheje|bhejun|de)|"
+                   f"भेज\\w*|भेजूँ|भेजूं|भेजें){_E}", re.IGNORECASE)
+_YES = re.compile("^(?:(?:haan|han|ha|haa|hn|ji|jee|yes|yeah|yep|yup|sure|ok|okay|i\\s+do|i\\s+have|"
+                  "हाँ|हां|जी|ठीक\\s+है|है)[\\s,.!]*)+$", re.IGNORECASE)
+MAX_PHOTO_OFFER_WORDS = 8
+
+
+def offers_photo(text: str) -> bool:
+    """ "haan photo hai", "yes I have a photo", "हाँ फोटो है", "photo kaise bheju", "haan": at the
+    photo question the citizen has one to send (they are told how), never "no photo"."""
+    if not text or text.startswith("/") or len(text.split()) > MAX_PHOTO_OFFER_WORDS \
+            or _PHOTO_NEGATION.search(text):
+        return False
+    text = text.strip()
+    return bool(_YES.match(text) or _SEND.search(text)
+                or (_PHOTO_WORD.search(text) and _HAVE.search(text)))

@@ -481,3 +481,39 @@ def district_members(canonical: str) -> List[DistrictEntry]:
 def is_whole_state(name: str) -> bool:
     """True for names that stand for a whole state's figures ("Delhi"), not one district."""
     return name in _gazetteer().whole_state
+
+
+# "aur Meerut me?", "or bombay ka kya haal h", "and Kanpur?", "और पटना?": a follow-up
+FOLLOW_UP = re.compile(r"^\s*(?:aur|or|and|और|tatha|what\s+about|how\s+about)(?![\w\u0900-\u097F])",
+                       re.IGNORECASE)
+MAX_FOLLOW_UP_WORDS = 7
+
+
+def is_follow_up(text: str) -> bool:
+    """A short message that starts with "and / aur / or (SMS) / what about": it goes on with
+    the previous answer's topic."""
+    return bool(FOLLOW_UP.match(text or "")) and len(text.split()) <= MAX_FOLLOW_UP_WORDS
+
+
+# Words around a district's name that only ask about it ("muzaffarnagar ka bta", "पटना का क्या
+# हाल है"): such a message asks for that district's figures. ("aur Meerut me?" goes on with the
+# previous answer's topic: is_follow_up.)
+_ASKING_WORDS = frozenset("""
+    ka ki ke ko me mein mai m kya kia haal hal hai h he hy bta btao batao bataiye bataye bata btaiye
+    bolo dikhao dekho jila zila district city shahar is it its the in of please pls plz sir ji mam
+    situation update
+    का की के को में क्या हाल है बताओ बताइए बताएँ बताएं बता दिखाओ जिला ज़िला शहर जी
+    """.split())
+MAX_ASKING_WORDS = 5
+_ASK_WORD = re.compile(r"[A-Za-z]+|[\u0900-\u097F]+")
+
+
+def asks_about_district(text: str, district: str) -> bool:
+    """ "muzaffarnagar ka bta", "aur Meerut me?", "Lucknow": the district `district` named with
+    nothing but words that ask about it."""
+    found = find_district(text or "")
+    if found is None or found[2] != district:
+        return resolve_district(text or "") == district
+    start, end, _ = found
+    words = [w.casefold() for w in _ASK_WORD.findall(text[:start] + " " + text[end:])]
+    return len(words) <= MAX_ASKING_WORDS and all(w in _ASKING_WORDS for w in words)

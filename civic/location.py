@@ -172,14 +172,18 @@ def extract_location(text: str, localities: Optional[Sequence[Locality]] = None)
     landmark = landmark_phrase(text)
     if landmark:
         start = text.find(landmark)
+        end = start + len(landmark)
+        for _, named_start, named_end in localities_in(text, localities):
+            if named_start <= end < named_end:  # "near Ghanta Ghar": the name is not cut
+                end = _address_after(text, named_end)
         if start >= 0 and _PREPOSITION.match(text, start):
-            return text[_road_before(text, start):start + len(landmark)].strip()
+            return text[_road_before(text, start):end].strip()
         before = list(_TOKEN.finditer(text[:max(start, 0)]))
         if len(before) >= 2 and before[-1].group().casefold() in _ON:  # "चिलकाना रोड पर पेट्रोल पंप के पास"
             begin = _road_before(text, before[-1].start())
             if begin < before[-1].start():
-                return text[begin:start + len(landmark)].strip()
-        return landmark
+                return text[begin:end].strip()
+        return text[start:end].strip() if start >= 0 else landmark
     named = localities_in(text, localities)
     if named:
         _, start, end = named[0]
@@ -196,3 +200,48 @@ def wards_of(text: str, localities: Optional[Sequence[Locality]] = None) -> Tupl
     for locality, _, _ in localities_in(text, localities):
         wards.extend(w for w in locality.wards if w not in wards)
     return tuple(wards)
+
+
+# --- A place given where the ward was asked ---------------------------------------------------
+# Words that make a name a locality ("Shastri Nagar", "Raja colony", "Kishan pura"): a name with
+# one of them that city.yml does not know is a locality the bot cannot place in a ward.
+_LOCALITY_WORD = (r"nagar|colony|puri|pura|ganj|mohalla|muhalla|vihar|enclave|bagh|abad|basti|"
+                  r"नगर|कॉलोनी|कालोनी|पुरी|पुरा|गंज|मोहल्ला|विहार|बाग़|बाग|बस्ती")
+_NAME_WORD = r"(?:[^\W\d_][\w.'-]*|[\u0900-\u097F]+)"
+_LOCALITY_NAME = re.compile(
+    rf"(?<![\w\u0900-\u097F])((?:{_NAME_WORD}\s+){{1,2}}(?:{_LOCALITY_WORD}))(?![\w\u0900-\u097F])",
+    re.IGNORECASE)
+# "मकान नंबर 45", "house no 12", "gali no 3", "plot 7": a number that belongs to the place
+HOUSE_NUMBER = re.compile(
+    r"(?<![\w\u0900-\u097F])(?:makan|makaan|मकान|house|h\.?\s?no\.?|plot|flat|shop|dukan|दुकान|kothi|कोठी|"
+    r"gali|galli|gli|गली|lane|street|sector|block|सेक्टर|ब्लॉक)"
+    r"(?:\s*(?:no\.?|number|nambar|num|नंबर|नं\.?|#))?\s*[-:]?\s*[0-9\u0966-\u096F]+(?:\s*/\s*[0-9\u0966-\u096F]+)?[a-zA-Z]?",
+    re.IGNORECASE)
+_SAYS_WHERE = re.compile(
+    rf"(?<![\w\u0900-\u097F])(?:वाली|वाला|wali|wala|vali|vala)\s+(?:{_ROAD_WORD}|lane|street)(?![\w\u0900-\u097F])|"
+    rf"{_POSTPOSITION.pattern}|{_PREPOSITION.pattern}", re.IGNORECASE)
+
+
+def unknown_locality(text: str, localities: Optional[Sequence[Locality]] = None) -> Optional[str]:
+    """ "शास्त्री नगर में रहते हैं" → "शास्त्री नगर": a locality by its name that the city's list
+    does not have (None when it names a known one, or none)."""
+    if not text or len(text) > MAX_TEXT or localities_in(text, localities):
+        return None
+    for match in _LOCALITY_NAME.finditer(text):
+        words = _words_before(text, match.end(1))
+        if words and not re.fullmatch(_LOCALITY_WORD, words, re.IGNORECASE):
+            return words
+    return None
+
+
+def place_answer(text: str) -> Optional[str]:
+    """The place a short answer describes, as typed: "just opposite the old post office",
+    "मंदिर वाली गली, मकान नंबर 45 के सामने", "Raja colony"; None when it says no place."""
+    if not text or len(text) > MAX_TEXT:
+        return None
+    found = extract_location(text) or unknown_locality(text)
+    if found:
+        return found
+    if HOUSE_NUMBER.search(text) or _SAYS_WHERE.search(text):
+        return text.strip(" ,.!")
+    return None

@@ -51,7 +51,7 @@ __all__ = [
     "CreateOutcome", "CreateResult", "TicketRecord", "TicketEventRecord", "PublicStatus",
     "TicketPage", "MapPoint", "EVENT_KINDS", "TicketError", "TicketNotFound", "InvalidTicketData", "TransitionNotAllowed",
     "ReopenWindowExpired", "OpenTicketExists", "NotTicketOwner", "RatingNotAllowed",
-    "StorageUnavailable",
+    "StorageUnavailable", "remark_for_status",
 ]
 
 # --- statuses and the rules between them -------------------------------------------------
@@ -300,6 +300,19 @@ class TicketEventRecord:
         """A remark the citizen may read: an officer's, on a status change or an assignment
         (not a field worker's reason for returning it, not an escalation step)."""
         return self.actor != CITIZEN_ACTOR and self.kind in (STATUS_EVENT, ASSIGNMENT_EVENT)
+
+
+def remark_for_status(history: Sequence[TicketEventRecord]) -> Optional[str]:
+    """The officer's remark that goes with the ticket's present status ("kooda utha liya" while
+    resolved, a rejection's reason while rejected): given since the ticket last changed status,
+    never an older one (a reopened ticket shows no resolver's remark). `history` oldest first."""
+    current = history[-1].status if history else None
+    for event in reversed(history):
+        if event.status != current:
+            return None
+        if event.for_citizen and event.remark:
+            return event.remark
+    return None
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,8 @@
   bijli nahi aa rahi", "power cut") is `other_agency` (the power company), and a short one
   that says neither ("light nahi aa rahi") is `other_agency` too, whose action asks which
   (civic/knowledge.py power_kind).
-- A short question about a district and nothing else ("लखनऊ का क्या हाल है", "muzaffarnagar
-  ka bta") asks for its COVID figures, whatever the classifier made of its few words.
-- A message that is only a district's name ("Lucknow", "पटना", "Bombay?") is an answer,
+- A message that is only a district's name ("Lucknow", "पटना", "Bombay?", or with words that
+  only ask about it: "muzaffarnagar ka bta") is an answer,
   `inform`, like a message that is only a number: in the complaint form it answers the
   question asked; outside it, it asks for that district's COVID figures (action_menu_choice).
 - A short message that names a complaint number and nothing else ("SRN-000002", "srn 2",
@@ -29,6 +28,12 @@
   ticket of that category, or registers a new one (a citizen with no such ticket loses nothing).
 - Giving up ("chodo yr", "rehne do yaar", "jane do", civic.corrections.gives_up) is `stop`,
   never `deny` (which the photo question would take for "no photo").
+- A short yes that names one category ("हाँ, सीवर" typed at "did you mean: सीवर या सफाई?") is
+  that complaint, not a bare yes (which the help menu would answer).
+- A house number ("मकान नंबर 54", "makan no 12", "house no 5") is part of a place: a message
+  the classifier took for a house-tax complaint for it, without a word of tax, bills or
+  receipts ("अरे नहीं, जगह गलत लिखी, मकान नंबर 54 है"), is the likeliest other complaint, else
+  `inform` (an answer: the form reads the place in it).
 - A change of mind ("nahi nahi, light nahi, asal me naali band hai") is a complaint of the
   category named after the one taken back (civic.corrections.change_of_mind), not `deny` and
   not the taken-back category, whose words weigh as much in the classifier.
@@ -57,8 +62,9 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from civic.corrections import change_of_mind, gives_up
-from civic.districts import resolve_district
+from civic.districts import asks_about_district, is_follow_up
 from civic.knowledge import power_kind
+from civic.location import HOUSE_NUMBER
 from civic.tone import is_angry, only_folded_hands
 
 PHOTO_INTENT = "share_photo"
@@ -84,56 +90,33 @@ POWER_AGENCY = "electricity"
 STREET_LIGHT_INTENT = "complaint_street_light"
 # "light nahi aa rahi" is asked about; a longer message about a light is left to the classifier.
 MAX_AMBIGUOUS_LIGHT_WORDS = 6
+HOUSE_TAX_INTENT = "complaint_house_tax"
+# What makes a message with a house number about house tax after all.
+TAX_WORDS = re.compile(
+    r"(?<![\w\u0900-\u097F])(?:tax|taxes|taks|tex|grihkar|grih\s*kar|bill|raseed|rasid|receipt|property|"
+    r"sampatti|mutation|dakhil|टैक्स|गृहकर|गृह\s*कर|बिल|रसीद|प्रॉपर्टी|संपत्ति|दाखिल)(?![\w\u0900-\u097F])",
+    re.IGNORECASE)
+# Beside a house number taken for house tax, another complaint at least this likely is meant.
+MIN_COMPLAINT_BESIDE_HOUSE_NUMBER = 0.1
+MAX_YES_WITH_CATEGORY_WORDS = 4
 THANK_INTENT = "thank"
 FRUSTRATION_INTENT = "frustration"
 # What the classifier may make of an angry message that asks for nothing in particular.
 NO_REQUEST = CONTENTLESS | {"bot_challenge", "goodbye", "stop", "human_handoff", FRUSTRATION_INTENT}
 
 
-# "aur Meerut me?", "or bombay ka kya haal h", "and Kanpur?", "और पटना?": a follow-up
-FOLLOW_UP = re.compile(r"^\s*(?:aur|or|and|और|tatha|what\s+about|how\s+about)(?![\w\u0900-\u097F])",
-                       re.IGNORECASE)
-MAX_FOLLOW_UP_WORDS = 7
-
-
 def follow_up_about_a_district(text: str, entities: list) -> bool:
     """A short "and <district> ...?" message (the topic is the previous answer's)."""
-    return bool(FOLLOW_UP.match(text)) and len(text.split()) <= MAX_FOLLOW_UP_WORDS \
-        and any(e.get("entity") == "district" for e in entities)
-
-
-# Words that ask about a place and nothing else: "लखनऊ का क्या हाल है", "muzaffarnagar ka bta",
-# "what about Patna now?" ask for its COVID figures, the only thing asked of a district here.
-ASKING_ABOUT = frozenset("""
-    ka ki ke me mein mai main mei m kya kia kaisa kaise kaisi haal hal hall h hai he hain ab abhi
-    bta btao batao bataiye bataye btaiye batana btana bolo jankari jaankari update status situation
-    what whats what's about how is the there now tell me please pls plz news
-    का की के में मे क्या कैसा कैसे कैसी हाल है हैं अब अभी बताओ बताइए बताएं बताना बोलो जानकारी
-""".split())
-ASKING = frozenset("kya kia kaisa kaise kaisi haal hal hall bta btao batao bataiye bataye btaiye "
-                   "batana btana bolo jankari jaankari update status situation what whats what's "
-                   "how tell news क्या कैसा कैसे कैसी हाल बताओ बताइए बताएं बताना बोलो जानकारी".split())
-WORD = re.compile(r"[\w\u0900-\u097F']+")
-MAX_ASKING_WORDS = 6
-
-
-def asks_about_a_district(text: str, entities: list) -> bool:
-    """A short question about a district with no other subject ("लखनऊ का क्या हाल है",
-    "muzaffarnagar ka bta"); "lucknow ki train kab hai" has one (train) and is not."""
-    district = next((e for e in entities if e.get("entity") == "district"), None)
-    if district is None or text.startswith("/") or "start" not in district:
-        return False
-    rest = WORD.findall((text[: district["start"]] + " " + text[district["end"]:]).lower())
-    return 0 < len(rest) <= MAX_ASKING_WORDS and all(w in ASKING_ABOUT for w in rest) \
-        and any(w in ASKING for w in rest)
+    return is_follow_up(text) and any(e.get("entity") == "district" for e in entities)
 
 
 def only_a_district(text: str, entities: list) -> bool:
-    """The message is a district's name and nothing else ("Lucknow", "Noida?", "पटना जिला")."""
+    """The message is a district's name and nothing else ("Lucknow", "Noida?", "पटना जिला"), or
+    with words that only ask about it ("muzaffarnagar ka bta", "पटना का क्या हाल है")."""
     district = next((e.get("value") for e in entities if e.get("entity") == "district"), None)
     if not district or text.startswith("/"):
         return False
-    return resolve_district(text) == district
+    return asks_about_district(text, district)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -182,8 +165,6 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 # "or bombay ka kya haal h": an answer, which right after COVID figures is a
                 # COVID question (action_menu_choice), and never "I can't help with that"
                 self._set_intent(message, ANSWER_INTENT)
-            elif intent in CONTENTLESS and asks_about_a_district(text, entities):
-                self._set_intent(message, COVID_INTENT)
             elif intent in CONTENTLESS | {COVID_INTENT} and only_a_district(text, entities):
                 # sure of it, so that the fallback does not ask "what do you mean?"
                 self._set_intent(message, COVID_INTENT if intent == COVID_INTENT else ANSWER_INTENT)
@@ -192,6 +173,11 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             elif intent in NO_REQUEST - {"human_handoff"} and is_angry(text) \
                     and not any(e.get("entity") == "complaint_id" for e in entities):
                 self._set_intent(message, FRUSTRATION_INTENT)
+            elif intent == "affirm" and self._yes_with_a_category(text):
+                # "हाँ, सीवर" typed at "did you mean: सीवर या सफाई?": that complaint, not a bare yes
+                self._set_intent(message, COMPLAINT_PREFIX + self._yes_with_a_category(text))
+            elif intent == HOUSE_TAX_INTENT and HOUSE_NUMBER.search(text) and not TAX_WORDS.search(text):
+                self._not_house_tax(message)
             elif not text.startswith("/"):
                 self._change_of_mind(message, text, intent)
                 intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
@@ -215,6 +201,25 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             (named[0] if named else (others[0] if change.cue and others else None))
         if choice:
             self._set_intent(message, choice)
+
+    def _yes_with_a_category(self, text: str) -> str:
+        """The one category a short yes names ("हाँ, सीवर", "haan sewer wala"), else ""."""
+        words = {w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", text)}
+        if not 2 <= len(words) <= MAX_YES_WITH_CATEGORY_WORDS:
+            return ""
+        named = [key for key, category in self.category_words.items()
+                 if words & {w.casefold() for w in category}]
+        return named[0] if len(named) == 1 else ""
+
+    def _not_house_tax(self, message: Message) -> None:
+        """ "मकान नंबर 54": a place. The likeliest other complaint, else an answer."""
+        complaint = next((r for r in message.get(INTENT_RANKING_KEY) or []
+                          if (r.get(INTENT_NAME_KEY) or "").startswith(COMPLAINT_PREFIX)
+                          and r.get(INTENT_NAME_KEY) not in (HOUSE_TAX_INTENT, self.status_intent)), None)
+        if complaint and (complaint.get(PREDICTED_CONFIDENCE_KEY) or 0) >= MIN_COMPLAINT_BESIDE_HOUSE_NUMBER:
+            self._set_intent(message, complaint[INTENT_NAME_KEY])
+        else:
+            self._set_intent(message, ANSWER_INTENT)
 
     def _still_a_complaint(self, message: Message) -> None:
         complaint = next((r for r in message.get(INTENT_RANKING_KEY) or []

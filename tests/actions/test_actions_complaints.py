@@ -104,6 +104,28 @@ def test_status_for_the_owner_for_others_and_unknown_numbers():
     assert listing[0]["response"] == "utter_ticket_list" and number in listing[0]["tickets"]
 
 
+def test_the_resolvers_remark_is_shown_while_resolved_and_not_after_the_citizen_reopens():
+    sender = "91" + uuid.uuid4().hex[:10]
+    _, said = run(ActionSubmitComplaint(), filled_form(sender))
+    number = said[0]["ticket_number"]
+    for status in ("assigned", "in_progress"):
+        repository.change_status(number, status, actor="officer:je")
+    repository.change_status(number, "resolved", actor="officer:je", remark="naya bulb laga diya")
+
+    def status_remark():
+        _, reply = run(ActionComplaintStatus(), tracker(f"status {number}", "complaint_status", sender=sender,
+                                                        entities=[{"entity": "complaint_id", "value": number}]))
+        return reply[0]["remark"]
+
+    assert "naya bulb laga diya" in status_remark()
+    repository.rate(number, sender, 2)
+    assert "naya bulb laga diya" in status_remark()  # a rating keeps the ticket resolved
+    repository.reopen(number, sender, "abhi bhi andhera hai")
+    assert status_remark() == ""
+    repository.change_status(number, "in_progress", actor="officer:je", remark="wiring badal rahe hain")
+    assert "wiring badal rahe hain" in status_remark() and "bulb" not in status_remark()
+
+
 def test_menu_choice_needs_a_menu_before_it():
     greeted = [{"event": "bot", "text": "…", "metadata": {"utter_action": "utter_greet"}}]
     events, said = run(ActionMenuChoice(), tracker("ek", events=greeted))
@@ -112,3 +134,21 @@ def test_menu_choice_needs_a_menu_before_it():
     assert said[0]["response"] == "utter_not_a_menu_choice"
     _, said = run(ActionMenuChoice(), tracker("2", events=[]))
     assert said[0]["response"] == "utter_help"
+
+
+def test_a_place_said_at_the_fallbacks_did_you_mean_is_kept_and_the_question_asked_again():
+    """The lead's defect 2: "Did you mean: Sewer or Sanitation?" - "I don't know the ward, I live
+    near Ghanta Ghar" answered with the help menu; the choice and the place were lost."""
+    buttons = [{"title": "Sewer", "payload": "/complaint_sewer"},
+               {"title": "Sanitation / garbage", "payload": "/complaint_sanitation"},
+               {"title": "Something else", "payload": "/out_of_scope"}]
+    asked = [{"event": "bot", "text": "Did you mean: Sewer or Sanitation / garbage?", "data": {"buttons": buttons},
+              "metadata": {"utter_action": "utter_ask_which_intent"}}]
+    events, said = run(ActionMenuChoice(), tracker("I don't know the ward, I live near Ghanta Ghar", events=asked))
+    assert [(m["response"], m["buttons"], m["first_label"]) for m in said] == [
+        ("utter_ask_which_intent", buttons, "Sewer")]
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {"ward_choices": ["44"], "ward_problem": "locality", "ward_locality": "Ghanta Ghar",
+                     "location": "near Ghanta Ghar"}
+    _, said = run(ActionMenuChoice(), tracker("what is this", events=asked))
+    assert [m["response"] for m in said] == ["utter_help"]  # anything else: as before

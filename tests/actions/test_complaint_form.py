@@ -17,6 +17,7 @@ from actions.complaints import (
     NO_PHOTO,
     ActionAskCategory,
     ActionAskEditField,
+    ActionAskPhoto,
     ActionAskWard,
     ActionSubmitComplaint,
     ValidateComplaintForm,
@@ -107,6 +108,27 @@ def test_a_one_word_opener_that_fits_two_categories_asks_between_them(text, cate
     assert answered["category"] == categories[1]
 
 
+@pytest.mark.parametrize("text, language", [
+    ("I don't know the ward, I live near Ghanta Ghar", "en"),  # the lead's defect 2: the help menu
+    ("ward nahi pata, ghanta ghar ke paas rehte h", "hinglish"),
+    ("घंटाघर के पास रहते हैं, वार्ड नहीं पता", "hi"),
+])
+def test_the_place_said_at_the_category_choice_is_kept_and_the_choice_asked_again(text, language):
+    choices = ["sewer", "sanitation"]
+    asked = {"category": None, "category_choices": choices, "requested_slot": "category", "language": language}
+    slots, said = turn(state(text, "inform", slots=asked))
+    assert slots["category"] is None and slots["requested_slot"] == "category"
+    assert (slots["ward"], slots["ward_choices"], slots["ward_problem"]) == (None, ["44"], "locality")
+    assert slots["location"] and "utter_not_a_category" not in said
+    _, asked_again = run(ActionAskCategory(), state(text, "inform", slots=slots))
+    assert asked_again[0]["response"] == "utter_ask_category_choice"
+    assert [b["payload"] for b in asked_again[0]["buttons"]] == ["/complaint_sewer", "/complaint_sanitation"]
+    tapped, _ = turn(state("/complaint_sewer", "complaint_sewer", slots=slots, candidates={"category": "sewer"}))
+    assert (tapped["category"], tapped["requested_slot"]) == ("sewer", "ward")
+    _, ward_question = run(ActionAskWard(), state("/complaint_sewer", "complaint_sewer", slots=tapped))
+    assert ward_question[0]["response"] == "utter_ask_ward_choice" and ward_question[0]["wards"] == "44"
+
+
 @pytest.mark.parametrize("choices, answer, count, example", [
     (["drinking_water", "water_leakage"], "5", 2, "Peene ka paani"),  # of the two shown
     (None, "9", 7, "Street light"),  # of the whole menu
@@ -178,13 +200,107 @@ def test_a_description_that_sounds_like_another_category_is_the_description():
 
 
 @pytest.mark.parametrize("text, intent", [("rehne do", "stop"), ("never mind", "stop"),
-                                          ("covid ke case kitne hain", "covid_cases"),
-                                          ("haan", "affirm")])
+                                          ("covid ke case kitne hain", "covid_cases")])
 def test_a_question_or_a_stop_at_the_place_question_is_left_to_the_rules(text, intent):
     dispatcher = CollectingDispatcher()
     tracker = state(text, intent, slots={"category": "street_light", "ward": "14", "requested_slot": "location"})
     events = asyncio.run(ValidateComplaintForm().run(dispatcher, tracker, DOMAIN))
     assert events == []  # nothing extracted: Rasa's form rejects and the rule for the intent answers
+
+
+@pytest.mark.parametrize("text, intent, place", [
+    ("अरे नहीं, जगह गलत लिखी, मकान नंबर 54 है", "inform", "मकान नंबर 54"),  # the lead's defect 5
+    ("jgh glt h, makan no 12 ke saamne", "nlu_fallback", "makan no 12 ke saamne"),
+])
+def test_a_place_said_as_a_correction_at_the_place_question_is_the_place(text, intent, place):
+    asked = {"category": "sewer", "ward": "12", "requested_slot": "location", "language": "hi"}
+    slots, _ = turn(state(text, intent, slots=asked))
+    assert (slots["location"], slots["category"], slots.get("pending_category")) == (place, "sewer", None)
+    assert slots["requested_slot"] == "description"
+
+
+@pytest.mark.parametrize("text, district, slot", [
+    ("or dehradun", "Dehradun", "location"),  # the lead's defect 6: stored as the place
+    ("aur meerut me?", "Meerut", "location"),
+    ("Lucknow", "Lucknow", "description"),
+    ("or dehradun", "Dehradun", "ward"),
+])
+def test_another_district_at_a_question_of_the_form_is_a_covid_question_not_an_answer(text, district, slot):
+    asked = {"category": "street_light", "ward": "14", "location": "Court Road", slot: None, "requested_slot": slot}
+    events, _ = run(ValidateComplaintForm(), state(text, "inform", slots=asked,
+                                                   entities=[{"entity": "district", "value": district}]))
+    assert events == []  # nothing extracted: the form rejects, the inform rule gives the figures
+
+
+@pytest.mark.parametrize("text, entities", [
+    ("Dehradun Road", [{"entity": "district", "value": "Dehradun"}]),
+    ("Saharanpur", [{"entity": "district", "value": "Saharanpur"}]),  # the city's own
+])
+def test_a_place_with_a_districts_name_is_still_the_place(text, entities):
+    asked = {"category": "street_light", "ward": "14", "requested_slot": "location"}
+    slots, _ = turn(state(text, "inform", slots=asked, entities=entities))
+    assert slots["location"] == text
+
+
+def test_a_place_in_words_with_the_complaint_in_it_is_the_place():
+    """Round 3 (01): "हमारे घर के सामने, पुराने पीपल के पेड़ वाले खंभे की लाइट" asked the place again."""
+    text = "हमारे घर के सामने, पुराने पीपल के पेड़ वाले खंभे की लाइट"
+    asked = {"category": "street_light", "ward": "12", "requested_slot": "location", "language": "hi"}
+    slots, _ = turn(state(text, "complaint_street_light", slots=asked, candidates={"category": "street_light"}))
+    assert slots["location"] == text
+
+
+@pytest.mark.parametrize("text, intent", [("फोटो नहीं है", "deny"), ("no photo", "deny"), ("photo nhi h", "inform")])
+def test_no_photo_said_before_the_photo_question_is_noted_and_the_question_stays(text, intent):
+    """Round 3 (01): "फोटो नहीं है" at the place question answered "धन्यवाद!" and the question again."""
+    asked = {"category": "street_light", "ward": "12", "location": None, "photo": None, "requested_slot": "location"}
+    slots, _ = turn(state(text, intent, slots=asked))
+    assert (slots["photo"], slots["location"], slots["requested_slot"]) == (NO_PHOTO, None, "location")
+
+
+@pytest.mark.parametrize("text, intent", [("Outside the Government Girls School, Ambala Road", "inform"),
+                                          # taken for a road complaint by the classifier (round 3: 23)
+                                          ("Outside the Government Girls School, Ambala Road",
+                                           "complaint_construction"),
+                                          ("पानी की टंकी के पीछे वाली गली", "nlu_fallback")])
+def test_a_place_alone_at_the_summary_corrects_the_place(text, intent):
+    """Round 3 (23): the place typed at the summary was ignored and the same summary shown again."""
+    summary = {**FULL, "location": "near the school gate", "requested_slot": "confirm", "confirm": None}
+    slots, _ = turn(state(text, intent, slots=summary))
+    assert (slots["location"], slots["confirm"], slots["requested_slot"]) == (text, None, "confirm")
+
+
+@pytest.mark.parametrize("slot", ["ward", "location", "description"])
+@pytest.mark.parametrize("text, intent", [("ok", "affirm"), ("haan", "affirm"), ("nahi", "deny")])
+def test_a_typed_yes_or_no_where_words_are_asked_asks_the_question_again(slot, text, intent):
+    """The lead's defect 5: "ok" at the place question answered the help menu, then the question."""
+    asked = {**FULL, slot: None, "requested_slot": slot}
+    events, said = run(ValidateComplaintForm(), state(text, intent, slots=asked))
+    assert events and said == []  # not rejected: no rule answers it, the form asks its question again
+    slots, _ = turn(state(text, intent, slots=asked))
+    assert slots[slot] is None and slots["requested_slot"] == slot
+
+
+def test_a_yes_naming_this_complaint_at_the_summary_registers_it():
+    summary = {**FULL, "requested_slot": "confirm", "confirm": None}
+    slots, _ = turn(state("haan light wala hi", "complaint_street_light", slots=summary,
+                          candidates={"category": "street_light"}))
+    assert slots["confirm"] is True and slots["requested_slot"] is None
+
+
+def test_a_problem_with_a_place_at_the_summary_is_no_place_correction():
+    summary = {**FULL, "location": "Court Road", "requested_slot": "confirm", "confirm": None}
+    slots, _ = turn(state("pole ki light Court Road pe bhi kharab hai", "complaint_street_light", slots=summary,
+                          candidates={"category": "street_light"}))
+    assert slots["location"] == "Court Road"
+
+
+def test_a_landmark_with_water_in_it_at_the_place_question_is_the_place_not_a_switch():
+    """Round 3 (02): "पानी की टंकी के पास" asked "make it 'पानी का रिसाव'?"."""
+    text = "स्टेशन के पीछे लोको कॉलोनी, पानी की टंकी के पास"
+    asked = {"category": "drinking_water", "ward": "17", "requested_slot": "location", "language": "hi"}
+    slots, _ = turn(state(text, "complaint_water_leakage", slots=asked, candidates={"category": "water_leakage"}))
+    assert (slots["category"], slots.get("pending_category"), slots["location"]) == ("drinking_water", None, text)
 
 
 def test_an_unusual_place_that_nlu_cannot_place_is_still_the_place():
@@ -215,6 +331,91 @@ def test_a_citizen_who_does_not_know_the_ward_is_asked_for_the_locality():
     assert slots["ward"] is None and slots["ward_problem"] == "unknown"
     _, said = run(ActionAskWard(), state("", slots=slots))
     assert [m["response"] for m in said] == ["utter_ask_ward_locality"]
+
+
+@pytest.mark.parametrize("text, place, language", [
+    # the lead's defects 3 and 4: "doesn't look like a ward number"
+    ("just opposite the old post office", "opposite the old post office", "en"),
+    ("मंदिर वाली गली, मकान नंबर 45 के सामने", "मंदिर वाली गली, मकान नंबर 45 के सामने", "hi"),
+    ("gali no 3, sabzi mandi wali gali", "gali no 3, sabzi mandi wali gali", "hinglish"),
+])
+def test_a_place_at_the_ward_question_is_kept_as_the_place_and_the_ward_asked_once_more(text, place, language):
+    asked = {"category": "sewer", "requested_slot": "ward", "language": language}
+    slots, _ = turn(state(text, "inform", slots=asked))
+    assert (slots["ward"], slots["ward_problem"], slots["location"]) == (None, "place", place)
+    assert slots["requested_slot"] == "ward"
+    _, said = run(ActionAskWard(), state(text, slots={**slots, "language": language}))
+    assert [m["response"] for m in said] == ["utter_ward_after_place"]
+    given = {**asked, "location": "Court Road"}  # a place given before stays
+    slots, _ = turn(state(text, "inform", slots=given))
+    assert (slots["ward_problem"], slots["location"]) == ("place", "Court Road")
+    # one given at the ward question just before is completed by this one
+    given = {**asked, "location": "Shastri Nagar", "ward_problem": "unknown_locality"}
+    slots, _ = turn(state(text, "inform", slots=given))
+    assert slots["location"] == f"Shastri Nagar, {place}"
+
+
+@pytest.mark.parametrize("text, locality, intent", [
+    ("वार्ड पता नहीं, शास्त्री नगर में रहते हैं", "शास्त्री नगर", "inform"),
+    ("Shastri nagar me rehte h", "Shastri nagar", "nlu_fallback"),
+    ("I live in Raja Colony", "Raja Colony", "inform"),
+])
+def test_a_locality_the_city_does_not_know_is_said_not_found_and_kept_as_the_place(text, locality, intent):
+    slots, _ = turn(state(text, intent, slots={"category": "sanitation", "requested_slot": "ward"}))
+    assert (slots["ward"], slots["ward_problem"], slots["ward_locality"]) == (None, "unknown_locality", locality)
+    assert slots["location"] == locality
+    _, said = run(ActionAskWard(), state(text, slots=slots))
+    assert [(m["response"], m["locality"]) for m in said] == [("utter_locality_not_found", locality)]
+
+
+@pytest.mark.parametrize("text", ["मकान नंबर 45 के सामने", "gali no 3", "house no 12 near the temple"])
+def test_a_house_or_lane_number_is_never_the_ward(text):
+    slots, _ = turn(state(text, slots={"category": "sanitation", "requested_slot": "ward"}))
+    assert slots["ward"] is None and slots["ward_problem"] == "place"
+
+
+@pytest.mark.parametrize("text, intent, problem", [
+    ("ward ni pta", "inform", "unknown"),  # round 3 (12): "Ye ward number sahi nahi lagta"
+    ("pta ni yr", "deny", "unknown"),
+    # round 3 (12): unsure between house tax and garbage, the fallback asked "did you mean"
+    ("ward ka ni pta yr, ghanta ghar k pass rehte h", "nlu_fallback", "locality"),
+])
+def test_dont_know_in_sms_spelling_and_a_locality_the_classifier_was_unsure_of(text, intent, problem):
+    asked = {"category": "sanitation", "ward": None, "requested_slot": "ward"}
+    slots, _ = turn(state(text, intent, slots=asked))
+    assert (slots["ward"], slots["ward_problem"], slots["requested_slot"]) == (None, problem, "ward")
+
+
+@pytest.mark.parametrize("text, intent, place", [
+    ("ghanta ghar k pichhe wali gali, dudh dairy k samne", "nlu_fallback",
+     "ghanta ghar k pichhe wali gali, dudh dairy k samne"),  # round 3 (12): "did you mean Safai?"
+    ("dudh dairy ke saamne", "inform", "Ghanta Ghar, dudh dairy ke saamne"),
+])
+def test_the_exact_spot_said_at_the_photo_question_completes_the_place(text, intent, place):
+    asked = {**FULL, "category": "sanitation", "location": "Ghanta Ghar", "photo": None, "requested_slot": "photo"}
+    slots, _ = turn(state(text, intent, slots=asked))
+    assert (slots["location"], slots["photo"], slots["requested_slot"]) == (place, None, "photo")
+
+
+def test_a_vague_place_from_the_first_message_gives_way_to_the_place_said_at_the_ward_question():
+    """Round 3 (11, 12): the ticket's place stayed "hmari gali" ("our lane")."""
+    text = "ghanta ghar k pichhe wali gali, dudh dairy k samne"
+    asked = {"category": "sanitation", "ward": None, "location": "hmari gali", "requested_slot": "ward"}
+    slots, _ = turn(state(text, "inform", slots=asked))
+    assert slots["ward_choices"] == ["44"] and slots["location"] == extract_location(text) != "hmari gali"
+    kept = {**asked, "location": "Court Road pe"}  # a findable place stays
+    slots, _ = turn(state(text, "inform", slots=kept))
+    assert slots["location"] == "Court Road pe"
+
+
+def test_a_location_pin_at_the_ward_question_is_noted_and_the_ward_asked():
+    """Round 3 (22): a pin at the locality question got the same question, no word of the pin."""
+    asked = {"category": "sanitation", "ward": None, "ward_problem": "unknown", "requested_slot": "ward",
+             "latitude": 29.968, "longitude": 77.551}
+    slots, _ = turn(state("/share_location", "share_location", slots=asked, candidates={"location": "pin"}))
+    assert slots["location"].endswith("(29.96800, 77.55100)") and slots["ward_problem"] == "place"
+    _, said = run(ActionAskWard(), state("/share_location", "share_location", slots=slots))
+    assert [m["response"] for m in said] == ["utter_ward_after_place"]
 
 
 @pytest.mark.parametrize("text, ward", [("ok 52", "52"), ("52 hai", "52"), ("बावन", "52"),
@@ -250,6 +451,17 @@ def test_words_at_the_photo_question_are_never_a_photo(text, intent, later):
 def test_other_words_at_the_photo_question_ask_for_the_photo_again():
     slots, _ = turn(state("lorem ipsum", slots={**FULL, "photo": None, "requested_slot": "photo"}))
     assert slots["photo"] is None and slots["requested_slot"] == "photo"
+
+
+def test_a_captioned_photo_at_the_ward_question_is_a_photo_never_a_switch_or_a_wrong_ward():
+    """The lead's defect 3: the caption "overflowing drain" at the ward question asked "make it Sanitation?"."""
+    metadata = {"type": "image", "photo_id": "1234567890", "caption": "overflowing drain"}
+    asked = {"category": "sewer", "ward": None, "requested_slot": "ward", "language": "en"}
+    slots, said = turn(state("overflowing drain", "complaint_sanitation", slots=asked, metadata=metadata,
+                             entities=[{"entity": "photo_id", "value": "1234567890"}],
+                             candidates={"category": "sanitation"}))
+    assert (slots["category"], slots.get("pending_category"), slots["photo"]) == ("sewer", None, "1234567890")
+    assert (slots["ward"], slots.get("ward_problem"), slots["requested_slot"]) == (None, None, "ward")
 
 
 def test_a_captioned_photo_gives_the_photo_and_the_description():
@@ -473,6 +685,36 @@ def test_a_change_of_mind_at_the_photo_question_asks_to_switch():
                           "complaint_water_leakage", slots=at_photo, candidates={"category": "water_leakage"}))
     assert slots["category"] == "drinking_water" and slots["pending_category"] == "water_leakage"
     assert slots["photo"] is None and slots["requested_slot"] == "switch_category"
+
+
+@pytest.mark.parametrize("text, intent, language", [
+    ("haan photo hai", "deny", "hinglish"),  # the lead's defect 1: deny 0.81 = "no photo"
+    ("ha photo h mere pass", "affirm", "hinglish"),
+    ("हाँ फोटो है", "deny", "hi"),
+    ("yes I have a photo", "affirm", "en"),
+    ("photo kaise bheju?", "inform", "hinglish"),
+])
+def test_a_citizen_who_has_a_photo_is_told_how_to_send_it_never_no_photo(text, intent, language):
+    at_photo = {**FULL, "photo": None, "requested_slot": "photo", "language": language}
+    slots, _ = turn(state(text, intent, slots=at_photo))
+    assert slots["photo"] is None and slots["requested_slot"] == "photo"
+    _, said = run(ActionAskPhoto(), state(text, intent, slots=at_photo))
+    assert [m["response"] for m in said] == ["utter_photo_how_to_send"]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("photo nahi hai", "deny"), ("no", "deny"), ("नहीं है", "deny"),
+    # round 3 (11, 30): the photo question again, up to three times
+    ("photo ni h abhi", "deny"), ("photo nhi h bola na", "frustration"),
+    ("No photo beta, I have a simple phone", "inform"), ("मेरे पास कोई फोटो नहीं है", "deny"),
+])
+def test_no_photo_is_still_no_photo_and_the_first_question_is_the_question(text, intent):
+    at_photo = {**FULL, "photo": None, "requested_slot": "photo"}
+    slots, _ = turn(state(text, intent, slots=at_photo))
+    assert slots["photo"] == NO_PHOTO
+    described = {**FULL, "photo": None, "requested_slot": "description"}
+    _, said = run(ActionAskPhoto(), state("haan photo hai", "affirm", slots=described))
+    assert [m["response"] for m in said] == ["utter_ask_photo"]
 
 
 @pytest.mark.parametrize("text, intent", [("chodo yr", "stop"), ("rehne do yaar", "stop"), ("jane do", "stop")])

@@ -80,6 +80,8 @@ CITY_WORDS = {"drinking_water": {"paani", "pani", "पानी", "पीने"
     ("category should be garbage", Correction("category", "sanitation")),
     ("विषय गलत है, यह पाइप लीकेज की शिकायत है, पीने का पानी नहीं", Correction("category", "water_leakage")),
     ("vishay galat h, ye sewer ki shikayat h", Correction("category", "sewer")),
+    ("category glt h, ye sewer ki complaint h kude ki nhi", Correction("category", "sewer")),  # round 3 (14)
+    ("the category is wrong, it is sewer not garbage", Correction("category", "sewer")),
     ("विवरण भी बदलो: पाइप फटा है और गंदा पानी सड़क पर बह रहा है",
      Correction("description", "पाइप फटा है और गंदा पानी सड़क पर बह रहा है")),
     ("description: the drain cover is missing since Monday",
@@ -93,6 +95,7 @@ CITY_WORDS = {"drinking_water": {"paani", "pani", "पानी", "पीने"
      Correction("location", "Chilkana road near the petrol pump")),
     ("the place is wrong", Correction("location", None)),
     ("विषय गलत है", Correction("category", None)),
+    ("अरे नहीं, जगह गलत लिखी, मकान नंबर 54 है", Correction("location", "मकान नंबर 54")),  # the lead's 5
 ])
 def test_corrections_that_name_the_new_value(text, expected):
     assert parse_correction(text, CITY_WORDS, "drinking_water") == expected
@@ -110,6 +113,7 @@ def test_not_a_category_correction(text):
     ("नल में पानी अभी भी नहीं आ रहा। फिर से देखो", True),
     ("light jali hi nhi", True),
     ("bhaiya aapne likha light theek ho gayi par gali me abhi bhi andhera h", True),
+    ("abhi b pani ni aa rha, kuch thik ni hua", True),  # round 3 (20): a new complaint form
     ("street light kharab hai", False), ("paani nahi aa raha 3 din se", False), ("/affirm", False),
 ])
 def test_a_problem_that_is_still_there(text, still):

@@ -159,6 +159,9 @@ def test_empty_emoji_and_long_messages():
     ("ward 21 status", []),  # about a ward
     ("MRT 12 ka status", []),  # another city's complaint number
     ("0 ka status", []),
+    ("2 ka kya hua bhai", [("SRN-000002", 0, 1)]),  # round 3 (16): out of scope
+    ("१२ का क्या हुआ", [("SRN-000012", 0, 2)]),
+    ("2 din ka kya hua", []),
 ])
 def test_a_bare_number_beside_a_status_word_is_a_complaint_number(text, found):
     assert [(e["entity"], e["value"], e["start"], e["end"]) for e in find_status_numbers(text, "SRN")] == [

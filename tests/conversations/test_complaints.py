@@ -142,3 +142,41 @@ def test_a_ten_thousand_character_rant_is_cut_told_and_stored(chat, repository):
 def test_emoji_only_and_empty_looking_messages_get_an_answer(chat):
     for text in ("🙏🙏🙏", "👍", "???", "..."):
         assert chat.say(text), text
+
+
+# -- issue 11, second pass: the lead's defects through the whole stack -------------------------
+
+
+@pytest.mark.parametrize("courtesy", ["ok", "हाँ", "nahi"])
+def test_a_yes_or_no_where_the_place_is_asked_only_asks_it_again(chat, courtesy):
+    """"ok" at the place question answered the help menu, then the question."""
+    asked = chat.say("street light kharab hai ward 14")
+    assert len(asked) == 1 and "📎" in asked[0]["text"]
+    again = chat.say(courtesy)
+    assert len(again) == 1 and "📎" in again[0]["text"] and not again[0].get("buttons")  # no menu
+    assert chat.slot("requested_slot") == "location" and chat.slot("location") is None
+
+
+def test_status_asked_at_the_photo_question_and_a_photo_on_its_way(chat, repository):
+    """"status batao" was out_of_scope and "haan photo hai" was "no photo" (the lead's defect 1)."""
+    chat.texts("pole ki light kharab hai ward 12 court road pe, 3 din se band")
+    status = chat.texts("status batao")
+    assert "photo" in status.lower() and chat.slot("requested_slot") == "photo"
+    how = chat.texts("haan photo hai")
+    assert "📎" in how and chat.slot("photo") is None
+    chat.say('/share_photo{"photo_id": "1234567890124"}')
+    assert chat.slot("photo") == "1234567890124"
+
+
+def test_a_place_at_the_ward_question_and_a_house_number_correction(chat):
+    """The lead's defects 3 and 5, in Hindi."""
+    chat.texts("नाली का पानी सड़क पर भर गया है")
+    reply = chat.texts("मंदिर वाली गली, मकान नंबर 45 के सामने")
+    assert "जगह नोट कर ली" in reply and chat.slot("ward") is None
+    assert chat.slot("location") == "मंदिर वाली गली, मकान नंबर 45 के सामने"
+    reply = chat.texts("शास्त्री नगर में रहते हैं")
+    assert "शास्त्री नगर" in reply and "नहीं" in reply
+    chat.texts("वार्ड 12")
+    category = chat.slot("category")
+    reply = chat.texts("अरे नहीं, जगह गलत लिखी, मकान नंबर 54 है")
+    assert "गृह कर" not in reply and chat.slot("category") == category

@@ -117,3 +117,18 @@ def test_an_update_during_an_open_form_is_told_and_the_form_goes_on(
     assert "वार्ड नंबर" in told  # the form asks its question again
     assert "कहाँ" in chat.texts("12")  # the ward answer still counts: the place is asked next
     assert chat.slot("ward") == "12"
+
+
+def test_an_update_while_a_form_waits_for_the_ward_is_told_never_a_wrong_ward(
+        chat, repository, agent, event_loop_for_agent):
+    """Round 3 (10): updates arriving while a new form asked for the ward were answered "यह वार्ड
+    नंबर सही नहीं लगता" and the resolution was never told."""
+    number = register(chat, "वार्ड 8 में कोर्ट रोड पर स्ट्रीट लाइट खराब है", "फोटो नहीं है", "हाँ")
+    chat.texts("गली में कूड़ा पड़ा है, कोई उठाने नहीं आता")
+    assert chat.slot("requested_slot") == "ward"
+    for status in ("assigned", "in_progress", "resolved"):
+        repository.change_status(number, status, actor="officer:je-lighting")
+    messages = trigger(agent, event_loop_for_agent, chat.sender_id, "EXTERNAL_ticket_update", {"complaint_id": number})
+    told = "\n".join(m.get("text") or "" for m in messages)
+    assert "समाधान" in told and "वार्ड नंबर सही नहीं" not in told
+    assert chat.slot("ward_attempts") is None
