@@ -29,6 +29,7 @@ _NOT_PLACE = frozenset(
     खराब ख़राब बंद टूटा टूटी लीक
     ghar घर house home rehta rahta rehti rahti hoon hu hun हूँ हूं रहता रहती
     sahi सही jagah jagha जगह place location wrong galat गलत actually asal असल
+    bhai bhaiya bhaisaab yaar yar yr sir madam भाई भैया भाईसाहब यार सर
     """.split()
 )
 _POSTPOSITION = re.compile(

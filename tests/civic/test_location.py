@@ -52,6 +52,17 @@ def test_a_place_is_not_cut_down_to_the_locality_it_contains(text, place):
     assert extract_location(text, MORE) == place
 
 
+@pytest.mark.parametrize("text, place", [
+    # the lead's last simulator run: "bhai gali me kachra pda h" gave the place "bhai gali"
+    ("bhai gali me kachra pda h 4 din se, ward 31", None),
+    ("bhaiya nehru market ke piche kuda pada hai", "nehru market ke piche"),
+    ("यार घंटाघर के पास नाली बंद है", "घंटाघर के पास"),
+    ("sahib ji nagar ke paas kuda", "sahib ji nagar ke paas"),  # "ji" is part of names
+])
+def test_a_word_of_address_is_no_part_of_the_place(text, place):
+    assert extract_location(text, MORE) == place
+
+
 @pytest.mark.parametrize("text", [
     "mere ghar ke paas kooda pada hai", "ward 12", "pipe ftt gya h gali me pani beh rha h", "road pe gaddha hai", "paani nahi aa raha", "street light kharab hai",
     "ke paas", "", "x" * 2001,
