@@ -15,9 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import GuardedAction, label, language_of
 from actions.complaints import NO_PHOTO
-from civic.city import get_city
-
-LANGUAGES = ("hi", "hinglish", "en")
+from civic.city import LANGUAGES, get_city
 
 
 def summary_labels(tracker: Tracker, language: str) -> Dict[str, Any]:
