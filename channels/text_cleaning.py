@@ -67,11 +67,12 @@ def _cut(text: str, limit: int) -> str:
 def as_typed_text(text: str) -> str:
     """Typed text that Rasa cannot mistake for an intent payload: leading slashes go.
 
-    A text of slashes alone stays: no intent name follows, so Rasa reads it as text.
+    A text of slashes alone becomes one "/": no intent name follows it, so Rasa reads it as
+    text (Rasa 3.6 reads "//" as the intent "/").
     """
     if not text.lstrip().startswith(PAYLOAD_PREFIX):
         return text
-    return _LEADING_SLASHES.sub("", text) or text
+    return _LEADING_SLASHES.sub("", text) or PAYLOAD_PREFIX
 
 
 def payload_is_safe(text: str) -> bool:

@@ -6,7 +6,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from rasa.shared.nlu.training_data.loading import load_data
@@ -72,7 +72,7 @@ def test_exactly_the_limit_is_not_cut_and_a_huge_text_is_cut_to_it():
     ('/share_photo{"photo_id":"../../etc/passwd"}', 'share_photo{"photo_id":"../../etc/passwd"}'),
     ("  / /stop", "stop"),
     ("/", "/"),
-    ("///", "///"),
+    ("///", "/"),  # Rasa 3.6 read "///" as the intent "//"
     ("ward 23/24", "ward 23/24"),
     ("नमस्ते", "नमस्ते"),
 ])
@@ -87,6 +87,9 @@ def rasa_intent(text):
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=60))
+@example("//")  # found by this test in a make test run: Rasa reads "//" as the intent "/"
+@example("/ /")
+@example("/affirm")
 def test_typed_text_is_never_an_intent_for_rasa(text):
     typed = as_typed_text(clean_text(text).text)
     assert rasa_intent(typed) is None
