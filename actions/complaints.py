@@ -39,11 +39,14 @@ from civic.corrections import (
     WRONG,
     Correction,
     change_of_mind,
+    confirms_in_words,
+    describes_another_category,
     gives_up,
     offers_photo,
     parse_correction,
     says_still,
     ward_in_text,
+    with_ward_changed,
 )
 from civic.db import StorageUnavailable
 from civic.districts import asks_about_district, is_follow_up
@@ -445,6 +448,8 @@ class ValidateComplaintForm(FormValidationAction):
         correction = correction_in(tracker)
         if correction is not None and (correction.field or requested == "confirm"):
             return corrected(correction)
+        if requested == "confirm" and text and confirms_in_words(text) and not another_category(tracker):
+            return {"confirm": True}  # "sorry bzy tha, haan darj kr do": yes, after words of their own
         answer = raw_intent(tracker) in ("inform", "nlu_fallback")  # else a complaint: no problem words
         if text and requested == "confirm" and not latest_entity(tracker, "ward") \
                 and (answer or latest_intent(tracker) not in NOT_FREE_TEXT) and only_a_place(text, answer):
@@ -553,6 +558,12 @@ class ValidateComplaintForm(FormValidationAction):
         words = len(text.split())
         if is_opening(tracker) and named_category(tracker) and words >= MIN_WORDS_FOR_DESCRIPTION:
             return {"description": text}  # the complaint that started the form describes it
+        place = extract_location(text) if requested in ("ward", "location") else None
+        if place and named_category(tracker) and not another_category(tracker) \
+                and words - len(place.split()) >= MIN_WORDS_FOR_DESCRIPTION:
+            # "jama masjid k samne sadak tuti pdi h, gaddhe h bde bde" at the place question: the
+            # place, and the problem it tells is the description (never asked for again)
+            return {"description": text}
         if latest_entity(tracker, "photo_id") and words >= MIN_CAPTION_WORDS \
                 and latest_intent(tracker) not in DIGRESSIONS:
             return {"description": text}  # a photo's caption
@@ -612,6 +623,8 @@ class ValidateComplaintForm(FormValidationAction):
         events = await super().get_validation_events(dispatcher, tracker, domain)
         validated = {e["name"] for e in events}
         events += [SlotSet(slot, value) for slot, value in edits.items() if slot not in validated]
+        if edits:
+            events += self._description_after_correction(tracker, events)
         requested = tracker.get_slot("requested_slot")
         if not events and requested in WORDS_ASKED and answering_now(tracker) and typed_text(tracker) \
                 and latest_intent(tracker) in ("affirm", "deny"):
@@ -628,11 +641,31 @@ class ValidateComplaintForm(FormValidationAction):
             SlotSet("photo_label",
                     None if photo is None else label("photo", "none" if photo == NO_PHOTO else "attached", language)),
         ]
+        open_ticket = []
         if {"category", "ward"} & {e["name"] for e in events}:
-            events += await self._open_ticket_events(tracker, language)
-        if "category" in {e["name"] for e in events}:
-            events += await self._reopen_offer_events(tracker)
-        return events
+            open_ticket = await self._open_ticket_events(tracker, language)
+        if "category" in {e["name"] for e in events} and not any(
+                e["name"] == "existing_ticket" and e["value"] for e in open_ticket):
+            events += await self._reopen_offer_events(tracker)  # (a ticket still open comes first)
+        return events + open_ticket
+
+    @staticmethod
+    def _description_after_correction(tracker: Tracker, events: List[EventType]) -> List[EventType]:
+        """The description written before a correction follows it: the old ward number in it
+        becomes the new one; one that only describes the old category is asked again."""
+        description = tracker.get_slot("description")
+        new = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+        if not description or "description" in new:
+            return []
+        old_category, old_ward = previous_slot_value(tracker, "category"), previous_slot_value(tracker, "ward")
+        category = new.get("category")
+        if category and old_category and category != old_category \
+                and describes_another_category(description, old_category, category, get_city().category_words):
+            return [SlotSet("description", None)]  # "कूड़ा पड़ा है" is no road complaint: asked again
+        if new.get("ward") and old_ward and str(new["ward"]) != str(old_ward):
+            changed = with_ward_changed(description, old_ward, new["ward"])
+            return [SlotSet("description", changed)] if changed != description else []
+        return []
 
     @staticmethod
     async def _reopen_offer_events(tracker: Tracker) -> List[EventType]:
@@ -660,15 +693,24 @@ class ValidateComplaintForm(FormValidationAction):
     @staticmethod
     async def _open_ticket_events(tracker: Tracker, language: str) -> List[EventType]:
         """As soon as category and ward are known (or one of them changes): the citizen's open
-        ticket of that kind."""
+        ticket of that kind. Before the ward, "abhi bhi andhera hai, khamba jala hi nahi" from a
+        citizen whose street-light ticket is still open is about that ticket (its ward is taken:
+        "no" to adding keeps that ticket and files nothing new)."""
         category, ward = tracker.get_slot("category"), tracker.get_slot("ward")
-        if not category or not ward or tracker.get_slot("add_to_existing") is not None:
+        if not category or tracker.get_slot("add_to_existing") is not None:
+            return []
+        text = typed_text(tracker) if answering_now(tracker) else None
+        if not ward and not (text and says_still(text)):
             return []
         try:
-            existing = await run_storage(repository.open_ticket_for, tracker.sender_id, category, ward)
+            existing = await run_storage(repository.open_ticket_for, tracker.sender_id, category, ward or None)
         except StorageUnavailable as exc:  # the submit step checks again
             logger.warning("open-ticket lookup failed: %s", exc)
             return []
+        if not ward:
+            return [] if existing is None else [
+                SlotSet("ward", str(existing.ward)), SlotSet("existing_ticket", existing.number),
+                SlotSet("existing_status", label("status", existing.status, language))]
         return [SlotSet("existing_ticket", existing.number if existing else None),
                 SlotSet("existing_status", label("status", existing.status, language) if existing else None)]
 

@@ -326,3 +326,60 @@ def offers_photo(text: str) -> bool:
     text = text.strip()
     return bool(_YES.match(text) or _SEND.search(text)
                 or (_PHOTO_WORD.search(text) and _HAVE.search(text)))
+
+
+# --- At the summary: "sorry bzy tha, haan darj kr do" -------------------------------------------
+_YES_CLAUSE = re.compile(
+    f"^(?:haan|han|ha|haa|hn|ji\\s+haan|ji|jee|yes|yeah|yep|ok|okay|theek\\s+hai|thik\\s+h|thik\\s+hai|"
+    f"sahi\\s+(?:hai|he|h)|sab\\s+(?:sahi|theek|thik)|all\\s+(?:correct|good|fine)|correct|"
+    f"हाँ|हां|जी|ठीक\\s+है|सही\\s+है|सब\\s+सही){_E}", re.IGNORECASE)
+_REGISTER = re.compile(
+    f"{_B}(?:darj|darz|dars|register|submit|file)\\s*(?:kr|kar|karo|kro|krdo|kardo|kr\\s+do|kar\\s+do|kijiye|"
+    f"karein|kare|it|this|the\\s+complaint)?{_E}|{_B}go\\s+ahead{_E}|दर्ज\\s*(?:कर|करो|करें|कीजिए|कर\\s+दो|कर\\s+दें)",
+    re.IGNORECASE)
+_NOT_YES = re.compile(
+    f"{_B}(?:nahi|nahin|nhi|ni|nai|na|mat|no|not|don'?t|dont|cancel|radd|ruko|wait|but|lekin|par|"
+    f"नहीं|नही|ना|मत|रद्द|रुको|लेकिन|पर){_E}", re.IGNORECASE)
+MAX_CONFIRM_WORDS = 14
+
+
+def confirms_in_words(text: str) -> bool:
+    """ "sorry bzy tha, haan darj kr do", "sab sahi h, darj kro", "ok go ahead and register it":
+    a yes to the summary after words of their own (an apology, a greeting). Never with a no,
+    a "but" or a "wait" anywhere in it (those are corrections or doubts)."""
+    if not text or text.startswith("/") or len(text.split()) > MAX_CONFIRM_WORDS or _NOT_YES.search(text) \
+            or _WRONG.search(text):
+        return False
+    clauses = [c.strip() for c in re.split(r"[,.;!?।]+", text) if c.strip()]
+    return any(_YES_CLAUSE.match(clause) or _REGISTER.search(clause) for clause in clauses)
+
+
+# --- A description written before a correction ------------------------------------------------
+_WARD_MENTION = re.compile(
+    f"({_B}(?:wards?|vard|waard|वार्ड|वॉर्ड)\\s*(?:(?:no|num|number|nmbr|nambar|नंबर|नं|संख्या)\\.?\\s*)?[-:]?\\s*)"
+    f"([0-9०-९]+)(?![0-9०-९])", re.IGNORECASE)
+_DEVANAGARI_DIGITS = str.maketrans("0123456789", "०१२३४५६७८९")
+_ASCII_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
+
+
+def with_ward_changed(text: str, old: object, new: object) -> str:
+    """ "वार्ड 8 में पाइपलाइन फट गई है" once the ward is corrected to 18: "वार्ड 18 में ...", in the
+    digits the citizen used; other numbers and other wards are left as written."""
+    old, new = str(old).strip(), str(new).strip()
+
+    def swap(match: "re.Match[str]") -> str:
+        digits = match.group(2)
+        if digits.translate(_ASCII_DIGITS).lstrip("0") != old.lstrip("0"):
+            return match.group(0)
+        written = new.translate(_DEVANAGARI_DIGITS) if digits[0] in "०१२३४५६७८९" else new
+        return match.group(1) + written
+
+    return _WARD_MENTION.sub(swap, text)
+
+
+def describes_another_category(text: str, old: str, new: str,
+                               category_words: Mapping[str, FrozenSet[str]]) -> bool:
+    """ "वार्ड 22 में कूड़ा पड़ा है" once the category is corrected from garbage to road: the
+    description names the old complaint and not the new one, so it no longer describes it."""
+    named = categories_named(text, category_words)
+    return old in named and new not in named

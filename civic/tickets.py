@@ -482,11 +482,19 @@ class TicketRepository(UnitOfWork):
         """The owner reopens a resolved ticket within the city's reopen window."""
         return self._change(number, REOPENED, CITIZEN_ACTOR, remark, now, owner=citizen_id)
 
-    def open_ticket_for(self, citizen_id: str, category: str, ward: Union[int, str]) -> Optional[TicketRecord]:
-        """The citizen's open ticket of this category and ward (what a new one would repeat)."""
-        ward_number = _ward(ward, self.city)
+    def open_ticket_for(self, citizen_id: str, category: str,
+                        ward: Optional[Union[int, str]] = None) -> Optional[TicketRecord]:
+        """The citizen's open ticket of this category and ward (what a new one would repeat);
+        without a ward, their latest open ticket of this category ("still dark")."""
         with self._unit() as session:
-            existing = _open_duplicate(session, citizen_id, category, ward_number)
+            if ward is not None:
+                existing = _open_duplicate(session, citizen_id, category, _ward(ward, self.city))
+            else:
+                existing = session.execute(
+                    select(Ticket).where(Ticket.citizen_id == citizen_id, Ticket.category == category,
+                                         Ticket.status.in_(OPEN_STATUSES))
+                    .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(1)
+                ).scalar_one_or_none()
             return _record(existing) if existing is not None else None
 
     def latest_resolved_for(self, citizen_id: str, category: Optional[str] = None,

@@ -657,10 +657,15 @@ def test_no_offer_to_reopen_without_still_a_ticket_of_that_kind_or_in_another_wa
 ])
 def test_a_correction_in_own_words_applies_the_value_it_names(text, intent, slot, value):
     slots, said = turn(state(text, intent, slots=at_summary(), candidates={}))
-    assert slots[slot] == value and slots["requested_slot"] == "confirm" and slots["confirm"] is None
-    assert {k: slots[k] for k in FULL if k != slot} == {k: v for k, v in FULL.items() if k != slot}
+    assert slots[slot] == value and slots["confirm"] is None
+    # FULL's description tells of a street light: after another category it is asked again
+    unchanged = [k for k in FULL if k != slot and not (slot == "category" and k == "description")]
+    assert {k: slots[k] for k in unchanged} == {k: FULL[k] for k in unchanged}
     if slot == "category":
         assert slots["category_label"] == DOMAIN_CATEGORY_NAMES[value]
+        assert (slots["description"], slots["requested_slot"]) == (None, "description")
+    else:
+        assert slots["requested_slot"] == "confirm"
 
 
 DOMAIN_CATEGORY_NAMES = {"construction": "Sadak / nirman", "sanitation": "Safai / kooda", "sewer": "Sewer"}
@@ -816,3 +821,92 @@ def test_words_about_the_place_while_describing_are_the_description():
     text = "the place is low so rain water collects and the light pole is rusting"
     slots, _ = turn(state(text, "complaint_street_light", slots=at_description))
     assert slots["description"] == text and slots["location"] == "Court Road"
+
+
+# -- round 3's last open defects (10, 19, 05, 32, 31) --------------------------------------------
+
+
+def open_ticket(sender: str, category: str = "street_light", ward: int = 45) -> str:
+    return repository.create_ticket(citizen_id=sender, category=category, ward=ward, location_text="नेहरू पार्क",
+                                    description="खंभा नहीं जलता", language="hi").ticket.number
+
+
+@pytest.mark.parametrize("text, intent, category", [
+    ("अभी भी अंधेरा है, खंभा जला ही नहीं, किसी ने आकर देखा भी नहीं", "complaint_street_light", "street_light"),
+    ("abhi b kuda pda h, koi ni aaya", "complaint_sanitation", "sanitation"),
+    ("The pipe is still leaking, nobody came", "complaint_water_leakage", "water_leakage"),
+])
+def test_still_there_while_the_ticket_is_open_offers_to_add_to_it_before_asking_the_ward(text, intent, category):
+    """Round 3 (10): "still dark" two days after registering, the ticket not yet resolved,
+    started a new complaint and asked the ward (then "wrong ward" three times)."""
+    sender = citizen()
+    number = open_ticket(sender, category, ward=45)
+    open_ticket(sender, "construction", ward=45)  # another category's ticket is not offered
+    slots, _ = turn(state(text, intent, sender=sender, candidates={"category": category}))
+    assert (slots["existing_ticket"], slots["ward"], slots["requested_slot"]) == (number, "45", "add_to_existing")
+    answered, _ = turn(state("/affirm", "affirm", slots=slots, sender=sender))
+    events, said = run(ActionSubmitComplaint(), state("/affirm", "affirm", slots=answered, sender=sender))
+    assert [(m["response"], m["ticket_number"]) for m in said] == [("utter_added_to_existing", number)]
+    assert len(repository.recent_for_citizen(sender)) == 2  # nothing new filed
+    declined, _ = turn(state("/deny", "deny", slots=slots, sender=sender))
+    _, said = run(ActionSubmitComplaint(), state("/deny", "deny", slots=declined, sender=sender))
+    assert [m["response"] for m in said] == ["utter_existing_kept"]
+
+
+def test_without_still_or_an_open_ticket_the_ward_is_asked_as_before():
+    sender = citizen()
+    open_ticket(sender, "street_light", ward=45)
+    slots, _ = turn(state("gali ki light kharab hai", "complaint_street_light", sender=sender,
+                          candidates={"category": "street_light"}))
+    assert (slots.get("existing_ticket"), slots.get("ward"), slots["requested_slot"]) == (None, None, "ward")
+    slots, _ = turn(state("abhi bhi andhera hai, light jali hi nhi", "complaint_street_light", sender=citizen(),
+                          candidates={"category": "street_light"}))
+    assert (slots.get("existing_ticket"), slots.get("ward"), slots["requested_slot"]) == (None, None, "ward")
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("sorry bzy tha, haan darj kr do", "nlu_fallback"),
+    ("माफ़ कीजिए, देर हो गई। हाँ, दर्ज कर दीजिए", "nlu_fallback"),
+    ("Sorry, got busy. Yes please register it", "out_of_scope"),
+    ("sab sahi h, darj kro", "complaint_street_light"),
+])
+def test_a_yes_after_words_of_their_own_at_the_summary_registers(text, intent):
+    """Round 3 (19): "sorry bzy tha, haan darj kr do" at the summary → "did you mean: Alvida ya Sadak?"."""
+    slots, _ = turn(state(text, intent, slots=at_summary()))
+    assert slots["confirm"] is True and {k: slots[k] for k in FULL} == FULL
+
+
+@pytest.mark.parametrize("text", ["haan, lekin jagah galat h", "sorry bzy tha", "ruko, abhi nahi", "haan but wait"])
+def test_a_doubt_or_a_no_beside_a_yes_at_the_summary_registers_nothing(text):
+    slots, _ = turn(state(text, "nlu_fallback", slots=at_summary()))
+    assert slots.get("confirm") is not True
+
+
+def test_a_ward_correction_changes_the_ward_in_the_description_too():
+    """Round 3 (05): after "वार्ड गलत है, 18 है, 8 नहीं" the description still said "वार्ड 8 में ..."."""
+    before = {**FULL, "ward": "8", "description": "वार्ड 8 में पानी की पाइपलाइन फट गई है, मकान 8 के सामने"}
+    slots, _ = turn(state("वार्ड गलत है, 18 है, 8 नहीं", "inform", slots=at_summary(**before), candidates={"ward": "8"}))
+    assert slots["ward"] == "18" and slots["requested_slot"] == "confirm"
+    assert slots["description"] == "वार्ड 18 में पानी की पाइपलाइन फट गई है, मकान 8 के सामने"
+
+
+def test_a_description_of_the_old_category_is_asked_again_after_a_category_correction():
+    """Round 3 (32): the road complaint kept the description "वार्ड 22 में कूड़ा पड़ा है"."""
+    before = {**FULL, "category": "sanitation", "ward": "22", "description": "वार्ड 22 में कूड़ा पड़ा है, बस अड्डे के पास"}
+    slots, _ = turn(state("विषय गलत है, यह सड़क टूटने की शिकायत है", "complaint_construction", slots=at_summary(**before)))
+    assert (slots["category"], slots["description"], slots["requested_slot"]) == ("construction", None, "description")
+    kept = {**FULL, "category": "sanitation", "description": "सड़क पर कूड़ा पड़ा है और गड्ढा भी है"}
+    slots, _ = turn(state("विषय गलत है, यह सड़क टूटने की शिकायत है", "complaint_construction", slots=at_summary(**kept)))
+    assert (slots["category"], slots["description"]) == ("construction", kept["description"])
+
+
+@pytest.mark.parametrize("text, place", [
+    ("jama masjid k samne sadak tuti pdi h, gaddhe h bde bde", "jama masjid k samne"),
+    ("near the old post office, the road is broken and full of potholes", "near the old post office"),
+])
+def test_the_problem_told_in_the_place_answer_is_the_description(text, place):
+    """Round 3 (31): the road chosen from the menu, "jama masjid k samne sadak tuti pdi h, gaddhe h bde
+    bde" at the place question: the place kept, the problem asked for again."""
+    asked = {"category": "construction", "ward": "3", "requested_slot": "location"}
+    slots, _ = turn(state(text, "complaint_construction", slots=asked, candidates={"category": "construction"}))
+    assert (slots["location"], slots["description"], slots["requested_slot"]) == (place, text, "photo")

@@ -473,6 +473,17 @@ def test_the_open_ticket_a_new_complaint_would_repeat(repo):
     assert repo.open_ticket_for(CITIZEN, "sewer", 31) is None
 
 
+def test_without_a_ward_the_latest_open_ticket_of_that_category(repo):
+    older = new(repo, category="sewer", ward=31).ticket.number
+    newer = new(repo, category="sewer", ward=12, now=T0 + timedelta(hours=2)).ticket.number
+    new(repo, category="street_light", ward=12, now=T0 + timedelta(hours=3))
+    assert repo.open_ticket_for(CITIZEN, "sewer").number == newer
+    walk(repo, newer, "assigned", "in_progress", "resolved", now=T0 + timedelta(hours=4))
+    assert repo.open_ticket_for(CITIZEN, "sewer").number == older  # a resolved one is not open
+    assert repo.open_ticket_for("919800000001", "sewer") is None
+    assert repo.open_ticket_for(CITIZEN, "water_leakage") is None
+
+
 def test_the_latest_resolved_ticket_of_a_citizen(repo):
     first = new(repo, ward=1).ticket.number
     second = new(repo, ward=2).ticket.number
