@@ -98,3 +98,19 @@ def test_embeds_with_the_configured_threads_after_rasa_loaded_scikit_learn():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, env={**os.environ, "OMP_NUM_THREADS": ""})
     assert done.stdout.split()[-1] == "1"
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: nothing to compare")
+def test_training_on_every_core_gives_the_same_vectors_and_parsing_stays_on_one_thread(storage, context):
+    texts = [t for t, _ in TRAINING] * 20  # enough for the threads to share the batch
+    assert np.array_equal(embed(texts, num_threads=2), embed(texts, num_threads=1))
+    config = {**E5Featurizer.get_default_config(), "train_num_threads": 2}
+    featurizer = E5Featurizer.create(config, storage, Resource("e5-threads"), context)
+    assert (featurizer.train_num_threads, featurizer.num_threads) == (2, 1)
+    featurizer.train(TrainingData([Message(data={TEXT: t, INTENT: i}) for t, i in TRAINING]))
+    featurizer.process([Message(data={TEXT: "nal me pani nahi aaya"})])
+    from nlu_components.e5_featurizer import _MODELS
+
+    assert _MODELS["original"]._lib.omp_get_max_threads() == 1  # a parse after training: one thread
+    assert E5Featurizer.create(E5Featurizer.get_default_config(), storage, Resource("e5-default"),
+                               context).train_num_threads == len(os.sched_getaffinity(0))
