@@ -180,3 +180,18 @@ def test_a_place_at_the_ward_question_and_a_house_number_correction(chat):
     category = chat.slot("category")
     reply = chat.texts("अरे नहीं, जगह गलत लिखी, मकान नंबर 54 है")
     assert "गृह कर" not in reply and chat.slot("category") == category
+
+
+def test_back_at_the_summary_a_yes_after_an_apology_registers_and_a_road_told_at_the_place(chat, repository):
+    """Citizens' round 3 (19, 31): "sorry bzy tha, haan darj kr do" at the summary got "did you mean:
+    Alvida ya Sadak?"; the road problem told in the place answer was asked for again."""
+    chat.texts("/complaint_construction")  # the category tapped in the menu
+    chat.texts("ward 3")
+    place = chat.texts("jama masjid k samne sadak tuti pdi h, gaddhe h bde bde")
+    assert "photo" in place.lower() and chat.slot("description") == "jama masjid k samne sadak tuti pdi h, gaddhe h bde bde"
+    summary = chat.texts("photo ni h")
+    assert "jama masjid k samne" in summary
+    done = chat.texts("sorry bzy tha, haan darj kr do")
+    assert "SRN-" in done and "matlab" not in done.lower()
+    [ticket] = repository.recent_for_citizen(chat.sender_id)
+    assert (ticket.category, ticket.ward, ticket.language) == ("construction", 3, "hinglish")

@@ -91,6 +91,18 @@ def test_still_there_in_own_words_offers_the_reopen_and_then_nothing_more_is_ask
     assert "ward" not in chat.texts("theek h, shukriya").lower()  # the form has ended
 
 
+def test_still_dark_while_the_ticket_is_still_open_is_added_to_it(chat, repository):
+    """Citizens' round 3 (10): "अभी भी अंधेरा है ..." two days after registering, the ticket not yet
+    resolved, started a new complaint and asked the ward."""
+    number = register(chat, "वार्ड 45 में नेहरू पार्क के पीछे वाला खंभा रात को जलता ही नहीं", "फोटो नहीं है", "हाँ")
+    offer = chat.texts("अभी भी अंधेरा है, खंभा जला ही नहीं, किसी ने आकर देखा भी नहीं")
+    assert number in offer and "जोड़ दूँ" in offer and "वार्ड नंबर क्या" not in offer
+    assert f"शिकायत {number} में जोड़ दी गई" in chat.texts("हाँ")
+    assert len(repository.recent_for_citizen(chat.sender_id)) == 1
+    assert "अभी भी अंधेरा है" in (repository.history(number)[-1].remark or "")  # their words, on the ticket
+    assert chat.slot("requested_slot") is None and chat.slot("category") is None
+
+
 def test_a_reopening_in_the_middle_of_a_form_ends_the_form(chat, repository, agent, event_loop_for_agent):
     """Citizens' round 1 (12): after "अभी भी ठीक नहीं हुआ" the ward question came back, even after thanks."""
     number = register(chat, "वार्ड 12 में घंटाघर के पास नाली का पानी सड़क पर बह रहा है", "फोटो नहीं है", "हाँ")
