@@ -63,7 +63,7 @@ from civic.location import (
 )
 from civic.numbers import find_numbers, parse_menu_choice, parse_number
 from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord, remark_for_status
-from civic.tone import is_angry
+from civic.tone import is_angry, without_greeting
 
 logger = logging.getLogger(__name__)
 
@@ -672,8 +672,12 @@ class ValidateComplaintForm(FormValidationAction):
         """ "abhi bhi kuda pada hai, dubara dekho": the citizen's ticket of this category
         resolved within the reopen window is offered to be reopened (never silently)."""
         category, text = tracker.get_slot("category"), typed_text(tracker)
+        still = bool(text) and says_still(text)
+        # right after "SRN-x is resolved, rate it", a complaint of its kind is about it: "bhai light
+        # to aaj raat bhi band thi, kuch nhi kiya kisi ne" (round 4, 03)
+        announced = tracker.get_slot("rating_ticket")
         if not category or tracker.get_slot("reopen_instead") is not None or not answering_now(tracker) \
-                or not text or not says_still(text):
+                or not text or not (still or announced):
             return []
         try:
             ticket = await run_storage(repository.latest_resolved_for, tracker.sender_id, category,
@@ -682,7 +686,7 @@ class ValidateComplaintForm(FormValidationAction):
             logger.warning("resolved-ticket lookup failed: %s", exc)
             return []
         ward = tracker.get_slot("ward")
-        if ticket is None or (ward and str(ward) != str(ticket.ward)):
+        if ticket is None or (ward and str(ward) != str(ticket.ward)) or (not still and ticket.number != announced):
             return []
         return [SlotSet("reopen_ticket", ticket.number)]
 
@@ -811,7 +815,7 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def validate_description(self, value: Any, dispatcher: CollectingDispatcher,
                                    tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
-        text = str(value or "").strip()
+        text = without_greeting(str(value or "").strip())  # "नमस्ते जी, ..." is no part of the problem
         if not text:
             return {"description": None}
         if len(text) > MAX_DESCRIPTION_CHARS:

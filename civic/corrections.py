@@ -77,6 +77,8 @@ def ward_in_text(text: str) -> Optional[str]:
 
 
 _COLON = re.compile(r"[:：]\s*")
+_DASH = re.compile(r"\s*[-–—]+\s+")
+MAX_BEFORE_DASH = 25  # characters between a field's name and the dash that gives its value
 _FILLER = frozenset("""the a an it is its it's about of should be this that complaint shikayat ki ka ke
     hai he h ye yeh wo vo hona chahiye chahie not but and also bhi category subject vishay type
     की का के है यह ये शिकायत होना चाहिए भी विषय श्रेणी""".split())
@@ -87,6 +89,8 @@ def _given_after(text: str, field_end: int) -> Optional[str]:
     """ "description: <text>", "विवरण भी बदलो: <text>": what follows the colon after the
     field's name."""
     colon = _COLON.search(text, field_end)
+    if colon is None:  # "विवरण ऐसे लिखो - <text>", "description - <text>": a dash close after the name
+        colon = _DASH.search(text, field_end, field_end + MAX_BEFORE_DASH)
     if colon is None:
         return None
     value = text[colon.end():].strip(" ,.;-!")

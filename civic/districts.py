@@ -501,8 +501,8 @@ def is_follow_up(text: str) -> bool:
 _ASKING_WORDS = frozenset("""
     ka ki ke ko me mein mai m kya kia haal hal hai h he hy bta btao batao bataiye bataye bata btaiye
     bolo dikhao dekho jila zila district city shahar is it its the in of please pls plz sir ji mam
-    situation update
-    का की के को में क्या हाल है बताओ बताइए बताएँ बताएं बता दिखाओ जिला ज़िला शहर जी
+    situation update bhi bhee bi kaisa kaisi wahan wahaan vahan do dijiye dena
+    का की के को में क्या हाल है बताओ बताइए बताएँ बताएं बता दिखाओ जिला ज़िला शहर जी भी कैसा कैसी वहाँ वहां दो दीजिए
     """.split())
 MAX_ASKING_WORDS = 5
 _ASK_WORD = re.compile(r"[A-Za-z]+|[\u0900-\u097F]+")

@@ -50,3 +50,24 @@ def is_angry(text: str) -> bool:
 def only_folded_hands(text: str) -> bool:
     """True for "🙏", "🙏🙏", "🙏🏽 🙏": a greeting or a thanks, nothing to ask about."""
     return bool(text) and bool(_FOLDED_HANDS.match(text))
+
+
+# "नमस्ते जी, हमारे मोहल्ले में ...", "hello sir. the drain ...": a greeting that opens a complaint
+_GREETING_FIRST = re.compile(
+    r"^\s*(?:namaste|namastey|namaskar|pranam|parnam|ram\s+ram|jai\s+hind|salaam|salam|"
+    r"as+alamu?\s*alaikum|sat\s+sri\s+akal|hello|helo|hlo|hi+|hey|good\s+(?:morning|afternoon|evening)|"
+    r"नमस्ते|नमस्कार|प्रणाम|राम\s+राम|जय\s+हिंद|सलाम)"
+    r"(?:\s+(?:ji|jee|sir|sirji|madam|mam|maam|bhai|bhaiya|sahab|saab|जी|सर|भाई|भैया|साहब))*"
+    r"\s*(?:[,.!।🙏]+\s*|\s+(?=\S))",
+    re.IGNORECASE)
+
+
+_HONORIFICS_ONLY = re.compile(r"^(?:\s*(?:ji|jee|sir|sirji|madam|mam|maam|bhai|bhaiya|sahab|saab|जी|सर|भाई|भैया|साहब)"
+                              r"[\s,.!।🙏]*)+$", re.IGNORECASE)
+
+
+def without_greeting(text: str) -> str:
+    """The complaint without the greeting it opens with ("नमस्ते जी, हमारे मोहल्ले में दो दिन से
+    पानी नहीं आ रहा है" → "हमारे मोहल्ले में ..."); a greeting alone stays as it is."""
+    rest = _GREETING_FIRST.sub("", text, count=1)
+    return rest if rest.strip() and not _HONORIFICS_ONLY.match(rest) else text

@@ -910,3 +910,21 @@ def test_the_problem_told_in_the_place_answer_is_the_description(text, place):
     asked = {"category": "construction", "ward": "3", "requested_slot": "location"}
     slots, _ = turn(state(text, "complaint_construction", slots=asked, candidates={"category": "construction"}))
     assert (slots["location"], slots["description"], slots["requested_slot"]) == (place, text, "photo")
+
+
+def test_right_after_the_resolution_a_complaint_of_its_kind_offers_to_reopen_it():
+    """Round 4 (03): after "SRN-1 ka samadhan ho gaya ... rating?", "bhai light to aaj raat bhi band thi,
+    kuch nhi kiya kisi ne" started a new street-light complaint (no "still" word in it)."""
+    sender = citizen()
+    number = resolved_ticket(sender, "street_light")
+    text = "bhai light to aaj raat bhi band thi, kuch nhi kiya kisi ne"
+    slots, _ = turn(state(text, "complaint_street_light", sender=sender, slots={"rating_ticket": number},
+                          candidates={"category": "street_light"}))
+    assert slots["reopen_ticket"] == number and slots["requested_slot"] == "reopen_instead"
+    # without the resolution just announced, the same words are a new complaint
+    slots, _ = turn(state(text, "complaint_street_light", sender=sender, candidates={"category": "street_light"}))
+    assert slots.get("reopen_ticket") is None and slots["requested_slot"] == "ward"
+    # a complaint of another kind right after it is a new complaint
+    slots, _ = turn(state("gali me kuda pda h", "complaint_sanitation", sender=sender,
+                          slots={"rating_ticket": number}, candidates={"category": "sanitation"}))
+    assert slots.get("reopen_ticket") is None

@@ -84,6 +84,9 @@ CITY_WORDS = {"drinking_water": {"paani", "pani", "पानी", "पीने"
     ("the category is wrong, it is sewer not garbage", Correction("category", "sewer")),
     ("विवरण भी बदलो: पाइप फटा है और गंदा पानी सड़क पर बह रहा है",
      Correction("description", "पाइप फटा है और गंदा पानी सड़क पर बह रहा है")),
+    ("विवरण ऐसे लिखो - दो दिन से नल में पानी नहीं आया, सुबह की सप्लाई भी बंद है",  # round 4 (04)
+     Correction("description", "दो दिन से नल में पानी नहीं आया, सुबह की सप्लाई भी बंद है")),
+    ("vivran badlo - nal 2 din se band h", Correction("description", "nal 2 din se band h")),
     ("description: the drain cover is missing since Monday",
      Correction("description", "the drain cover is missing since Monday")),
     ("jgh glt h, station ke piche hanuman mandir ke samne wali gali",

@@ -1,7 +1,7 @@
 """civic.tone: anger said plainly, in the three scripts; folded hands alone."""
 import pytest
 
-from civic.tone import is_angry, only_folded_hands
+from civic.tone import is_angry, only_folded_hands, without_greeting
 
 
 @pytest.mark.parametrize("text", [
@@ -30,3 +30,17 @@ def test_no_anger(text):
 ])
 def test_folded_hands_alone(text, expected):
     assert only_folded_hands(text) is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("नमस्ते जी, हमारे मोहल्ले में दो दिन से पानी नहीं आ रहा है", "हमारे मोहल्ले में दो दिन से पानी नहीं आ रहा है"),
+    ("hello sir. the drain is blocked", "the drain is blocked"),
+    ("hii bhai light kharab h", "light kharab h"),
+    ("Good morning 🙏 kooda nahi utha", "kooda nahi utha"),
+    ("namaste", "namaste"),  # a greeting alone stays
+    ("hilly area me paani nahi", "hilly area me paani nahi"),  # not a greeting
+    ("ram ram ji", "ram ram ji"),
+])
+def test_a_complaint_loses_the_greeting_it_opens_with(text, expected):
+    """Round 4 (04): the ticket's description began "नमस्ते जी, ..."."""
+    assert without_greeting(text) == expected
