@@ -247,9 +247,12 @@ def asks_to_switch(tracker: Tracker) -> bool:
     describing = bool(latest_entity(tracker, "photo_id")) or requested in DESCRIBED - {"photo"}
     # (a message the classifier was unsure of sets no category: it cannot ask to switch)
     text = typed_text(tracker)
-    if requested == "location" and text and len(text.split()) <= MAX_PLACE_ONLY_WORDS and place_answer(text) \
+    if requested in ("ward", "location") and text and len(text.split()) <= MAX_PLACE_ONLY_WORDS \
+            and (place_answer(text) or (requested == "ward" and says_where(text))) \
             and not changes_mind(text) and not CHANGE_CUE.search(text):
-        describing = True  # "स्टेशन के पीछे लोको कॉलोनी, पानी की टंकी के पास": a landmark, not leakage
+        # "स्टेशन के पीछे लोको कॉलोनी, पानी की टंकी के पास": a landmark, not leakage; "हम गोपाल नगर में
+        # रहते है, वार्ड का पता नही" at the ward question: where, not garbage (round 4, 10)
+        describing = True
     return bool(tracker.active_loop_name) and requested != "category" and raw_intent(tracker) != "nlu_fallback" \
         and another_category(tracker) and (not describing or changes_mind(text))
 

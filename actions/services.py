@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import label, language_of, typed_text
 from civic.city import City, get_city
-from civic.knowledge import find_agency, find_service, power_kind
+from civic.knowledge import find_agency, find_service, power_kind, service_of_the_complaint_named
 
 POWER_AGENCY = "electricity"
 # Agencies answered as an emergency: the number first, no "not the Nagar Nigam's work".
@@ -91,7 +91,8 @@ class ActionMunicipalService(Action):
         language = language_of(tracker)
         key = next(tracker.get_latest_entity_values("service"), None)
         if key not in city.services:
-            key = find_service(latest_text(tracker), city)
+            text = latest_text(tracker)
+            key = find_service(text, city) or service_of_the_complaint_named(text, city)
         service = city.services.get(key or "")
         if service is None:
             lines = [f"• {s.field('names', language)}" for s in city.services.values()]

@@ -78,6 +78,18 @@ def find_service(text: str, city: City) -> Optional[str]:
     return min(found)[1] if found else None
 
 
+def service_of_the_complaint_named(text: str, city: City) -> Optional[str]:
+    """For a question about a service that names none of its phrases but one complaint's
+    ("office kaha h house tax wala aur kya kya kagaz lekr jau"): the city's first service for
+    that complaint (city.yml order), or None when no category or several are named."""
+    tokens = set(_norm(text))
+    named = [key for key, words in city.category_words.items()
+             if tokens & {w.casefold() for w in words}]
+    if len(named) != 1:
+        return None
+    return next((key for key, service in city.services.items() if service.complaint == named[0]), None)
+
+
 # A lamp that does not burn or is broken: a street light ("light kharab hai", "nahi jal rahi").
 LAMP_WORDS = frozenset("""
 jal jale jali jalti jalta jalte jala jalao kharab kharaab kharb khrab fuse fuze phuse toot tooti

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import ActionMunicipalService, ActionOtherAgency
 from civic.city import get_city, load_city
-from civic.knowledge import find_agency, find_service, power_kind
+from civic.knowledge import find_agency, find_service, power_kind, service_of_the_complaint_named
 from nlu_components.message_rules import MessageRules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -239,6 +239,22 @@ def test_paying_house_tax_is_a_service_a_wrong_bill_is_a_complaint():
     assert find_service("हाउस टैक्स कैसे जमा करें", city) == "house_tax_payment"
     assert find_service("my house tax bill is wrong", city) is None
     assert find_service("house tax ka bill galat aaya hai", city) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("accha ye btao office kaha h house tax wala aur kya kya kagaz lekr jau", "house_tax_payment"),  # round 4 (09)
+    ("सीवर वाला काम कहाँ होता है, कौन से कागज़ चाहिए", "sewer_connection"),
+    ("which office and what documents", None),  # no complaint named: the list of services
+    ("house tax aur sewer dono ka office", None),  # two: the list
+])
+def test_a_service_question_naming_only_a_complaint_gets_that_complaints_service(text, expected):
+    assert service_of_the_complaint_named(text, get_city()) == expected
+
+
+def test_a_theft_in_own_words_is_for_the_police():
+    """Round 4 (07): "someone stole my bike ..." got the list of every agency."""
+    assert find_agency("someone stole my bike from outside the market, who do i report to", get_city()) == "police"
+    assert find_agency("mera phone kisi ne chura liya", get_city()) == "police"
 
 
 @pytest.mark.parametrize("text, entity, value", [

@@ -928,3 +928,16 @@ def test_right_after_the_resolution_a_complaint_of_its_kind_offers_to_reopen_it(
     slots, _ = turn(state("gali me kuda pda h", "complaint_sanitation", sender=sender,
                           slots={"rating_ticket": number}, candidates={"category": "sanitation"}))
     assert slots.get("reopen_ticket") is None
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("हम गोपाल नगर में रहते है, वार्ड का पता नही", "complaint_sanitation"),
+    ("gopal nagar me rehte h, ward ni pta", "complaint_sewer"),
+])
+def test_a_locality_at_the_ward_question_never_asks_to_switch_and_gives_its_wards(text, intent):
+    """Round 4 (10): at the ward question of a leak, "हम गोपाल नगर में रहते है, वार्ड का पता नही" got
+    "do you want to make it a garbage complaint instead?", and after "no" the locality was lost."""
+    asked = {"category": "water_leakage", "requested_slot": "ward", "language": "hi"}
+    slots, _ = turn(state(text, intent, slots=asked, candidates={"category": intent.removeprefix("complaint_")}))
+    assert slots.get("pending_category") is None and slots["category"] == "water_leakage"
+    assert slots["ward_problem"] == "locality" and slots["ward_locality"] == "Gopal Nagar" and slots["ward_choices"]
