@@ -611,6 +611,10 @@ class ValidateComplaintForm(FormValidationAction):
                 and is_angry(typed_text(tracker) or ""):
             # an angry complaint: acknowledged in one line, then the form goes on
             dispatcher.utter_message(response="utter_frustration_in_form")
+        if answering_now(tracker) and latest_entity(tracker, "photo_id") \
+                and tracker.get_slot("requested_slot") in ("ward", "location", "description", "confirm"):
+            # a photo sent while another question waits: kept, and said so (round 4, 08)
+            dispatcher.utter_message(response="utter_photo_kept")
         edits = self._edits(tracker)
         if edits:
             # rasa-sdk validates the earliest candidate of a slot in this turn; a correction

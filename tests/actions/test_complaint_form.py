@@ -941,3 +941,18 @@ def test_a_locality_at_the_ward_question_never_asks_to_switch_and_gives_its_ward
     slots, _ = turn(state(text, intent, slots=asked, candidates={"category": intent.removeprefix("complaint_")}))
     assert slots.get("pending_category") is None and slots["category"] == "water_leakage"
     assert slots["ward_problem"] == "locality" and slots["ward_locality"] == "Gopal Nagar" and slots["ward_choices"]
+
+
+@pytest.mark.parametrize("requested", ["location", "ward"])
+def test_a_photo_sent_while_another_question_waits_is_kept_and_said_so(requested):
+    """Round 4 (08): a photo of the bill at the place question got the place question again, no word
+    of the photo."""
+    asked = {"category": "house_tax", "ward": "9" if requested == "location" else None, "requested_slot": requested}
+    metadata = {"type": "image", "photo_id": "1234567890", "caption": "bill ki photo"}
+    slots, said = turn(state("bill ki photo", "share_photo", slots=asked, metadata=metadata,
+                             entities=[{"entity": "photo_id", "value": "1234567890"}]))
+    assert slots["photo"] == "1234567890" and said[0] == "utter_photo_kept"
+    assert slots["requested_slot"] == requested
+    _, said = turn(state("/share_photo", "share_photo", slots={**asked, "requested_slot": "photo"}, metadata=metadata,
+                         entities=[{"entity": "photo_id", "value": "1234567890"}]))
+    assert "utter_photo_kept" not in said  # the answer to the photo question needs no such line
