@@ -368,13 +368,18 @@ def cleared(field: str) -> Dict[str, Any]:
     return values
 
 
-def corrected(correction: Correction) -> Dict[str, Any]:
-    """The slot values a correction at the summary leads to."""
+def corrected(correction: Correction, place: Optional[str] = None) -> Dict[str, Any]:
+    """The slot values a correction at the summary leads to (`place`: the place so far, to
+    which "जगह में गली नंबर 3 भी लिख दो" adds)."""
     if correction.field is None:
         return {"editing": True, "confirm": None}
     if correction.value is None:
         return cleared(correction.field)
-    values = {correction.field: correction.value, "confirm": None, "editing": None, "edit_field": None}
+    value = correction.value
+    if correction.added and place and value.casefold() not in place.casefold():
+        return {"location": f"{place}, {value}"[:MAX_DESCRIPTION_CHARS], "confirm": None, "editing": None,
+                "edit_field": None}  # the pin (if any) stays: the place is only more precise
+    values = {correction.field: value, "confirm": None, "editing": None, "edit_field": None}
     if correction.field == "location":
         values.update(latitude=None, longitude=None)
     return values
@@ -429,7 +434,7 @@ class ValidateComplaintForm(FormValidationAction):
             if correction is None or correction.field in (None, "photo", requested) or correction.value is None \
                     or not said_so:
                 return {}
-            edits = corrected(correction)
+            edits = corrected(correction, tracker.get_slot("location"))
             for slot in ("confirm", "editing", "edit_field"):
                 edits.pop(slot, None)
             return edits
@@ -450,7 +455,7 @@ class ValidateComplaintForm(FormValidationAction):
                 return cleared(FIELDS[choice - 1])
         correction = correction_in(tracker)
         if correction is not None and (correction.field or requested == "confirm"):
-            return corrected(correction)
+            return corrected(correction, tracker.get_slot("location"))
         if requested == "confirm" and text and confirms_in_words(text) and not another_category(tracker):
             return {"confirm": True}  # "sorry bzy tha, haan darj kr do": yes, after words of their own
         answer = raw_intent(tracker) in ("inform", "nlu_fallback")  # else a complaint: no problem words

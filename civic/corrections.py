@@ -64,6 +64,15 @@ class Correction:
 
     field: Optional[str]
     value: Optional[str] = None
+    added: bool = False  # "जगह में गली नंबर 3 भी लिख दो": the value goes with what is there
+
+
+# "जगह में <X> लिख दो", "jagah me <X> bhi likh do", "add <X> to the place": X is to be added
+_WRITE_IN = re.compile(
+    r"\s*(?:me|mein|men|m|में)\s+(?P<value>.+?)\s+(?:bhi\s+|भी\s+)?"
+    r"(?:likh\s*do|likh\s*de|likho|likhiye|daal\s*do|dal\s*do|jod\s*do|jodo|add\s+kar\s*do|add\s+karo|"
+    r"लिख\s*दो|लिख\s*दें|लिखो|लिखिए|लिख\s*दीजिए|डाल\s*दो|जोड़\s*दो|जोड़ो)\s*[.!।]*\s*$",
+    re.IGNORECASE)
 
 
 def ward_in_text(text: str) -> Optional[str]:
@@ -95,6 +104,14 @@ def _given_after(text: str, field_end: int) -> Optional[str]:
         return None
     value = text[colon.end():].strip(" ,.;-!")
     return value or None
+
+
+def _added_place(text: str) -> Optional[str]:
+    """ "जगह में गली नंबर 3, शिव मंदिर के पास लिख दो" → "गली नंबर 3, शिव मंदिर के पास"."""
+    field = _FIELD[LOCATION].search(text)
+    written = _WRITE_IN.match(text, field.end()) if field else None
+    value = written.group("value").strip(" ,.:;-") if written else ""
+    return re.sub(r"\s+(?:bhi|भी)$", "", value) or None
 
 
 def _place_value(text: str) -> Optional[str]:
@@ -183,6 +200,9 @@ def parse_correction(text: str, category_words: Optional[Mapping[str, FrozenSet[
         if value is not None or wrong:
             return Correction(WARD, value)
     if LOCATION in named:
+        added = _added_place(text)
+        if added:
+            return Correction(LOCATION, added, added=True)
         value = _place_value(text)
         if value is not None or wrong:
             return Correction(LOCATION, value)

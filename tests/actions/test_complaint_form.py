@@ -956,3 +956,12 @@ def test_a_photo_sent_while_another_question_waits_is_kept_and_said_so(requested
     _, said = turn(state("/share_photo", "share_photo", slots={**asked, "requested_slot": "photo"}, metadata=metadata,
                          entities=[{"entity": "photo_id", "value": "1234567890"}]))
     assert "utter_photo_kept" not in said  # the answer to the photo question needs no such line
+
+
+def test_words_to_add_to_the_place_are_added_not_put_in_its_place():
+    """Round 4 (10): "जगह में गली नंबर 3, शिव मंदिर के पास लिख दो" left only "शिव मंदिर के पास"."""
+    before = {**FULL, "location": "गोपाल नगर"}
+    slots, _ = turn(state("जगह में गली नंबर 3, शिव मंदिर के पास लिख दो", "inform", slots=at_summary(**before)))
+    assert slots["location"] == "गोपाल नगर, गली नंबर 3, शिव मंदिर के पास" and slots["requested_slot"] == "confirm"
+    slots, _ = turn(state("jagah galat h, sahi jagah bus stand ke paas h", "inform", slots=at_summary(**before)))
+    assert slots["location"] == "bus stand ke paas"  # a correction still replaces

@@ -96,6 +96,9 @@ CITY_WORDS = {"drinking_water": {"paani", "pani", "पानी", "पीने"
     ("जगह में मकान नंबर भी लिखो: 14/237, गोपाल नगर", Correction("location", "14/237, गोपाल नगर")),
     ("place is wrong, correct place is Chilkana road near the petrol pump",
      Correction("location", "Chilkana road near the petrol pump")),
+    ("जगह में गली नंबर 3, शिव मंदिर के पास लिख दो",  # round 4 (10)
+     Correction("location", "गली नंबर 3, शिव मंदिर के पास", added=True)),
+    ("jagah me gali no 4 bhi likh do", Correction("location", "gali no 4", added=True)),
     ("the place is wrong", Correction("location", None)),
     ("विषय गलत है", Correction("category", None)),
     ("अरे नहीं, जगह गलत लिखी, मकान नंबर 54 है", Correction("location", "मकान नंबर 54")),  # the lead's 5
