@@ -31,7 +31,7 @@ from actions.common import (
     run_storage,
     typed_text,
 )
-from actions.ticket_updates import reopen
+from actions.ticket_updates import rate_or_reopen, reopen
 from civic.city import get_city
 from civic.corrections import (
     FIELDS,
@@ -61,7 +61,7 @@ from civic.location import (
     unknown_locality,
     wards_of,
 )
-from civic.numbers import find_numbers, parse_menu_choice, parse_number
+from civic.numbers import find_numbers, parse_menu_choice, parse_number, rating_in_words
 from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord, remark_for_status
 from civic.tone import is_angry, without_greeting
 
@@ -76,7 +76,7 @@ FORM_SLOTS = [
     "pending_category", "switch_category", "ward_attempts", "ward_choices", "ward_problem", "ward_locality",
     "category_label", "pending_category_label", "photo_label", "category_choices", "editing",
     "edit_field", "existing_ticket", "existing_status", "add_to_existing", "photo_later",
-    "reopen_ticket", "reopen_instead", "requested_slot",
+    "reopen_ticket", "reopen_instead", "rating_given", "requested_slot",
 ]
 # Questions and requests answered in the middle of the form; never an answer to it.
 DIGRESSIONS = frozenset({
@@ -402,6 +402,8 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def required_slots(self, domain_slots: List[str], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[str]:
+        if tracker.get_slot("rating_given"):
+            return []  # a rating in words for the ticket just resolved: the submit action rates it
         if tracker.get_slot("reopen_instead"):
             return ["reopen_instead"]  # yes: the submit action reopens that ticket
         if tracker.get_slot("add_to_existing") is not None:
@@ -653,6 +655,9 @@ class ValidateComplaintForm(FormValidationAction):
             SlotSet("photo_label",
                     None if photo is None else label("photo", "none" if photo == NO_PHOTO else "attached", language)),
         ]
+        rating = await self._rating_of_the_announced_ticket(tracker)
+        if rating:
+            return events + [SlotSet("rating_given", rating)]
         open_ticket = []
         if {"category", "ward"} & {e["name"] for e in events}:
             open_ticket = await self._open_ticket_events(tracker, language)
@@ -660,6 +665,22 @@ class ValidateComplaintForm(FormValidationAction):
                 e["name"] == "existing_ticket" and e["value"] for e in open_ticket):
             events += await self._reopen_offer_events(tracker)  # (a ticket still open comes first)
         return events + open_ticket
+
+    @staticmethod
+    async def _rating_of_the_announced_ticket(tracker: Tracker) -> Optional[int]:
+        """ "wow that was quick!! lights are working now, i'd give 4 stars" right after "SRN-x
+        (street light) is resolved, rate it": a rating, not a new street-light complaint (round
+        4, 12). Only for the ticket just announced, and a complaint of its kind."""
+        announced, text = tracker.get_slot("rating_ticket"), typed_text(tracker)
+        rating = rating_in_words(text) if announced and text and answering_now(tracker) else None
+        if not rating or named_category(tracker) is None:
+            return None
+        try:
+            ticket = await run_storage(repository.get, announced)
+        except StorageUnavailable as exc:
+            logger.warning("announced ticket lookup failed: %s", exc)
+            return None
+        return rating if ticket is not None and ticket.category == named_category(tracker) else None
 
     @staticmethod
     def _description_after_correction(tracker: Tracker, events: List[EventType]) -> List[EventType]:
@@ -965,6 +986,9 @@ class ActionSubmitComplaint(GuardedAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
+        rating = tracker.get_slot("rating_given")
+        if rating:  # "lights are working now, i'd give 4 stars": rated, nothing filed
+            return reset_complaint() + await rate_or_reopen(dispatcher, tracker, int(rating))
         to_reopen = tracker.get_slot("reopen_ticket")
         if tracker.get_slot("reopen_instead") and to_reopen:
             events = await reopen(dispatcher, tracker, to_reopen)

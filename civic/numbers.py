@@ -300,3 +300,29 @@ def parse_menu_choice(text: str, max_choice: int) -> Optional[int]:
     if choice is None or not 1 <= choice[2] <= max_choice:
         return None
     return choice[2]
+
+
+# "i'd give 4 stars, took 2 days tho", "5/5", "4 out of 5", "rating 3", "चार स्टार", "⭐⭐⭐⭐":
+# a rating inside a sentence (a whole-message choice is parse_choice's)
+_RATING = re.compile(
+    rf"(?P<value>{_DIGITS}|{_WORD})\s*(?:stars?|star\b|sitare|sitara|स्टार|तारे|सितारे|/\s*5\b|"
+    rf"out\s+of\s+(?:5|five)\b)|"
+    rf"(?:5|५|paanch|panch|pach|पाँच|पांच|five)\s*(?:में|me|mein|mai)\s+(?:se|से)\s*(?P<of>{_DIGITS}|{_WORD})|"
+    rf"(?:rating|rate|ratings|रेटिंग)\s*(?:is|:|=|-|of|hai|h|है|दूँगा|dunga|dungi|dena|do|दो)?\s*(?P<after>{_DIGITS}|{_WORD})",
+    re.IGNORECASE)
+_STAR_RUN = re.compile(r"(?:[\u2b50\U0001F31F]\ufe0f?){1,5}")
+
+
+def rating_in_words(text: str) -> Optional[int]:
+    """The 1-5 rating a sentence gives ("i'd give 4 stars, took 2 days tho" → 4), or None when it
+    gives none or several different ones."""
+    values = set()
+    for match in _RATING.finditer(text or ""):
+        word = match.group("value") or match.group("after") or match.group("of")
+        value = int(word.translate(_TO_ASCII)) if word[0].isdigit() or word[0] in "०१२३४५६७८९" \
+            else word_value(word)
+        if value is not None and 1 <= value <= 5:
+            values.add(value)
+    for run in _STAR_RUN.finditer(text or ""):
+        values.add(len(run.group(0).replace("\ufe0f", "")))
+    return values.pop() if len(values) == 1 else None

@@ -65,6 +65,7 @@ from civic.corrections import change_of_mind, gives_up
 from civic.districts import asks_about_district, is_follow_up
 from civic.knowledge import power_kind
 from civic.location import HOUSE_NUMBER
+from civic.numbers import rating_in_words
 from civic.tone import is_angry, only_folded_hands
 
 PHOTO_INTENT = "share_photo"
@@ -157,6 +158,9 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, self.status_intent)
             elif gives_up(text):
                 self._set_intent(message, STOP_INTENT)
+            elif intent in CONTENTLESS - {ANSWER_INTENT} and not text.startswith("/") and rating_in_words(text):
+                # "thanks, 5 stars", "4/5 dunga": an answer (to the rating question, when one was asked)
+                self._set_intent(message, ANSWER_INTENT)
             elif intent == REOPEN_INTENT and not any(e.get("entity") == "complaint_id" for e in entities):
                 self._still_a_complaint(message)
             elif intent in CHANNEL_ONLY and not text.startswith("/"):

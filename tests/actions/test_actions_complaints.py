@@ -152,3 +152,18 @@ def test_a_place_said_at_the_fallbacks_did_you_mean_is_kept_and_the_question_ask
                      "location": "near Ghanta Ghar"}
     _, said = run(ActionMenuChoice(), tracker("what is this", events=asked))
     assert [m["response"] for m in said] == ["utter_help"]  # anything else: as before
+
+
+def test_a_rating_in_a_sentence_for_the_ticket_just_resolved_is_the_rating():
+    """Round 4 (12): "i'd give 4 stars" got a new complaint form; a rating in words now rates."""
+    sender = "91" + uuid.uuid4().hex[:10]
+    number = repository.create_ticket(citizen_id=sender, category="street_light", ward=5, location_text="Court Road",
+                                      description="light band", language="en").ticket.number
+    for status in ("assigned", "in_progress", "resolved"):
+        repository.change_status(number, status, "officer", "bulb badla")
+    resolved = [{"event": "bot", "text": "resolved", "metadata": {"utter_action": "utter_ticket_resolved"}}]
+    _, said = run(ActionMenuChoice(), tracker("thank you so much, 5 stars from me", sender=sender,
+                                              slots={"rating_ticket": number}, events=resolved))
+    assert [m["response"] for m in said] == ["utter_rating_thanks"] and repository.get(number).rating == 5
+    _, said = run(ActionMenuChoice(), tracker("5 stars", sender=sender, slots={"rating_ticket": None}))
+    assert [m["response"] for m in said] != ["utter_rating_thanks"]  # nothing to rate: no thanks

@@ -965,3 +965,24 @@ def test_words_to_add_to_the_place_are_added_not_put_in_its_place():
     assert slots["location"] == "गोपाल नगर, गली नंबर 3, शिव मंदिर के पास" and slots["requested_slot"] == "confirm"
     slots, _ = turn(state("jagah galat h, sahi jagah bus stand ke paas h", "inform", slots=at_summary(**before)))
     assert slots["location"] == "bus stand ke paas"  # a correction still replaces
+
+
+def test_a_rating_in_words_right_after_the_resolution_rates_and_files_nothing():
+    """Round 4 (12): "wow that was quick!! lights are working now, thank u. i'd give 4 stars, took 2
+    days tho" right after "rate it 1-5" started a new street-light complaint; the rating was lost."""
+    sender = citizen()
+    number = resolved_ticket(sender, "street_light")
+    text = "wow that was quick!! lights are working now, thank u. i'd give 4 stars, took 2 days tho"
+    slots, _ = turn(state(text, "complaint_street_light", sender=sender, slots={"rating_ticket": number},
+                          candidates={"category": "street_light"}))
+    assert slots["rating_given"] == 4 and slots["requested_slot"] is None
+    events, said = run(ActionSubmitComplaint(), state(text, "complaint_street_light", sender=sender,
+                                                      slots={**slots, "rating_ticket": number}))
+    assert [m["response"] for m in said] == ["utter_rating_thanks"] and repository.get(number).rating == 4
+    assert len(repository.recent_for_citizen(sender)) == 1
+    after = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert after["rating_given"] is None and after["rating_ticket"] is None
+    # "5 star hotel ke paas kachra pda h" then is a garbage complaint, whatever its words
+    slots, _ = turn(state("5 star hotel ke paas kachra pda h", "complaint_sanitation", sender=sender,
+                          slots={"rating_ticket": number}, candidates={"category": "sanitation"}))
+    assert slots.get("rating_given") is None and slots["requested_slot"] == "ward"

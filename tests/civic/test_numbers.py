@@ -7,6 +7,7 @@ from civic.numbers import (
     parse_choice,
     parse_menu_choice,
     parse_number,
+    rating_in_words,
 )
 
 # The standard spellings, written out independently of the module's tables.
@@ -161,3 +162,13 @@ def test_emoji_and_long_text_are_fast_and_safe():
     assert find_numbers("😀" * 10_000) == []
     assert find_numbers("9" * 10_000) == []
     assert len(found) == long_text.count("23")
+
+
+@pytest.mark.parametrize("text, rating", [
+    ("wow that was quick!! lights are working now, thank u. i'd give 4 stars, took 2 days tho", 4),  # round 4 (12)
+    ("5/5", 5), ("4 out of 5", 4), ("rating 3", 3), ("चार स्टार", 4), ("⭐⭐⭐⭐ bahut badhiya", 4),
+    ("paanch me se paanch", 5), ("mai 3 star dunga", 3), ("पाँच में से चार", 4),
+    ("took 2 days", None), ("4 stars or maybe 5 stars", None), ("9 stars", None), ("ward 4", None),
+])
+def test_a_rating_inside_a_sentence(text, rating):
+    assert rating_in_words(text) == rating

@@ -103,6 +103,22 @@ def test_still_dark_while_the_ticket_is_still_open_is_added_to_it(chat, reposito
     assert chat.slot("requested_slot") is None and chat.slot("category") is None
 
 
+def test_right_after_the_resolution_a_rating_in_words_rates_and_a_complaint_offers_the_reopen(
+        chat, repository, agent, event_loop_for_agent):
+    """Citizens' round 4 (12, 03): "... lights are working now, thank u. i'd give 4 stars" started a
+    new street-light complaint and the rating was lost; "bhai light to aaj raat bhi band thi" (no
+    "still" word) started a new complaint instead of offering the reopen."""
+    number = register(chat, "ward 5 Mission Compound road pe street light band h", "photo nahi h", "haan")
+    resolve(repository, agent, event_loop_for_agent, chat, number)
+    thanks = chat.texts("wow that was quick!! lights are working now, thank u. i'd give 4 stars, took 2 days tho")
+    assert "ward" not in thanks.lower() and repository.get(number).rating == 4
+    assert len(repository.recent_for_citizen(chat.sender_id)) == 1
+    other = register(chat, "ward 5 Mission Compound road pe doosri street light band h", "photo nahi h", "haan")
+    resolve(repository, agent, event_loop_for_agent, chat, other)
+    offer = chat.texts("bhai light to aaj raat bhi band thi, kuch nhi kiya kisi ne")
+    assert other in offer and "ward number" not in offer.lower()
+
+
 def test_a_reopening_in_the_middle_of_a_form_ends_the_form(chat, repository, agent, event_loop_for_agent):
     """Citizens' round 1 (12): after "अभी भी ठीक नहीं हुआ" the ward question came back, even after thanks."""
     number = register(chat, "वार्ड 12 में घंटाघर के पास नाली का पानी सड़क पर बह रहा है", "फोटो नहीं है", "हाँ")

@@ -224,3 +224,13 @@ def test_a_district_in_a_complaint_is_left_as_classified():
 ])
 def test_a_yes_that_names_one_category_is_that_complaint(text, expected):
     assert parsed(text, "affirm").get(INTENT)["name"] == expected
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("thank you so much, 5 stars from me", "thank", "inform"),  # round 4 (12)
+    ("4/5 dunga", "nlu_fallback", "inform"),
+    ("5 star hotel ke paas kachra pda h", "complaint_sanitation", "complaint_sanitation"),  # a complaint stays one
+    ("thank you", "thank", "thank"),
+])
+def test_a_rating_in_words_is_an_answer(text, intent, expected):
+    assert parsed(text, intent).get(INTENT)["name"] == expected
