@@ -10,7 +10,7 @@ mappings, so that a change of mind or a question is never stored as an answer.
 """
 import logging
 import re
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -44,6 +44,7 @@ from civic.corrections import (
     gives_up,
     offers_photo,
     parse_correction,
+    parse_corrections,
     says_still,
     ward_in_text,
     with_ward_changed,
@@ -351,6 +352,15 @@ def correction_in(tracker: Tracker) -> Optional[Correction]:
     return parse_correction(text, get_city().category_words, registering)
 
 
+def corrections_in(tracker: Tracker) -> Tuple[Correction, ...]:
+    """Every correction in the latest typed message ("ward 15 not 5. and the place is X")."""
+    text = typed_text(tracker) if answering_now(tracker) else None
+    if not text:
+        return ()
+    registering = previous_slot_value(tracker, "category") or tracker.get_slot("category")
+    return parse_corrections(text, get_city().category_words, registering)
+
+
 def reset_complaint() -> List[EventType]:
     """Clear the form for the next complaint."""
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
@@ -455,6 +465,12 @@ class ValidateComplaintForm(FormValidationAction):
             choice = parse_menu_choice(text, len(FIELDS))
             if choice:
                 return cleared(FIELDS[choice - 1])
+        several = corrections_in(tracker) if requested == "confirm" else ()
+        if len(several) > 1:  # "oops its ward 15 not 5. and the place is Mission Compound road ..."
+            values: Dict[str, Any] = {}
+            for one in several:
+                values.update(corrected(one, tracker.get_slot("location")))
+            return values
         correction = correction_in(tracker)
         if correction is not None and (correction.field or requested == "confirm"):
             return corrected(correction, tracker.get_slot("location"))

@@ -230,6 +230,25 @@ def parse_correction(text: str, category_words: Optional[Mapping[str, FrozenSet[
     return None
 
 
+_NEXT_FIELD = re.compile(
+    f"[.;।!?]+\\s*|,?\\s+(?:and|aur|or|और|तथा)\\s+(?=(?:the\\s+|also\\s+|bhi\\s+)?(?:{'|'.join(_FIELD_WORDS.values())}){_E})",
+    re.IGNORECASE)
+
+
+def parse_corrections(text: str, category_words: Optional[Mapping[str, FrozenSet[str]]] = None,
+                      current_category: Optional[str] = None) -> Tuple[Correction, ...]:
+    """Every field a message corrects, each with its value: "oops sorry its ward 15 not 5. and
+    the place is Mission Compound road near the church" → the ward, 15, and the place. One
+    correction (or none) is parse_correction's."""
+    parts = [part for part in _NEXT_FIELD.split(text or "") if part and part.strip()]
+    found = [parse_correction(part, category_words, current_category) for part in parts] if len(parts) > 1 else []
+    given = [c for c in found if c is not None and c.field is not None and c.value is not None]
+    if len(given) >= 2 and len({c.field for c in given}) == len(given):
+        return tuple(given)
+    single = parse_correction(text, category_words, current_category)
+    return (single,) if single is not None else ()
+
+
 # --- A complaint that comes back, and giving up ----------------------------------------------
 _STILL = re.compile(
     f"{_B}(?:still|again|once\\s+more|not\\s+(?:been\\s+)?fixed|abhi\\s+bhi|abhi\\s+tak|ab\\s+bhi|abhi\\s+v|"

@@ -61,6 +61,7 @@ _HOUSE_WORD = re.compile(r"^(?:makan|makaan|मकान|house|h\.?\s?no\.?|plot
 _WARD_WORD = re.compile(r"^(?:wards?|vard|waard|वार्ड|वॉर्ड)$", re.IGNORECASE)
 _NUMBER_TOKEN = re.compile(r"^[0-9\u0966-\u096F]+[a-zA-Z]?$|^/$")
 MAX_WIDEN = 4
+MAX_GAP_TOKENS = 5  # words and commas between a locality and the landmark after it, in one place
 _ON = frozenset({"pe", "par", "pr", "पर", "पे"})
 
 
@@ -177,6 +178,11 @@ def extract_location(text: str, localities: Optional[Sequence[Locality]] = None)
         for _, named_start, named_end in localities_in(text, localities):
             if named_start <= end < named_end:  # "near Ghanta Ghar": the name is not cut
                 end = _address_after(text, named_end)
+        for _, named_start, named_end in localities_in(text, localities):
+            # "Mission compound road, two poles near the church": the locality just before the
+            # landmark is part of the place (round 4, 11)
+            if 0 <= named_end <= start and len(_TOKEN.findall(text[named_end:start])) <= MAX_GAP_TOKENS:
+                return text[_house_before(text, named_start):end].strip(" ,")
         if start >= 0 and _PREPOSITION.match(text, start):
             return text[_road_before(text, start):end].strip()
         before = list(_TOKEN.finditer(text[:max(start, 0)]))

@@ -986,3 +986,13 @@ def test_a_rating_in_words_right_after_the_resolution_rates_and_files_nothing():
     slots, _ = turn(state("5 star hotel ke paas kachra pda h", "complaint_sanitation", sender=sender,
                           slots={"rating_ticket": number}, candidates={"category": "sanitation"}))
     assert slots.get("rating_given") is None and slots["requested_slot"] == "ward"
+
+
+@pytest.mark.parametrize("text, ward, place", [
+    ("oops sorry its ward 15 not 5. and the place is Mission Compound road near the church", "15",
+     "Mission Compound road near the church"),  # round 4 (11)
+    ("ward 12 h aur jagah station ke saamne", "12", "station ke saamne"),
+])
+def test_a_ward_and_a_place_corrected_in_one_message_are_both_applied(text, ward, place):
+    slots, _ = turn(state(text, "inform", slots=at_summary(ward="5", location="near the church")))
+    assert (slots["ward"], slots["location"], slots["requested_slot"]) == (ward, place, "confirm")

@@ -133,3 +133,15 @@ def test_a_problem_that_is_still_there(text, still):
 ])
 def test_giving_up(text, gave_up):
     assert gives_up(text) is gave_up
+
+
+def test_several_fields_corrected_in_one_message():
+    """Round 4 (11): "ward 15 not 5. and the place is ..." fixed the ward and dropped the place."""
+    from civic.corrections import parse_corrections
+
+    assert parse_corrections("oops sorry its ward 15 not 5. and the place is Mission Compound road near the church") == (
+        Correction("ward", "15"), Correction("location", "Mission Compound road near the church"))
+    assert parse_corrections("वार्ड गलत है, 18 है, 8 नहीं। जगह भी गलत लिखी है, सही जगह शिव मंदिर के पीछे वाली गली है") == (
+        Correction("ward", "18"), Correction("location", "शिव मंदिर के पीछे वाली गली"))
+    assert parse_corrections("ward 41 hai, 14 nahi") == (Correction("ward", "41"),)
+    assert parse_corrections("haan sahi hai") == ()

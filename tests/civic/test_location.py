@@ -32,7 +32,8 @@ def test_the_place_as_typed(text, place):
 
 GOPAL_NAGAR = Locality("Gopal Nagar", ("गोपाल नगर",), (61,))
 MORE = LOCALITIES + (Locality("Chilkana Road", ("चिलकाना रोड",), (33,)), GOPAL_NAGAR,
-                     Locality("Gill Colony", (), (52,)), Locality("Nawabganj", (), (21,)))
+                     Locality("Gill Colony", (), (52,)), Locality("Nawabganj", (), (21,)),
+                     Locality("Mission Compound", (), (5,)))
 
 
 @pytest.mark.parametrize("text, place", [  # citizens' round 1, conversations 13, 19, 39, 44
@@ -47,6 +48,8 @@ MORE = LOCALITIES + (Locality("Chilkana Road", ("चिलकाना रोड
     ("Court Road pe light kharab", "Court Road"),
     ("वार्ड 33 में चिलकाना रोड पर पेट्रोल पंप के पास पानी नहीं आ रहा", "चिलकाना रोड पर पेट्रोल पंप के पास"),
     ("Chilkana road pe petrol pump ke paas kooda", "Chilkana road pe petrol pump ke paas"),
+    ("Its ward 5, Mission compound road, two poles near the church",  # round 4 (11)
+     "Mission compound road, two poles near the church"),
 ])
 def test_a_place_is_not_cut_down_to_the_locality_it_contains(text, place):
     assert extract_location(text, MORE) == place
