@@ -398,26 +398,26 @@ def confirms_in_words(text: str) -> bool:
 
 
 # --- A description written before a correction ------------------------------------------------
-_WARD_MENTION = re.compile(
-    f"({_B}(?:wards?|vard|waard|वार्ड|वॉर्ड)\\s*(?:(?:no|num|number|nmbr|nambar|नंबर|नं|संख्या)\\.?\\s*)?[-:]?\\s*)"
-    f"([0-9०-९]+)(?![0-9०-९])", re.IGNORECASE)
+_WARD_BEFORE = re.compile(
+    f"{_B}(?:wards?|vard|waard|वार्ड|वॉर्ड)\\s*(?:(?:no|num|number|nmbr|nambar|नंबर|नं|संख्या)\\.?\\s*)?[-:]?\\s*$",
+    re.IGNORECASE)
 _DEVANAGARI_DIGITS = str.maketrans("0123456789", "०१२३४५६७८९")
-_ASCII_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 
 
 def with_ward_changed(text: str, old: object, new: object) -> str:
     """ "वार्ड 8 में पाइपलाइन फट गई है" once the ward is corrected to 18: "वार्ड 18 में ...", in the
-    digits the citizen used; other numbers and other wards are left as written."""
-    old, new = str(old).strip(), str(new).strip()
-
-    def swap(match: "re.Match[str]") -> str:
-        digits = match.group(2)
-        if digits.translate(_ASCII_DIGITS).lstrip("0") != old.lstrip("0"):
-            return match.group(0)
-        written = new.translate(_DEVANAGARI_DIGITS) if digits[0] in "०१२३४५६७८९" else new
-        return match.group(1) + written
-
-    return _WARD_MENTION.sub(swap, text)
+    digits the citizen used ("वार्ड बत्तीस" in words becomes digits); other numbers and other
+    wards are left as written."""
+    try:
+        old_value, new_value = int(str(old).strip()), str(int(str(new).strip()))
+    except ValueError:
+        return text
+    for start, end, value in reversed(find_numbers(text)):
+        if value != old_value or not _WARD_BEFORE.search(text[:start]):
+            continue
+        written = new_value.translate(_DEVANAGARI_DIGITS) if text[start] in "०१२३४५६७८९" else new_value
+        text = text[:start] + written + text[end:]
+    return text
 
 
 def describes_another_category(text: str, old: str, new: str,

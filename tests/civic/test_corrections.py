@@ -145,3 +145,16 @@ def test_several_fields_corrected_in_one_message():
         Correction("ward", "18"), Correction("location", "शिव मंदिर के पीछे वाली गली"))
     assert parse_corrections("ward 41 hai, 14 nahi") == (Correction("ward", "41"),)
     assert parse_corrections("haan sahi hai") == ()
+
+
+@pytest.mark.parametrize("text, old, new, expected", [
+    ("वार्ड 8 में पाइपलाइन फट गई है, मकान 8 के सामने", "8", "18", "वार्ड 18 में पाइपलाइन फट गई है, मकान 8 के सामने"),
+    ("वार्ड बत्तीस में सीवर का ढक्कन टूटा है", "32", "23", "वार्ड 23 में सीवर का ढक्कन टूटा है"),  # round 4 (15)
+    ("वार्ड ८ में नल टूटा", "8", "18", "वार्ड १८ में नल टूटा"),
+    ("ward no. 08 me light kharab, gali 8", "8", "18", "ward no. 18 me light kharab, gali 8"),
+    ("ward 80 me light kharab", "8", "18", "ward 80 me light kharab"),
+])
+def test_the_ward_in_a_description_follows_a_ward_correction(text, old, new, expected):
+    from civic.corrections import with_ward_changed
+
+    assert with_ward_changed(text, old, new) == expected
