@@ -202,6 +202,7 @@ def only_a_place(text: str, answer: bool = False) -> bool:
 
 
 PIN = re.compile(r"\(-?\d+\.\d+, -?\d+\.\d+\)")
+OLD_PIN = re.compile(r",?\s*📍[^,]*\(-?\d+\.\d+, -?\d+\.\d+\)\s*$")  # a pin at the end of a place
 
 
 def vague_place(place: Optional[str]) -> bool:
@@ -638,6 +639,9 @@ class ValidateComplaintForm(FormValidationAction):
                 and tracker.get_slot("requested_slot") in ("ward", "location", "description", "confirm"):
             # a photo sent while another question waits: kept, and said so (round 4, 08)
             dispatcher.utter_message(response="utter_photo_kept")
+        if answering_now(tracker) and latest_intent(tracker) == "share_location" \
+                and tracker.get_slot("requested_slot") in ("description", "photo", "confirm"):
+            dispatcher.utter_message(response="utter_location_kept")  # then the same question
         edits = self._edits(tracker)
         if edits:
             # rasa-sdk validates the earliest candidate of a slot in this turn; a correction
@@ -855,7 +859,10 @@ class ValidateComplaintForm(FormValidationAction):
             if latitude is None or longitude is None:
                 return {"location": None}
             metadata = tracker.latest_message.get("metadata") or {}
-            result = {"location": pin_text(latitude, longitude, metadata, language_of(tracker))}
+            pin = pin_text(latitude, longitude, metadata, language_of(tracker))
+            # "rly station k piche wali road pr", then a pin: both (round 4, 13); a new pin replaces an old one
+            typed = OLD_PIN.sub("", previous_slot_value(tracker, "location") or "").strip(" ,")
+            result = {"location": f"{typed}, {pin}"[:MAX_DESCRIPTION_CHARS] if typed else pin}
             if tracker.get_slot("requested_slot") == "ward" and tracker.get_slot("ward") is None:
                 result["ward_problem"] = "place"  # a pin at the ward question: noted, the ward asked
             return result

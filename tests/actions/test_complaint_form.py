@@ -996,3 +996,18 @@ def test_a_rating_in_words_right_after_the_resolution_rates_and_files_nothing():
 def test_a_ward_and_a_place_corrected_in_one_message_are_both_applied(text, ward, place):
     slots, _ = turn(state(text, "inform", slots=at_summary(ward="5", location="near the church")))
     assert (slots["ward"], slots["location"], slots["requested_slot"]) == (ward, place, "confirm")
+
+
+def test_a_pin_after_a_typed_place_is_added_to_it_and_said_so():
+    """Round 4 (13): a pin at the photo question replaced "rly station k piche wali road pr" with bare
+    coordinates, and the photo question came again with no word of the pin."""
+    asked = {**FULL, "location": "rly station k piche wali road pr", "photo": None, "requested_slot": "photo",
+             "latitude": 29.968, "longitude": 77.551}
+    slots, said = turn(state("/share_location", "share_location", slots=asked, candidates={"location": "pin"}))
+    assert slots["location"].startswith("rly station k piche wali road pr, ")
+    assert slots["location"].endswith("(29.96800, 77.55100)") and said == ["utter_location_kept"]
+    assert slots["requested_slot"] == "photo"
+    moved = {**asked, "location": slots["location"], "latitude": 29.970, "longitude": 77.560}
+    slots, _ = turn(state("/share_location", "share_location", slots=moved, candidates={"location": "pin"}))
+    assert slots["location"].endswith("(29.97000, 77.56000)") and "29.96800" not in slots["location"]
+    assert slots["location"].startswith("rly station k piche wali road pr, ")  # the typed words stay
