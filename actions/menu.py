@@ -55,6 +55,16 @@ def last_menu(tracker: Tracker) -> Optional[str]:
     return None
 
 
+RATING_STILL_ANSWERED = 2  # bot messages after the rating question a bare number still answers
+
+
+def rating_asked_lately(tracker: Tracker) -> bool:
+    """The rating question is among the bot's last few messages ("धन्यवाद" → "आपका स्वागत है",
+    then "५": still the rating, not a number days later)."""
+    bots = [e for e in reversed(tracker.events) if e.get("event") == "bot"][:RATING_STILL_ANSWERED + 1]
+    return any((e.get("metadata") or {}).get("utter_action") == "utter_ticket_resolved" for e in bots)
+
+
 def last_bot_message(tracker: Tracker) -> Optional[Dict[str, Any]]:
     return next((e for e in reversed(tracker.events) if e.get("event") == "bot"), None)
 
@@ -96,6 +106,11 @@ class ActionMenuChoice(Action):
         if rating and menu in (None, "utter_ticket_resolved"):
             # "thanks, 5 stars", "i'd give it 4/5" for the ticket just resolved (round 4, 12)
             return await rate_or_reopen(dispatcher, tracker, rating)
+        choice = parse_menu_choice(text or "", REOPEN_CHOICE) \
+            if tracker.get_slot("rating_ticket") and rating_asked_lately(tracker) else None
+        if menu is None and choice:
+            # "५" a message after the rating question (a "धन्यवाद" between): still its answer (round 4, 18)
+            return await rate_or_reopen(dispatcher, tracker, choice)
         if menu is None:
             asked = last_bot_message(tracker)
             if asked and (asked.get("metadata") or {}).get("utter_action") in FALLBACK_QUESTIONS \

@@ -61,7 +61,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from civic.corrections import change_of_mind, gives_up
+from civic.corrections import change_of_mind, gives_up, says_still
 from civic.districts import asks_about_district, is_follow_up
 from civic.knowledge import power_kind
 from civic.location import HOUSE_NUMBER
@@ -231,6 +231,10 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                           and r.get(INTENT_NAME_KEY) != self.status_intent), None)
         if complaint and (complaint.get(PREDICTED_CONFIDENCE_KEY) or 0) >= MIN_COMPLAINT_BESIDE_REOPEN:
             self._set_intent(message, complaint[INTENT_NAME_KEY])
+        elif says_still(message.get(TEXT) or ""):
+            # "ढक्कन तो अभी तक नहीं लगा, झूठ क्यों बोल रहे हो": a reopening, however unsure the
+            # classifier (the "did you mean: reopen?" it led to was one tap too many; round 4, 17)
+            self._set_intent(message, REOPEN_INTENT)
 
     def _power_rule(self, message: Message, text: str, intent: str, entities: list) -> None:
         kind = power_kind(text)

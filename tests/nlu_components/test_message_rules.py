@@ -234,3 +234,12 @@ def test_a_yes_that_names_one_category_is_that_complaint(text, expected):
 ])
 def test_a_rating_in_words_is_an_answer(text, intent, expected):
     assert parsed(text, intent).get(INTENT)["name"] == expected
+
+
+def test_a_reopening_the_classifier_was_unsure_of_is_a_reopening_when_it_says_still():
+    """Round 4 (17): "ढक्कन तो अभी तक नहीं लगा, झूठ क्यों बोल रहे हो" → "did you mean: reopen?"."""
+    ranking = ranking_of(("reopen_complaint", 0.38), ("frustration", 0.3), ("complaint_sewer", 0.08))
+    message = parsed("ढक्कन तो अभी तक नहीं लगा, झूठ क्यों बोल रहे हो", "reopen_complaint", ranking=ranking)
+    assert message.get(INTENT) == {"name": "reopen_complaint", "confidence": 1.0}
+    unsure = parsed("isko dekh lo", "reopen_complaint", ranking=ranking_of(("reopen_complaint", 0.38)))
+    assert unsure.get(INTENT)["confidence"] != 1.0  # no "still": left to the fallback
