@@ -29,10 +29,12 @@ from civic.tickets import (
     PublicStatus,
     RatingNotAllowed,
     ReopenWindowExpired,
+    TicketEventRecord,
     TicketNotFound,
     TicketRepository,
     TransitionNotAllowed,
     metadata,
+    remark_for_status,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -474,8 +476,9 @@ def test_the_open_ticket_a_new_complaint_would_repeat(repo):
 
 
 def test_without_a_ward_the_latest_open_ticket_of_that_category(repo):
-    older = new(repo, category="sewer", ward=31).ticket.number
+    # registered later, stored first: the latest is by the time registered, not the row's id
     newer = new(repo, category="sewer", ward=12, now=T0 + timedelta(hours=2)).ticket.number
+    older = new(repo, category="sewer", ward=31).ticket.number
     new(repo, category="street_light", ward=12, now=T0 + timedelta(hours=3))
     assert repo.open_ticket_for(CITIZEN, "sewer").number == newer
     walk(repo, newer, "assigned", "in_progress", "resolved", now=T0 + timedelta(hours=4))
@@ -835,3 +838,18 @@ def test_migrate_fresh_twice_and_concurrently(db_url):
             assert compare_metadata(context, metadata) == []  # models and migration agree
     finally:
         engine.dispose()
+
+
+def test_the_remark_shown_is_the_one_given_with_the_present_status():
+    def event(status, remark=None, actor="officer:verma", kind="status"):
+        return TicketEventRecord(status=status, at=T0, actor=actor, remark=remark, kind=kind)
+
+    resolved = [event("registered"), event("assigned", "JE ko bheja"), event("resolved", "kooda utha liya")]
+    assert remark_for_status(resolved) == "kooda utha liya"
+    assert remark_for_status(resolved + [event("reopened", "abhi bhi pada hai", actor="citizen")]) is None
+    assert remark_for_status([event("registered"), event("assigned", "JE ko bheja"), event("in_progress")]) is None
+    # a remark given after the status change, still in that status, counts; a citizen's never does
+    assert remark_for_status([event("resolved"), event("resolved", "photo dekhiye", kind="status")]) == "photo dekhiye"
+    assert remark_for_status([event("resolved", "mera note", actor="citizen")]) is None
+    assert remark_for_status([event("resolved", "galat jagah", kind="returned")]) is None  # a field worker's
+    assert remark_for_status([]) is None
