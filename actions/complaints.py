@@ -48,6 +48,7 @@ from civic.corrections import (
     says_still,
     ward_in_text,
     with_ward_changed,
+    without_taking_back,
 )
 from civic.db import StorageUnavailable
 from civic.districts import asks_about_district, is_follow_up
@@ -812,6 +813,9 @@ class ValidateComplaintForm(FormValidationAction):
             # named it ("no wait, the sewer in front of my house is overflowing") when that
             # says enough, else it is asked.
             named_it = previous_user_text(tracker)
+            if named_it:
+                named_it = without_taking_back(named_it, tracker.get_slot("category"), pending,
+                                               get_city().category_words)
             described = named_it[:MAX_DESCRIPTION_CHARS] \
                 if named_it and len(named_it.split()) >= MIN_WORDS_FOR_DESCRIPTION else None
             result.update({"category": pending, "description": described, "confirm": None,

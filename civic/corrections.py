@@ -346,6 +346,36 @@ def change_of_mind(text: str, category_words: Mapping[str, FrozenSet[str]]) -> O
     return ChangeOfMind(frozenset(taken), frozenset(named), cue)
 
 
+_FILLER_CLAUSE = re.compile(
+    r"^(?:\s*(?:wait|no|nope|nahi|nahin|nhi|na|arre|arey|are|oh|oops|sorry|sry|bhai|ji|sir|"
+    r"नहीं|नही|अरे|रुको|सॉरी|माफ़\s+करना)(?![\w\u0900-\u097F])[\s!.]*)+$", re.IGNORECASE)
+_LEADING_CUE = re.compile(f"^\\s*(?:(?:wait|no|nahi|arre|ok|so)\\s+)?{_CUE.pattern}[\\s,:]*", re.IGNORECASE)
+MIN_REST_WORDS = 3
+
+
+def without_taking_back(text: str, old: str, new: str, category_words: Mapping[str, FrozenSet[str]]) -> str:
+    """A change of mind from `old` to `new` as the new complaint's description: "wait actually
+    its not garbage, the sewer is overflowing in the lane" → "the sewer is overflowing in the
+    lane" (the leading clauses that name only the old complaint, fillers and "actually" go); the
+    whole text when little is left."""
+    old_words = {w.casefold() for w in category_words.get(old, ())}
+    new_words = {w.casefold() for w in category_words.get(new, ())}
+    kept = re.split(r"(?<=[,;.!?।])\s*", text.strip())
+    while kept:
+        clause = kept[0].strip(" ,;.!?।")
+        words = words_in(clause)
+        if not clause or _FILLER_CLAUSE.match(clause) or (words & old_words and not words & new_words):
+            kept.pop(0)
+        else:
+            break
+    rest = _LEADING_CUE.sub("", " ".join(kept)).strip()
+    return rest if len(rest.split()) >= MIN_REST_WORDS else text
+
+
+def words_in(text: str) -> Set[str]:
+    return {w.casefold() for w in _WORD.findall(text)}
+
+
 # --- At the photo question: "haan photo hai" ---------------------------------------------------
 _PHOTO_NEGATION = re.compile(f"{_B}(?:nahi|nahin|nhi|ni|nai|na|no|not|nope|don'?t|dont|नहीं|नही|ना|मत){_E}",
                              re.IGNORECASE)

@@ -158,3 +158,17 @@ def test_the_ward_in_a_description_follows_a_ward_correction(text, old, new, exp
     from civic.corrections import with_ward_changed
 
     assert with_ward_changed(text, old, new) == expected
+
+
+@pytest.mark.parametrize("text, old, new, expected", [
+    ("wait actually its not garbage, the sewer is overflowing in the lane, thats whats stinking", "sanitation", "sewer",
+     "the sewer is overflowing in the lane, thats whats stinking"),  # round 4 (06)
+    ("nahi nahi, light nahi, asal me naali band hai", "street_light", "sewer", "naali band hai"),
+    ("नहीं नहीं, कूड़ा नहीं, असल में नाली का पानी सड़क पर भर गया है", "sanitation", "sewer", "नाली का पानी सड़क पर भर गया है"),
+    ("sewer hai", "sanitation", "sewer", "sewer hai"),  # little would be left: all of it
+])
+def test_a_change_of_mind_as_a_description_loses_the_words_that_take_back(text, old, new, expected):
+    from civic.city import get_city
+    from civic.corrections import without_taking_back
+
+    assert without_taking_back(text, old, new, get_city().category_words) == expected
