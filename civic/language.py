@@ -43,6 +43,8 @@ HINGLISH_WORDS = frozenset(
     tuta tuti toota tooti tute khraab kharab kharaab band chalu jal jalkal bhara bhari
     gadda gaddha gadhe shikayat shikayaat samasya pareshani dikkat takleef nigam ghar makaan
     makan jamaa jama rasid naam sthiti jaankari jankari
+    ek teen char paanch hu hoon hun bhej bhejo bhejna bhejti bhejta bhejte bhejdo bhejunga bhejungi
+    dunga dungi karunga karungi lekr lekar jau jaun jaunga jaungi rhta rhti
     """.split()
 )
 # Common English function words and verbs (content nouns like "light" or "road" are used
@@ -53,7 +55,7 @@ ENGLISH_WORDS = frozenset(
     the a an is are was were be been being am not you
     your my our we i it this that these those there here what when where why how which who
     has have had does did can could will would should shall may might must
-    and or but of for from with without since until about into on at by in
+    and but of for from with without since until about into on at by in
     working work broken broke leaking leak blocked block overflowing overflow collected
     collect cleaned clean dirty damaged damage repair repaired fixed fix complaint complain
     registered check want need help yesterday tomorrow near front behind
@@ -69,7 +71,7 @@ ENGLISH_LOANS = frozenset(
 )
 LOAN_WEIGHT = 0.25
 # Words written the same in both: "me" (Hindi "in" / English "me"), "to", "do", "main" ...
-AMBIGUOUS = frozenset("me to so hi he main do par".split())
+AMBIGUOUS = frozenset("me to so hi he main do par or".split())  # "or": SMS Hinglish for "aur"
 # Words that say nothing about the language: greetings and names used by everyone, and the
 # commands the replies ask citizens to type ("status SRN-000012").
 NEUTRAL = frozenset(

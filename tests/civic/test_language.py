@@ -116,6 +116,8 @@ def test_only_what_the_citizen_typed_counts_as_words(text, message_type, words):
     ("It is still not clean, the garbage is lying there again. Please look again", "en"),
     ("thank you, the light is working now", "en"),
     ("water bill kaise bhare", "hinglish"),
+    ("ek or bhejti hu", "hinglish"),  # round 4 (22): answered in English, "or" counted English
+    ("water or sewer, I am not sure", "en"),
 ])
 def test_names_and_loan_words_do_not_decide_the_language(text, language):
     assert detect_language(text) == language
