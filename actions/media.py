@@ -1,4 +1,5 @@
 """A photo or a location pin that arrives outside a complaint form."""
+import re
 from typing import List
 
 from rasa_sdk import Tracker
@@ -6,8 +7,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import GuardedAction, language_of, latest_entity, repository, run_storage
-from actions.complaints import PHOTO_ID, pin_text
+from actions.common import GuardedAction, language_of, latest_entity, repository, run_storage, typed_text
+from actions.complaints import MIN_CAPTION_WORDS, PHOTO_ID, pin_text
+from civic.city import get_city
 from civic.tickets import NotTicketOwner, TransitionNotAllowed
 
 
@@ -39,9 +41,12 @@ class ActionKeepMedia(GuardedAction):
 
     @staticmethod
     async def _added(tracker: Tracker, number: str, photo: str) -> bool:
+        # the caption's words go with the photo ("SRN-000008 this is the water in the bucket")
+        number_in_caption = re.compile(rf"\b{re.escape(get_city().complaint_prefix)}[\s-]*\d{{1,6}}\b", re.IGNORECASE)
+        caption = number_in_caption.sub(" ", typed_text(tracker) or "").strip(" ,.:-")
         try:
             await run_storage(repository.add_from_citizen, number, tracker.sender_id,
-                              None, [photo])
+                              caption if len(caption.split()) >= MIN_CAPTION_WORDS else None, [photo])
         except (NotTicketOwner, TransitionNotAllowed, LookupError):
             return False  # someone else's, closed or unknown: keep it for a new complaint
         return True

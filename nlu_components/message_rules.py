@@ -150,8 +150,10 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 if not any(e.get("entity") == "photo_id" for e in entities):
                     entity = {"entity": "photo_id", "value": str(photo_id), "start": 0, "end": 0}
                     message.set(ENTITIES, entities + self.add_extractor_name([entity]), add_to_output=True)
-                if not (intent.startswith("complaint_") and intent != self.status_intent) \
-                        and intent != "report_complaint":
+                names_a_ticket = any(e.get("entity") == "complaint_id" for e in entities)
+                if names_a_ticket or (not (intent.startswith("complaint_") and intent != self.status_intent)
+                                      and intent != "report_complaint"):
+                    # "SRN-000008 this is the water in the bucket": a photo for that ticket (round 4, 20)
                     self._set_intent(message, PHOTO_INTENT)
             elif intent in CONTENTLESS and any(e.get("entity") == "complaint_id" for e in entities) \
                     and len(text.split()) <= MAX_STATUS_WORDS:

@@ -85,6 +85,11 @@ def test_hinglish_sms_spelling_ward_from_a_locality_a_correction_and_a_photo_sen
     added = citizen.photo(caption=f"{number} ki photo", media_id="555000111222333")
     assert number in added[-1].text and all_latin(added)
     assert stack.repository().get(number).photo_media_ids == ("555000111222333",)
+    # round 4 (20): the number and words in the caption started a new complaint form
+    more = citizen.photo(caption=f"{number} ye dekho khamba jhuka hua h, light latak rhi h", media_id="555000111222444")
+    assert number in more[-1].text and "ward" not in more[-1].text.lower()
+    assert stack.repository().get(number).photo_media_ids == ("555000111222333", "555000111222444")
+    assert "khamba jhuka hua h" in (stack.repository().history(number)[-1].remark or "")
 
 
 def test_an_english_citizen_corrects_the_summary_in_words_and_through_the_edit_list(stack):

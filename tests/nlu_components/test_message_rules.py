@@ -34,6 +34,15 @@ def test_a_captioned_photo_carries_its_id_and_is_a_photo_unless_it_states_a_comp
     assert [e["value"] for e in message.get(ENTITIES) if e["entity"] == "photo_id"] == ["1234567890"]
 
 
+@pytest.mark.parametrize("caption, intent", [
+    ("SRN-000008 this is the water in the bucket", "complaint_drinking_water"),  # round 4 (20)
+    ("SRN-000008 ki photo, khamba toota hai", "complaint_street_light"),
+])
+def test_a_captioned_photo_naming_a_ticket_is_a_photo_for_it_whatever_its_words(caption, intent):
+    message = parsed(caption, intent, metadata=IMAGE, entities=[{"entity": "complaint_id", "value": "SRN-000008"}])
+    assert message.get(INTENT)["name"] == "share_photo"
+
+
 def test_a_photo_id_in_metadata_of_another_message_type_is_ignored():
     message = parsed("hello", "greet", metadata={"type": "text", "photo_id": "1"})
     assert message.get(INTENT)["name"] == "greet" and message.get(ENTITIES) == []
