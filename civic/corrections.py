@@ -36,7 +36,9 @@ _WRONG_WORDS = (r"galat|galt|glt|glat|ghalat|wrong|incorrect|mistake|badlo|badln
                 r"sahi\s+(?:nahi|nhi)|not\s+right|गलत|ग़लत|बदलो|बदलना|बदल\s+दो|सुधार|सही\s+नहीं")
 _WRONG = re.compile(f"{_B}(?:{_WRONG_WORDS}){_E}", re.IGNORECASE)
 WRONG = _WRONG  # "galat", "wrong", "गलत" …: the citizen says something is wrong
-SHOULD_BE = re.compile(f"{_B}(?:should\\s+be|hona\\s+chahiye|होना\\s+चाहिए){_E}", re.IGNORECASE)
+SHOULD_BE = re.compile(f"{_B}(?:should\\s+be|hona\\s+chahiye|होना\\s+चाहिए|"
+                       f"(?:put|file|register|move|change|make)\\s+(?:it|this)\\s+(?:under|as|in|into|to|a)|"
+                       f"make\\s+it){_E}", re.IGNORECASE)
 # "14 nahi" negates the number before it; "13 not 12" negates the one after ("not" there
 # belongs to the next number).
 _NEGATION = re.compile(f"^\\s*(?:nahi|nahin|nhi|nai|na|नहीं|नही|ना|(?:not|no)(?!\\s*\\d)){_E}",
@@ -90,6 +92,7 @@ _DASH = re.compile(r"\s*[-–—]+\s+")
 MAX_BEFORE_DASH = 25  # characters between a field's name and the dash that gives its value
 _FILLER = frozenset("""the a an it is its it's about of should be this that complaint shikayat ki ka ke
     hai he h ye yeh wo vo hona chahiye chahie not but and also bhi category subject vishay type
+    please pls plz kindly one wala wali under as in kar karo do कर करो दो वाली वाला
     की का के है यह ये शिकायत होना चाहिए भी विषय श्रेणी""".split())
 _WORD = re.compile(r"(?:[^\W\d_]|[\u0900-\u097F])(?:[\w\u0900-\u097F])*")  # matras are not \w
 

@@ -78,6 +78,10 @@ CITY_WORDS = {"drinking_water": {"paani", "pani", "पानी", "पीने"
     ("The category is wrong, it should be Road / construction", Correction("category", "construction")),
     ("it should be Road / construction", Correction("category", "construction")),
     ("category should be garbage", Correction("category", "sanitation")),
+    ("hmm actually i think the pipe is leaking somewhere and drain water is mixing in, maybe put it under leakage",
+     Correction("category", "water_leakage")),  # round 4 (20)
+    ("put it under leakage please", Correction("category", "water_leakage")),
+    ("make it a garbage complaint", Correction("category", "sanitation")),
     ("विषय गलत है, यह पाइप लीकेज की शिकायत है, पीने का पानी नहीं", Correction("category", "water_leakage")),
     ("vishay galat h, ye sewer ki shikayat h", Correction("category", "sewer")),
     ("category glt h, ye sewer ki complaint h kude ki nhi", Correction("category", "sewer")),  # round 3 (14)
