@@ -78,7 +78,7 @@ FORM_SLOTS = [
     "pending_category", "switch_category", "ward_attempts", "ward_choices", "ward_problem", "ward_locality",
     "category_label", "pending_category_label", "photo_label", "category_choices", "editing",
     "edit_field", "existing_ticket", "existing_status", "add_to_existing", "photo_later",
-    "reopen_ticket", "reopen_instead", "rating_given", "requested_slot",
+    "reopen_ticket", "reopen_instead", "rating_given", "more_photos", "requested_slot",
 ]
 # Questions and requests answered in the middle of the form; never an answer to it.
 DIGRESSIONS = frozenset({
@@ -363,6 +363,12 @@ def corrections_in(tracker: Tracker) -> Tuple[Correction, ...]:
     return parse_corrections(text, get_city().category_words, registering)
 
 
+def photos_of(tracker: Tracker) -> List[str]:
+    """Every photo of the complaint, in the order sent."""
+    photo = tracker.get_slot("photo")
+    return [*(tracker.get_slot("more_photos") or []), *([photo] if photo and photo != NO_PHOTO else [])]
+
+
 def reset_complaint() -> List[EventType]:
     """Clear the form for the next complaint."""
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
@@ -643,6 +649,12 @@ class ValidateComplaintForm(FormValidationAction):
         if answering_now(tracker) and latest_intent(tracker) == "share_location" \
                 and tracker.get_slot("requested_slot") in ("description", "photo", "confirm"):
             dispatcher.utter_message(response="utter_location_kept")  # then the same question
+        earlier_photo = previous_slot_value(tracker, "photo")
+        new_photo = latest_entity(tracker, "photo_id") if answering_now(tracker) else None
+        more_photos = []
+        if new_photo and earlier_photo not in (None, NO_PHOTO, new_photo):
+            # a second photo (round 4, 22): the first is kept too
+            more_photos = [SlotSet("more_photos", [*(tracker.get_slot("more_photos") or []), earlier_photo])]
         edits = self._edits(tracker)
         if edits:
             # rasa-sdk validates the earliest candidate of a slot in this turn; a correction
@@ -666,6 +678,7 @@ class ValidateComplaintForm(FormValidationAction):
             return [SlotSet(requested, None)]  # "ok" / "nahi" where words are asked: asked again
         if not events:
             return []  # nothing extracted: let the form reject, so digressions are handled
+        events += more_photos
         tracker.add_slots(events)
         language = language_of(tracker)
         photo = tracker.get_slot("photo")
@@ -1028,7 +1041,6 @@ class ActionSubmitComplaint(GuardedAction):
             dispatcher.utter_message(response="utter_complaint_cancelled")
             return reset_complaint()
         language = language_of(tracker)
-        photo = tracker.get_slot("photo")
         try:
             result = await run_storage(
                 repository.create_ticket,
@@ -1040,7 +1052,7 @@ class ActionSubmitComplaint(GuardedAction):
                 language=language,
                 latitude=tracker.get_slot("latitude"),
                 longitude=tracker.get_slot("longitude"),
-                photo_media_ids=[photo] if photo and photo != NO_PHOTO else [],
+                photo_media_ids=photos_of(tracker),
             )
         except StorageUnavailable as exc:
             logger.error("could not store a complaint for %s: %s", tracker.sender_id, exc)
@@ -1073,11 +1085,10 @@ class ActionSubmitComplaint(GuardedAction):
         if not choice:
             dispatcher.utter_message(response="utter_existing_kept", ticket_number=number)
             return reset_complaint() + [SlotSet("last_ticket", number)]
-        photo = tracker.get_slot("photo")
         note = tracker.get_slot("description") or label("reminder", None, language_of(tracker))
         try:
             await run_storage(repository.add_from_citizen, number, tracker.sender_id, note,
-                              [photo] if photo and photo != NO_PHOTO else [])
+                              photos_of(tracker))
         except StorageUnavailable as exc:
             logger.error("could not add to %s: %s", number, exc)
             dispatcher.utter_message(response="utter_storage_down")

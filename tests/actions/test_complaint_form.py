@@ -1013,3 +1013,16 @@ def test_a_pin_after_a_typed_place_is_added_to_it_and_said_so():
     slots, _ = turn(state("/share_location", "share_location", slots=moved, candidates={"location": "pin"}))
     assert slots["location"].endswith("(29.97000, 77.56000)") and "29.96800" not in slots["location"]
     assert slots["location"].startswith("rly station k piche wali road pr, ")  # the typed words stay
+
+
+def test_a_second_photo_is_kept_with_the_first_and_both_reach_the_ticket():
+    """Round 4 (22): two photos sent, the ticket kept one."""
+    sender = citizen()
+    asked = {**FULL, "photo": "1111111111", "requested_slot": "confirm"}
+    metadata = {"type": "image", "photo_id": "2222222222"}
+    slots, said = turn(state("", "share_photo", slots=asked, metadata=metadata, sender=sender,
+                             entities=[{"entity": "photo_id", "value": "2222222222"}]))
+    assert (slots["photo"], slots["more_photos"]) == ("2222222222", ["1111111111"]) and "utter_photo_kept" in said
+    run(ActionSubmitComplaint(), state("/affirm", "affirm", slots={**slots, "confirm": True}, sender=sender))
+    [ticket] = repository.recent_for_citizen(sender)
+    assert ticket.photo_media_ids == ("1111111111", "2222222222")
