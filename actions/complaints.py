@@ -251,10 +251,11 @@ def asks_to_switch(tracker: Tracker) -> bool:
     # (a message the classifier was unsure of sets no category: it cannot ask to switch)
     text = typed_text(tracker)
     if requested in ("ward", "location") and text and len(text.split()) <= MAX_PLACE_ONLY_WORDS \
-            and (place_answer(text) or (requested == "ward" and says_where(text))) \
+            and (place_answer(text) or (requested == "ward" and (says_where(text) or latest_entity(tracker, "ward")))) \
             and not changes_mind(text) and not CHANGE_CUE.search(text):
         # "स्टेशन के पीछे लोको कॉलोनी, पानी की टंकी के पास": a landmark, not leakage; "हम गोपाल नगर में
-        # रहते है, वार्ड का पता नही" at the ward question: where, not garbage (round 4, 10)
+        # रहते है, वार्ड का पता नही" at the ward question: where, not garbage (round 4, 10); "my bill
+        # says ward no 29": a ward, not house tax (round 4, 25)
         describing = True
     return bool(tracker.active_loop_name) and requested != "category" and raw_intent(tracker) != "nlu_fallback" \
         and another_category(tracker) and (not describing or changes_mind(text))

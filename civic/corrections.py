@@ -271,12 +271,12 @@ def says_still(text: str) -> bool:
 
 
 _GIVE_UP = re.compile(
-    r"^\s*(?:(?:arre?|arey|ok|okay|acha|achha|accha|bas|chalo|nahi|nhi|no|अरे|बस|चलो|नहीं)[\s,]+)?"
+    r"^\s*(?:(?:arre?|arey|ok|okay|acha|achha|accha|bas|chalo|nahi|nhi|no|अरे|बस|चलो|नहीं|अच्छा|ठीक\s+है)[\s,]+)?"
     r"(?:chodo|chhodo|chhoddo|chod\s+do|chhod\s+do|chod\s+de|chhod\s+de|chodiye|chhodiye|"
     r"rehne\s+do|rahne\s+do|rehne\s+de|rahne\s+de|rehnedo|jane\s+do|jaane\s+do|jaane\s+de|jane\s+de|"
     r"छोड़ो|छोड़ दो|छोडो|छोड़िए|रहने\s+दो|रहने\s+दीजिए|जाने\s+दो|जाने\s+दीजिए|"
     r"forget\s+it|leave\s+it|never\s*mind)"
-    r"(?:[\s,]+(?:yr|yaar|yar|yaara|bhai|bhaiya|ji|na|bas|abhi|ab|please|pls|man|यार|भाई|जी|ना|बस|अभी))*"
+    r"(?:[\s,]+(?:yr|yaar|yar|yaara|bhai|bhaiya|ji|na|bas|abhi|ab|please|pls|man|phir|fir|to|यार|भाई|जी|ना|बस|अभी|फिर|तो))*"
     r"[\s.!।🙏]*$",
     re.IGNORECASE,
 )

@@ -88,9 +88,17 @@ ANSWER_INTENT = "inform"
 COVID_INTENT = "covid_cases"
 AGENCY_INTENT = "other_agency"
 POWER_AGENCY = "electricity"
+# Agencies for papers and applications: a message about them is theirs even when the classifier
+# hears a complaint (police, fire or an ambulance named beside a civic problem leave it one).
+PAPERWORK_AGENCIES = frozenset({"ration_card", "aadhaar"})
 STREET_LIGHT_INTENT = "complaint_street_light"
 # "light nahi aa rahi" is asked about; a longer message about a light is left to the classifier.
 MAX_AMBIGUOUS_LIGHT_WORDS = 6
+# Words of when ("कल रात से", "since last night", "2 din se") say nothing about which light.
+TIME_WORDS = frozenset("""
+    kal raat rat subah shaam sham din dino ghante ghanto aaj parso se sey since from last night
+    morning evening yesterday today hours days कल रात सुबह शाम दिन दिनों घंटे घंटों आज परसों से
+    """.split())
 HOUSE_TAX_INTENT = "complaint_house_tax"
 # What makes a message with a house number about house tax after all.
 TAX_WORDS = re.compile(
@@ -126,10 +134,12 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"status_intent": "complaint_status"}
+        return {"status_intent": "complaint_status", "fallback_threshold": 0.45}  # FallbackClassifier's
 
     def __init__(self, config: Dict[str, Any]) -> None:
-        self.status_intent = {**self.get_default_config(), **config}["status_intent"]
+        config = {**self.get_default_config(), **config}
+        self.status_intent = config["status_intent"]
+        self.fallback_threshold = float(config["fallback_threshold"])
         from civic.city import get_city  # reads city.yml (or CITY_CONFIG) once
 
         self.category_words = get_city().category_words
@@ -171,7 +181,7 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 # "or bombay ka kya haal h": an answer, which right after COVID figures is a
                 # COVID question (action_menu_choice), and never "I can't help with that"
                 self._set_intent(message, ANSWER_INTENT)
-            elif intent in CONTENTLESS | {COVID_INTENT} and only_a_district(text, entities):
+            elif (intent in CONTENTLESS | {COVID_INTENT} or self._unsure(message)) and only_a_district(text, entities):
                 # sure of it, so that the fallback does not ask "what do you mean?"
                 self._set_intent(message, COVID_INTENT if intent == COVID_INTENT else ANSWER_INTENT)
             elif only_folded_hands(text):
@@ -184,6 +194,10 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, COMPLAINT_PREFIX + self._yes_with_a_category(text))
             elif intent == HOUSE_TAX_INTENT and HOUSE_NUMBER.search(text) and not TAX_WORDS.search(text):
                 self._not_house_tax(message)
+            elif self._another_agencys(intent, text, entities):
+                # "my ration card application is pending since 3 months, can u check": the
+                # agency's, not a house-tax complaint (round 4, 26)
+                self._set_intent(message, AGENCY_INTENT)
             elif not text.startswith("/"):
                 self._change_of_mind(message, text, intent)
                 intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
@@ -207,6 +221,20 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             (named[0] if named else (others[0] if change.cue and others else None))
         if choice:
             self._set_intent(message, choice)
+
+    def _unsure(self, message: Message) -> bool:
+        """The classifier's best is below the fallback's threshold (FallbackClassifier runs after)."""
+        return ((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0) < self.fallback_threshold
+
+    def _another_agencys(self, intent: str, text: str, entities: list) -> bool:
+        """A complaint intent for a message about another agency's work (not the power, which
+        `_power_rule` reads) that names no word of that complaint."""
+        agency = next((e.get("value") for e in entities if e.get("entity") == "agency"), None)
+        key = intent[len(COMPLAINT_PREFIX):] if intent.startswith(COMPLAINT_PREFIX) else None
+        if agency not in PAPERWORK_AGENCIES or key not in self.category_words:
+            return False
+        words = {w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", text)}
+        return not words & {w.casefold() for w in self.category_words[key]}
 
     def _yes_with_a_category(self, text: str) -> str:
         """The one category a short yes names ("हाँ, सीवर", "haan sewer wala"), else ""."""
@@ -245,7 +273,8 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             self._set_intent(message, STREET_LIGHT_INTENT)
         elif (kind == "home" and intent in (STREET_LIGHT_INTENT, "nlu_fallback", "out_of_scope")) \
                 or (kind == "ambiguous" and intent in (STREET_LIGHT_INTENT, "nlu_fallback")
-                    and len(text.split()) <= MAX_AMBIGUOUS_LIGHT_WORDS):
+                    and len([w for w in text.split() if w.casefold() not in TIME_WORDS and not w.isdigit()])
+                    <= MAX_AMBIGUOUS_LIGHT_WORDS):
             # (the entity extractor has added agency "electricity" for the power at home; an
             # unclear light gets none: action_other_agency asks which light)
             self._set_intent(message, AGENCY_INTENT)

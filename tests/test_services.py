@@ -131,6 +131,8 @@ def rules_message(text, intent, entities=()):
     ("light nahi aa rahi", "complaint_street_light", "other_agency"),
     ("light nahi aa rahi", "nlu_fallback", "other_agency"),  # unsure between the two
     ("लाइट नहीं आ रही", "nlu_fallback", "other_agency"),
+    ("कल रात से लाइट नहीं आ रही", "complaint_street_light", "other_agency"),  # round 4 (24): when is not which
+    ("2 din se light nahi aa rahi", "complaint_street_light", "other_agency"),
     # right already
     ("street light kharab hai", "complaint_street_light", "complaint_street_light"),
     ("ghar ki bijli nahi aa rahi", "other_agency", "other_agency"),

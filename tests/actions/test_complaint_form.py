@@ -1026,3 +1026,12 @@ def test_a_second_photo_is_kept_with_the_first_and_both_reach_the_ticket():
     run(ActionSubmitComplaint(), state("/affirm", "affirm", slots={**slots, "confirm": True}, sender=sender))
     [ticket] = repository.recent_for_citizen(sender)
     assert ticket.photo_media_ids == ("1111111111", "2222222222")
+
+
+def test_a_ward_number_at_the_ward_question_never_asks_to_switch():
+    """Round 4 (25): "my bill says ward no 29" at the ward question → "make it a House tax complaint?"."""
+    asked = {"category": "construction", "requested_slot": "ward", "language": "en"}
+    slots, _ = turn(state("my bill says ward no 29", "complaint_house_tax", slots=asked,
+                          entities=[{"entity": "ward", "value": "29"}],
+                          candidates={"category": "house_tax", "ward": "29"}))
+    assert (slots["category"], slots.get("pending_category"), slots["ward"]) == ("construction", None, "29")

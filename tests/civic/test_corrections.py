@@ -132,6 +132,7 @@ def test_a_problem_that_is_still_there(text, still):
 
 @pytest.mark.parametrize("text, gave_up", [
     ("chodo yr", True), ("rehne do yaar", True), ("jane do", True), ("छोड़ो यार", True),
+    ("अच्छा छोड़ो फिर", True), ("accha chodo fir", True),  # round 4 (24)
     ("arre chhod do bhai", True), ("never mind", True),
     ("photo chodo", False), ("kooda chhod ke gaye", False), ("jane do ward 12 hai", False),
 ])

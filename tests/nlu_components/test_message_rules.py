@@ -252,3 +252,24 @@ def test_a_reopening_the_classifier_was_unsure_of_is_a_reopening_when_it_says_st
     assert message.get(INTENT) == {"name": "reopen_complaint", "confidence": 1.0}
     unsure = parsed("isko dekh lo", "reopen_complaint", ranking=ranking_of(("reopen_complaint", 0.38)))
     assert unsure.get(INTENT)["confidence"] != 1.0  # no "still": left to the fallback
+
+
+@pytest.mark.parametrize("text, intent, entities, expected", [
+    # round 4 (26): a pending ration card became a house-tax ticket
+    ("ok thanks. one more, my ration card application is pending since 3 months, can u check", "complaint_house_tax",
+     [{"entity": "agency", "value": "ration_card"}], "other_agency"),
+    ("house tax bill galat aaya, aadhaar bhi diya tha", "complaint_house_tax",
+     [{"entity": "agency", "value": "aadhaar"}], "complaint_house_tax"),  # names its complaint: stays
+    ("garbage dumped near the police chowki", "complaint_sanitation",
+     [{"entity": "agency", "value": "police"}], "complaint_sanitation"),  # police beside a civic problem
+])
+def test_paperwork_of_another_agency_is_that_agencys(text, intent, entities, expected):
+    assert parsed(text, intent, entities=entities).get(INTENT)["name"] == expected
+
+
+def test_a_district_alone_is_an_answer_even_when_the_classifier_guessed_something_else_unsure():
+    """Round 4 (19): "roorkee?" → "did you mean: Cancel or COVID figures?"."""
+    message = parsed("roorkee?", "stop", entities=[{"entity": "district", "value": "Haridwar"}])
+    message.set(INTENT, {"name": "stop", "confidence": 0.18})
+    MessageRules({}).process([message])
+    assert message.get(INTENT)["name"] == "inform"
