@@ -531,6 +531,8 @@ class ValidateComplaintForm(FormValidationAction):
                 or latest_entity(tracker, "photo_id"):
             return {}  # (a photo's caption is no ward answer: the photo is kept, the ward asked again)
         typed = typed_text(tracker) if answering_now(tracker) else None
+        if requested == "ward" and typed and YES_FIRST.match(typed) and ward_from_answer(typed) is not None:
+            return {"ward": typed}  # "हाँ 22 ही होगा" at the locality's wards (round 4, 29)
         if requested == "category":  # "I don't know the ward, I live near Ghanta Ghar" at the choice
             return {"ward": typed} if typed and not named_category(tracker) and says_where(typed) \
                 and latest_intent(tracker) not in QUESTIONS else {}

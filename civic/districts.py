@@ -502,9 +502,11 @@ _ASKING_WORDS = frozenset("""
     ka ki ke ko me mein mai m kya kia haal hal hai h he hy bta btao batao bataiye bataye bata btaiye
     bolo dikhao dekho jila zila district city shahar is it its the in of please pls plz sir ji mam
     situation update bhi bhee bi kaisa kaisi wahan wahaan vahan do dijiye dena
+    thik theek ok okay acha accha achha or aur and yr yaar bhai bhaiya wha waha rehta rehti rehte rahta
+    my mera meri mere brother sister family lives there
     का की के को में क्या हाल है बताओ बताइए बताएँ बताएं बता दिखाओ जिला ज़िला शहर जी भी कैसा कैसी वहाँ वहां दो दीजिए
     """.split())
-MAX_ASKING_WORDS = 5
+MAX_ASKING_WORDS = 8  # "gurgaon ka bta do yr, bhai rehta h wha" (round 4, 27)
 _ASK_WORD = re.compile(r"[A-Za-z]+|[\u0900-\u097F]+")
 
 

@@ -25,6 +25,8 @@ _ANGER = re.compile(
     r"|(?:wale|waale|log|tum|aap)\s+(?:sab\s+|log\s+)?(?:bekaa?r|bekar|faltu)"
     r"|kitni\s+(?:baar|bar|dafa)\s+(?:bol|kah|keh|shikayat|complain|likh)\w*"
     r"|tang\s+aa\s+(?:gaye|gye|gaya|gya|chuke)|paise\s+kha|tax\s+kha|haram\s?khor|harami"
+    r"|(?:bas|sirf|sirf\s+aur\s+sirf)\s+(?:tax|paisa|paise)\s+(?:lena|lete|vasool|wasool)"
+    r"|(?:बस|सिर्फ़|सिर्फ)\s+(?:टैक्स|पैसा|पैसे)\s+(?:लेना|लेते|वसूल)"
     # Devanagari
     r"|कोई\s+(?:भी\s+)?(?:सुनता|सुनते|सुनती)\s+(?:ही\s+)?नहीं|कोई\s+नहीं\s+सुनता|सुनवाई\s+(?:ही\s+)?नहीं"
     r"|सोते\s+(?:रहते|हो|है)|झूठ\s+(?:बोलते|बोल|बोला|वादे)|झूठे|बेवकूफ|निकम्म[ेा]|कामचोर|घटिया|बकवास"

@@ -1035,3 +1035,11 @@ def test_a_ward_number_at_the_ward_question_never_asks_to_switch():
                           entities=[{"entity": "ward", "value": "29"}],
                           candidates={"category": "house_tax", "ward": "29"}))
     assert (slots["category"], slots.get("pending_category"), slots["ward"]) == ("construction", None, "29")
+
+
+@pytest.mark.parametrize("text", ["हाँ 22 ही होगा", "haan 22 hi hoga", "yes 22 I think"])
+def test_a_yes_with_the_ward_number_at_the_ward_choice_is_that_ward(text):
+    """Round 4 (29): at "जनकपुरी वार्ड 22 में आता है [वार्ड 22]", "हाँ 22 ही होगा" got the same question."""
+    asked = {"category": "house_tax", "requested_slot": "ward", "ward_choices": ["22"], "ward_problem": "locality"}
+    slots, _ = turn(state(text, "affirm", slots=asked))
+    assert slots["ward"] == "22" and slots["requested_slot"] == "location"

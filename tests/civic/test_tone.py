@@ -6,6 +6,7 @@ from civic.tone import is_angry, only_folded_hands, without_greeting
 
 @pytest.mark.parametrize("text", [
     "तुम लोग बस झूठ बोलते हो, बहुत गुस्सा आ रहा है", "कोई सुनता ही नहीं!",
+    "तुम लोग बस टैक्स लेना जानते हो!!", "ye log bas tax lena jaante h",  # round 4 (29)
     "नाली 10 दिन से बंद है, कोई सुनता ही नहीं। घंटाघर के पास", "नगर निगम वाले बेकार हैं",
     "कितनी बार शिकायत करूँ", "koi sunta hi nahi", "10 din ho gaye naali band h koi sunta hi nahi",
     "nagar nigam wale sote rehte h kya", "kitni baar bolu", "jhooth bolte ho tum log",

@@ -212,7 +212,9 @@ def test_house_tax_with_a_house_number_stays_house_tax(text):
 @pytest.mark.parametrize("text, district", [("muzaffarnagar ka bta", "Muzaffarnagar"),
                                             ("पटना का क्या हाल है", "Patna"),
                                             ("बंगलोर का भी बताओ", "Bengaluru Urban"),  # round 4 (05)
-                                            ("meerut ka bhi bta do", "Meerut")])
+                                            ("meerut ka bhi bta do", "Meerut"),
+                                            ("gurgaon ka bta do yr, bhai rehta h wha", "Gurugram"),  # round 4 (27)
+                                            ("thik h or mumbai", "Mumbai")])
 def test_a_district_with_words_that_only_ask_about_it_is_an_answer(text, district):
     """Round 3 (17): "muzaffarnagar ka bta" right after COVID figures got "I can't help with that"."""
     message = parsed(text, "out_of_scope", entities=[{"entity": "district", "value": district}])
