@@ -60,8 +60,10 @@ from civic.location import (
     landmark_phrase,
     localities_in,
     place_answer,
+    states_a_problem,
     unknown_locality,
     wards_of,
+    without_apology,
 )
 from civic.numbers import find_numbers, parse_menu_choice, parse_number, rating_in_words
 from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord, remark_for_status
@@ -564,8 +566,13 @@ class ValidateComplaintForm(FormValidationAction):
                 return {"location": correction.value}  # "jagah galat likhi, makan no 54 hai"
             # "Court Road pe, teen din se" names a place; "abhi bhi kharab hai" does not; "हमारे घर
             # के सामने, पुराने पीपल के पेड़ वाले खंभे की लाइट" says where, in the citizen's words
-            place = (extract_location(text) or place_answer(text)) \
-                if named_category(tracker) and not another_category(tracker) else text  # (another: a landmark's words)
+            if named_category(tracker) and not another_category(tracker):  # (another: a landmark's words)
+                # "jama masjid k samne sadak tuti pdi h": the place in it; "sorry got busy. its behind
+                # nehru park, the main manhole near the water tank": all of it (round 4, 30)
+                place = (extract_location(text) or place_answer(text)) if states_a_problem(text) \
+                    else without_apology(text)[:MAX_DESCRIPTION_CHARS]
+            else:
+                place = text
             return {"location": place} if place else {}
         if tracker.get_slot("location") is None:
             place = extract_location(text)  # a place named along the way
@@ -595,7 +602,7 @@ class ValidateComplaintForm(FormValidationAction):
         words = len(text.split())
         if is_opening(tracker) and named_category(tracker) and words >= MIN_WORDS_FOR_DESCRIPTION:
             return {"description": text}  # the complaint that started the form describes it
-        place = extract_location(text) if requested in ("ward", "location") else None
+        place = extract_location(text) if requested in ("ward", "location") and states_a_problem(text) else None
         if place and named_category(tracker) and not another_category(tracker) \
                 and words - len(place.split()) >= MIN_WORDS_FOR_DESCRIPTION:
             # "jama masjid k samne sadak tuti pdi h, gaddhe h bde bde" at the place question: the

@@ -138,6 +138,10 @@ def _description_value(text: str) -> Optional[str]:
     given = _given_after(text, field.end())
     if given:
         return given
+    wrong = re.compile(f"{_B}(?:{_WRONG_WORDS})(?:\\s+(?:hai|he|h|है|hain|is|likha|likhi|लिखा|लिखी))*\\s*[.,:;!–-]+\\s*",
+                       re.IGNORECASE).search(text, field.end())
+    if wrong and len(text[wrong.end():].split()) >= 2:
+        return text[wrong.end():].strip(" ,.:;-!\"'")  # "description is wrong. <new text>" (round 4, 30)
     marker = re.compile(f"{_B}(?:should\\s+be|is|hona\\s+chahiye|ye\\s+hai|यह\\s+है|होना\\s+चाहिए){_E}",
                         re.IGNORECASE).search(text, field.end())
     if marker:

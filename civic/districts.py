@@ -484,8 +484,9 @@ def is_whole_state(name: str) -> bool:
 
 
 # "aur Meerut me?", "or bombay ka kya haal h", "and Kanpur?", "और पटना?": a follow-up
-FOLLOW_UP = re.compile(r"^\s*(?:aur|or|and|और|tatha|what\s+about|how\s+about)(?![\w\u0900-\u097F])",
-                       re.IGNORECASE)
+FOLLOW_UP = re.compile(r"^\s*(?:(?:thik|theek|thk|ok|okay|acha|accha|achha|ठीक|अच्छा)(?:\s+(?:h|hai|he|है))?[\s,.]+)?"
+                       r"(?:aur|or|and|और|tatha|what\s+about|how\s+about)(?![\w\u0900-\u097F])",
+                       re.IGNORECASE)  # "thik h or mumbai" (round 4, 27)
 MAX_FOLLOW_UP_WORDS = 7
 
 
@@ -502,7 +503,7 @@ _ASKING_WORDS = frozenset("""
     ka ki ke ko me mein mai m kya kia haal hal hai h he hy bta btao batao bataiye bataye bata btaiye
     bolo dikhao dekho jila zila district city shahar is it its the in of please pls plz sir ji mam
     situation update bhi bhee bi kaisa kaisi wahan wahaan vahan do dijiye dena
-    thik theek ok okay acha accha achha or aur and yr yaar bhai bhaiya wha waha rehta rehti rehte rahta
+    yr yaar bhai bhaiya wha waha rehta rehti rehte rahta
     my mera meri mere brother sister family lives there
     का की के को में क्या हाल है बताओ बताइए बताएँ बताएं बता दिखाओ जिला ज़िला शहर जी भी कैसा कैसी वहाँ वहां दो दीजिए
     """.split())

@@ -241,6 +241,34 @@ def unknown_locality(text: str, localities: Optional[Sequence[Locality]] = None)
     return None
 
 
+# Words that state a problem (a state, a fault, a "not"): "sadak tuti pdi h", "the road is broken",
+# "नाली बंद है". A place answer without any is all place ("its behind nehru park, the main manhole
+# near the water tank"), however many landmarks it names.
+PROBLEM_WORDS = frozenset("""
+    tuti tuta toota tooti toot tut tute tooti kharab kharaab khrab band bhar bhara bhari bhari beh bah
+    bahta behta overflow overflowing overflows broken broke blocked block blockage leak leaking leaks
+    choke choked jam smell smells smelling stink stinking badbu ganda gandi gande dirty damage damaged
+    missing gayab gaddhe gaddha gadda pothole potholes nahi nhi nahin ni not no never dead pada pda padi
+    pdi lying fallen gira giri girta hanging latak jhuka fuse off kat chali gayi
+    पड़ा पड़ी पड़े टूटा टूटी टूटे खराब ख़राब बंद भरा भरी बह गंदा गंदी गंदे बदबू गड्ढा गड्ढे नहीं लीक जाम
+    गिरा गिरी लटक झुका गायब
+    """.split())
+_LEADING_APOLOGY = re.compile(
+    r"^\s*(?:(?:sorry|sry|maaf\s+kijiye|maaf\s+karna|माफ़\s+कीजिए|माफ़\s+करना|माफ\s+कीजिए)"
+    r"[^.!?।]*[.!?।]+\s*)+", re.IGNORECASE)
+
+
+def states_a_problem(text: str) -> bool:
+    """The text says what is wrong, not only where."""
+    return any(word.casefold() in PROBLEM_WORDS for word in re.findall(r"[\w\u0900-\u097F]+", text or ""))
+
+
+def without_apology(text: str) -> str:
+    """ "sorry got busy. its behind nehru park": the message after the apology that opens it."""
+    rest = _LEADING_APOLOGY.sub("", text or "").strip()
+    return rest or (text or "").strip()
+
+
 def place_answer(text: str) -> Optional[str]:
     """The place a short answer describes, as typed: "just opposite the old post office",
     "मंदिर वाली गली, मकान नंबर 45 के सामने", "Raja colony"; None when it says no place."""

@@ -213,12 +213,11 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
         taken_back = {COMPLAINT_PREFIX + key for key in change.taken_back}
         if intent not in taken_back and intent not in NO_PROBLEM_NAMED:
             return
-        named = [COMPLAINT_PREFIX + key for key in self.category_words if key in change.named]
         ranked = [r.get(INTENT_NAME_KEY) for r in message.get(INTENT_RANKING_KEY) or []]
+        named = self._first_named(text, change.named, ranked)
         others = [name for name in ranked if name.startswith(COMPLAINT_PREFIX)
                   and name not in taken_back and name != self.status_intent]
-        choice = next((name for name in ranked if name in named), None) or \
-            (named[0] if named else (others[0] if change.cue and others else None))
+        choice = named[0] if named else (others[0] if change.cue and others else None)
         if choice:
             self._set_intent(message, choice)
 
@@ -235,6 +234,21 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             return False
         words = {w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", text)}
         return not words & {w.casefold() for w in self.category_words[key]}
+
+    def _first_named(self, text: str, keys, ranked: List[str]) -> List[str]:
+        """The intents of the categories `keys`, the one named first in `text` first ("asl me
+        naali band pdi h, pani ruka h gli me": the drain, not the water; round 4, 32); a word of
+        two categories ("naali") leaves them to the classifier's order."""
+        words = [w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", text)]
+
+        def first(key: str) -> int:
+            mine = {w.casefold() for w in self.category_words[key]}
+            return next((i for i, w in enumerate(words) if w in mine), len(words))
+
+        rank = {name: i for i, name in enumerate(ranked)}
+        keys = sorted((k for k in self.category_words if k in keys),
+                      key=lambda k: (first(k), rank.get(COMPLAINT_PREFIX + k, len(rank))))
+        return [COMPLAINT_PREFIX + key for key in keys]
 
     def _yes_with_a_category(self, text: str) -> str:
         """The one category a short yes names ("हाँ, सीवर", "haan sewer wala"), else ""."""

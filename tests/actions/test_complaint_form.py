@@ -1043,3 +1043,14 @@ def test_a_yes_with_the_ward_number_at_the_ward_choice_is_that_ward(text):
     asked = {"category": "house_tax", "requested_slot": "ward", "ward_choices": ["22"], "ward_problem": "locality"}
     slots, _ = turn(state(text, "affirm", slots=asked))
     assert slots["ward"] == "22" and slots["requested_slot"] == "location"
+
+
+def test_a_place_answer_that_states_no_problem_is_all_place_and_the_problem_is_asked():
+    """Round 4 (30): the sewer chosen from the menu, "sorry got busy. its behind nehru park, the main
+    manhole near the water tank" became the description (the problem never asked) and the place was
+    cut to "behind nehru park"."""
+    text = "sorry got busy. its behind nehru park, the main manhole near the water tank"
+    asked = {"category": "sewer", "ward": "3", "requested_slot": "location", "language": "en"}
+    slots, _ = turn(state(text, "complaint_sewer", slots=asked, candidates={"category": "sewer"}))
+    assert slots["location"] == "its behind nehru park, the main manhole near the water tank"
+    assert slots.get("description") is None and slots["requested_slot"] == "description"

@@ -91,6 +91,8 @@ CITY_WORDS = {"drinking_water": {"paani", "pani", "पानी", "पीने"
     ("विवरण ऐसे लिखो - दो दिन से नल में पानी नहीं आया, सुबह की सप्लाई भी बंद है",  # round 4 (04)
      Correction("description", "दो दिन से नल में पानी नहीं आया, सुबह की सप्लाई भी बंद है")),
     ("vivran badlo - nal 2 din se band h", Correction("description", "nal 2 din se band h")),
+    ("description is wrong. the manhole cover is broken and sewage is flowing out",  # round 4 (30)
+     Correction("description", "the manhole cover is broken and sewage is flowing out")),
     ("description: the drain cover is missing since Monday",
      Correction("description", "the drain cover is missing since Monday")),
     ("jgh glt h, station ke piche hanuman mandir ke samne wali gali",
