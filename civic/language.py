@@ -188,6 +188,14 @@ def _negated(text: str, start: int, end: int) -> bool:
     return bool(_NEGATION.fullmatch(before) or _NEGATION.fullmatch(after))
 
 
+# A request inside a longer message: "wapas hindi me baat kro. naali ki shikayat ..." (round 4, 33)
+_ASKS_FOR_LANGUAGE = re.compile(
+    r"(?:hindi|hindee|english|angrezi|angreji|hinglish|हिंदी|हिन्दी|अंग्रेज़ी|अंग्रेजी)\s+(?:me|mein|mai|main|में|मे)\s+"
+    r"(?:hi\s+|ही\s+)?(?:baat|bolo|boliye|bol|reply|jawab|javab|likho|likhiye|बात|बोलो|बोलिए|जवाब|लिखो|लिखिए)(?![a-z])"
+    r"|(?:reply|speak|talk|answer|write)\s+(?:to\s+me\s+)?in\s+(?:hindi|english|hinglish)",
+    re.IGNORECASE)
+
+
 def requested_language(text: str) -> Optional[str]:
     """The language the citizen explicitly asks for ("English please" -> "en"), else None."""
     if not text:
@@ -237,6 +245,10 @@ def reply_language(text: str, intent: Optional[str], current: Optional[str],
     """
     if intent == "switch_language":
         chosen = requested_language(text) or detect_language(text)
+        if chosen:
+            return {"language": chosen, "language_pinned": True}
+    elif _ASKS_FOR_LANGUAGE.search(text or ""):  # a request beside a complaint
+        chosen = requested_language(text)
         if chosen:
             return {"language": chosen, "language_pinned": True}
     if pinned:

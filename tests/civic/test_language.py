@@ -77,6 +77,12 @@ def test_a_long_message_is_read_whole():
     ("switch karo", "switch_language", "en", False, {"language": "hinglish", "language_pinned": True}),
     # a pinned language stays whatever the citizen writes in
     ("meri gali me light nahi hai", None, "en", True, {}),
+    # ... unless the message asks for another beside its complaint (round 4, 33)
+    ("wapas hindi me baat kro. naali ki shikayat ki thi kal ward 50 me, wo abhi tk band h", "complaint_sewer",
+     "en", True, {"language": "hi", "language_pinned": True}),
+    ("please reply in english, the drain is blocked", "complaint_sewer", "hi", True,
+     {"language": "en", "language_pinned": True}),
+    ("hindi me likha tha, phir bhi galat ward", None, "en", True, {}),  # no request
     # otherwise the reply follows the message ...
     ("meri gali me light nahi hai", None, "en", False, {"language": "hinglish"}),
     ("पानी नहीं आ रहा", None, "hinglish", False, {"language": "hi"}),
