@@ -32,6 +32,7 @@ _FIELD_WORDS = {
 }
 _FIELD = {field: re.compile(f"{_B}(?:{words}){_E}", re.IGNORECASE) for field, words in _FIELD_WORDS.items()}
 _WRONG_WORDS = (r"galat|galt|glt|glat|ghalat|wrong|incorrect|mistake|badlo|badlna|badalna|badal\s+do|"
+                r"adhuri|adhura|adhoori|adhoora|incomplete|अधूरी|अधूरा|"
                 r"change|edit|sudhar|sudharo|correct\s+(?:it|the|karo)|theek\s+karo|thik\s+karo|"
                 r"sahi\s+(?:nahi|nhi)|not\s+right|गलत|ग़लत|बदलो|बदलना|बदल\s+दो|सुधार|सही\s+नहीं")
 _WRONG = re.compile(f"{_B}(?:{_WRONG_WORDS}){_E}", re.IGNORECASE)
@@ -183,6 +184,13 @@ def _category_value(text: str, start: int, category_words: Mapping[str, FrozenSe
     there is a word of that category ("it should be Road / construction")."""
     rest = text[start:]
     named = categories_named(rest, category_words, exclude)
+    if len(named) > 1 and not whole:
+        # "ye sadak wala h kyunki sadak bhi toot gyi h pani se": the one named first (round 4, 38)
+        words = [w.casefold() for w in _WORD.findall(rest)]
+        at = {key: next((i for i, w in enumerate(words) if w in {c.casefold() for c in category_words[key]}),
+                        len(words)) for key in named}
+        first = min(at.values())
+        named = {key for key, i in at.items() if i == first}
     if len(named) != 1:
         return None
     key = next(iter(named))

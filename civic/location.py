@@ -33,8 +33,9 @@ _NOT_PLACE = frozenset(
     """.split()
 )
 _POSTPOSITION = re.compile(
-    r"(?<![\w\u0900-\u097F])(?:(?:ke|k|ki)\s+(?:paas|pass|pas|samne|saamne|saamnay|piche|peeche|pichhe)"
-    r"|के\s+(?:पास|सामने|पीछे)|की\s+(?:तरफ़|तरफ))(?![\w\u0900-\u097F])",
+    r"(?<![\w\u0900-\u097F])(?:(?:ke|k|ki)\s+(?:paas|pass|pas|samne|saamne|saamnay|piche|peeche|pichhe|"
+    r"bagal(?:\s+(?:me|mein|m))?|aage|najdeek|nazdeek)"
+    r"|के\s+(?:पास|सामने|पीछे|बगल(?:\s+में)?|आगे|नज़दीक|नजदीक)|की\s+(?:तरफ़|तरफ))(?![\w\u0900-\u097F])",
     re.IGNORECASE,
 )
 _PREPOSITION = re.compile(

@@ -61,7 +61,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from civic.corrections import change_of_mind, gives_up, says_still
+from civic.corrections import categories_named, change_of_mind, gives_up, says_still
 from civic.districts import asks_about_district, is_follow_up
 from civic.knowledge import power_kind
 from civic.location import HOUSE_NUMBER
@@ -173,6 +173,9 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, self.status_intent)
             elif gives_up(text):
                 self._set_intent(message, STOP_INTENT)
+            elif intent == STOP_INTENT and len(categories_named(text, self.category_words)) == 1:
+                # "nhi rehne do, leakage hi rkho": keep that complaint, not stop (round 4, 38)
+                self._set_intent(message, COMPLAINT_PREFIX + next(iter(categories_named(text, self.category_words))))
             elif intent in CONTENTLESS - {ANSWER_INTENT} and not text.startswith("/") and rating_in_words(text):
                 # "thanks, 5 stars", "4/5 dunga": an answer (to the rating question, when one was asked)
                 self._set_intent(message, ANSWER_INTENT)

@@ -82,6 +82,10 @@ CITY_WORDS = {"drinking_water": {"paani", "pani", "पानी", "पीने"
      Correction("category", "water_leakage")),  # round 4 (20)
     ("put it under leakage please", Correction("category", "water_leakage")),
     ("make it a garbage complaint", Correction("category", "sanitation")),
+    ("category glt h, ye sadak wala h kyunki sadak bhi toot gyi h pani se",  # round 4 (38): the first named
+     Correction("category", "construction")),
+    ("जगह अधूरी है, अंबाला रोड पर इंडियन ऑयल पेट्रोल पंप के बगल में खाली प्लॉट",  # round 4 (39)
+     Correction("location", "अंबाला रोड पर इंडियन ऑयल पेट्रोल पंप के बगल में खाली प्लॉट")),
     ("विषय गलत है, यह पाइप लीकेज की शिकायत है, पीने का पानी नहीं", Correction("category", "water_leakage")),
     ("vishay galat h, ye sewer ki shikayat h", Correction("category", "sewer")),
     ("category glt h, ye sewer ki complaint h kude ki nhi", Correction("category", "sewer")),  # round 3 (14)

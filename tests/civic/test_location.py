@@ -48,6 +48,7 @@ MORE = LOCALITIES + (Locality("Chilkana Road", ("चिलकाना रोड
     ("Court Road pe light kharab", "Court Road"),
     ("वार्ड 33 में चिलकाना रोड पर पेट्रोल पंप के पास पानी नहीं आ रहा", "चिलकाना रोड पर पेट्रोल पंप के पास"),
     ("Chilkana road pe petrol pump ke paas kooda", "Chilkana road pe petrol pump ke paas"),
+    ("वार्ड 8, अंबाला रोड पर पेट्रोल पंप के बगल में", "अंबाला रोड पर पेट्रोल पंप के बगल में"),  # round 4 (39)
     ("Its ward 5, Mission compound road, two poles near the church",  # round 4 (11)
      "Mission compound road, two poles near the church"),
 ])

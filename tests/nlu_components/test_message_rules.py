@@ -300,3 +300,12 @@ def test_an_unsure_complaint_gives_way_to_the_one_the_message_names(text, rankin
     message.set(INTENT_RANKING_KEY, ranking_of(*ranking))
     MessageRules({}).process([message])
     assert message.get(INTENT)["name"] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("nhi rehne do, leakage hi rkho", "complaint_water_leakage"),  # round 4 (38): the complaint was cancelled
+    ("rehne do, kooda wali shikayat nahi karni", "stop"),  # the category negated: a stop
+    ("rehne do", "stop"),
+])
+def test_a_stop_that_keeps_a_category_is_that_complaint(text, expected):
+    assert parsed(text, "stop").get(INTENT)["name"] == expected
