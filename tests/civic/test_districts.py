@@ -470,3 +470,12 @@ def test_an_alias_given_to_two_districts_is_refused(tmp_path):
                    encoding="utf-8")
     with pytest.raises(ValueError, match="kanpur"):
         _load(bad)
+
+
+
+@pytest.mark.parametrize("text", ["गंगोह में कितने केस", "gangoh me corona", "बेहट", "nakur ka haal"])
+def test_the_citys_own_tehsil_towns_are_its_district(text):
+    """Round 4 (35): "गंगोह में कितने केस" (a town of Saharanpur district) got "did you mean: East Sikkim?"."""
+    from civic.districts import find_district
+
+    assert find_district(text)[2] == "Saharanpur"
