@@ -632,7 +632,9 @@ class ValidateComplaintForm(FormValidationAction):
         correction = correction_in(tracker)
         if correction is not None and correction.field not in (None, "photo"):
             return {}  # "nahi, ward 14 hai": a correction (see _edits), not "no photo"
-        if text and LATER_PHOTO.search(text):
+        if text and LATER_PHOTO.search(text) and latest_intent(tracker) not in DIGRESSIONS:
+            # (not "how do I pay the tax online instead? maybe i'll just pay and fight later", a
+            # question answered by its own rule; round 4, 37)
             return {"photo": PHOTO_LATER}
         if text and offers_photo(text):
             return {"photo": None}  # "haan photo hai" (often classified "no"): how to send it

@@ -1054,3 +1054,14 @@ def test_a_place_answer_that_states_no_problem_is_all_place_and_the_problem_is_a
     slots, _ = turn(state(text, "complaint_sewer", slots=asked, candidates={"category": "sewer"}))
     assert slots["location"] == "its behind nehru park, the main manhole near the water tank"
     assert slots.get("description") is None and slots["requested_slot"] == "description"
+
+
+def test_a_question_with_later_in_it_at_the_photo_question_is_no_photo_answer():
+    """Round 4 (37): "hold on, how do I pay the tax online instead? maybe i'll just pay and fight later"
+    at the photo question was "photo later" and the summary came, the question never answered."""
+    asked = {**FULL, "category": "house_tax", "photo": None, "requested_slot": "photo", "language": "en"}
+    text = "hold on, how do I pay the tax online instead? maybe i'll just pay and fight later"
+    slots, _ = turn(state(text, "municipal_service", slots=asked))
+    assert slots["photo"] is None and slots.get("photo_later") is None
+    slots, _ = turn(state("photo kal bhej dunga", "deny", slots=asked))
+    assert slots["photo"] == NO_PHOTO and slots["photo_later"] is True
