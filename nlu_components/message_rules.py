@@ -94,6 +94,7 @@ PAPERWORK_AGENCIES = frozenset({"ration_card", "aadhaar"})
 # Below this a complaint intent whose words the message lacks gives way to one it names.
 MAX_UNSURE_COMPLAINT = 0.7
 GUESSES_LOOKED_AT = 4  # the classifier's best and its next three
+MAX_OTHER_CONFIDENCE = 0.9  # the other intents beside one set here (FallbackClassifier ambiguity 0.05)
 STREET_LIGHT_INTENT = "complaint_street_light"
 # "light nahi aa rahi" is asked about; a longer message about a light is left to the classifier.
 MAX_AMBIGUOUS_LIGHT_WORDS = 6
@@ -330,6 +331,10 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
     @staticmethod
     def _set_intent(message: Message, name: str) -> None:
         chosen = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
-        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+        # the others below 1 by more than FallbackClassifier's ambiguity threshold: a choice made
+        # here over a classifier that was sure of another ("SRN-000002 ... light latak rhi h" with a
+        # photo: 0.9994 street light) is no ambiguity to fall back on
+        ranking = [{**r, PREDICTED_CONFIDENCE_KEY: min(r.get(PREDICTED_CONFIDENCE_KEY) or 0, MAX_OTHER_CONFIDENCE)}
+                   for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
         message.set(INTENT, chosen, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)

@@ -309,3 +309,20 @@ def test_an_unsure_complaint_gives_way_to_the_one_the_message_names(text, rankin
 ])
 def test_a_stop_that_keeps_a_category_is_that_complaint(text, expected):
     assert parsed(text, "stop").get(INTENT)["name"] == expected
+
+
+def test_an_intent_set_here_over_a_sure_classifier_is_no_ambiguity_for_rasas_fallback():
+    """Round 4 (20), seen again in a conversation test: a photo captioned "SRN-000002 ... light latak rhi
+    h" was set to share_photo (1.0) beside street light at 0.9994, and Rasa's FallbackClassifier (in
+    the pipeline after MessageRules) fell back on the ambiguity: "did you mean: Street light?"."""
+    from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+
+    ranking = ranking_of(("complaint_street_light", 0.9994), ("reopen_complaint", 0.0002))
+    message = Message(data={TEXT: "SRN-000002 ye dekho khamba jhuka hua h, light latak rhi h", "metadata": IMAGE})
+    message.set(INTENT, {"name": "complaint_street_light", "confidence": 0.9994})
+    message.set(ENTITIES, [{"entity": "complaint_id", "value": "SRN-000002"}])
+    message.set(INTENT_RANKING_KEY, ranking)
+    MessageRules({}).process([message])
+    config = {**FallbackClassifier.get_default_config(), "threshold": 0.45, "ambiguity_threshold": 0.05}
+    FallbackClassifier(config).process([message])
+    assert message.get(INTENT)["name"] == "share_photo"
