@@ -316,6 +316,8 @@ def ward_from_answer(value: Any) -> Optional[int]:
     """The ward number in an answer: "23", "२३", "teis", "ward no. 23", "ok 52",
     "41 hai, 14 nahi"; never a house or lane number ("gali no 3")."""
     text = HOUSE_NUMBER.sub(" ", str(value or "")).strip()  # "मकान नंबर 45" is no ward
+    # nor is a complaint number ("SRN-000021 ye dekho band khamba" was ward 21; round 4, 50)
+    text = re.sub(rf"\b{re.escape(get_city().complaint_prefix)}[\s-]*\d+\b", " ", text, flags=re.IGNORECASE).strip()
     if text.isdigit():
         return int(text)
     number = parse_number(text)

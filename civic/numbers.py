@@ -311,6 +311,8 @@ _RATING = re.compile(
     rf"(?:rating|rate|ratings|रेटिंग)\s*(?:is|:|=|-|of|hai|h|है|दूँगा|dunga|dungi|dena|do|दो)?\s*(?P<after>{_DIGITS}|{_WORD})",
     re.IGNORECASE)
 _STAR_RUN = re.compile(r"(?:[\u2b50\U0001F31F]\ufe0f?){1,5}")
+# "5 - finally someone came, thanks": a lone 1-5 opening the message, then a dash or a stop
+_LEADING_RATING = re.compile(r"^\s*([1-5१-५])\s*(?:/\s*5)?\s*[-–—:,.)!]+\s*\S")
 
 
 def rating_in_words(text: str) -> Optional[int]:
@@ -325,4 +327,7 @@ def rating_in_words(text: str) -> Optional[int]:
             values.add(value)
     for run in _STAR_RUN.finditer(text or ""):
         values.add(len(run.group(0).replace("\ufe0f", "")))
+    leading = _LEADING_RATING.match(text or "")
+    if leading:
+        values.add(int(leading.group(1).translate(_TO_ASCII)))
     return values.pop() if len(values) == 1 else None

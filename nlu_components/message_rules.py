@@ -177,7 +177,8 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             elif intent == STOP_INTENT and len(categories_named(text, self.category_words)) == 1:
                 # "nhi rehne do, leakage hi rkho": keep that complaint, not stop (round 4, 38)
                 self._set_intent(message, COMPLAINT_PREFIX + next(iter(categories_named(text, self.category_words))))
-            elif intent in CONTENTLESS - {ANSWER_INTENT} and not text.startswith("/") and rating_in_words(text):
+            elif (intent in CONTENTLESS - {ANSWER_INTENT} or self._unsure(message)) and not text.startswith("/") \
+                    and rating_in_words(text):
                 # "thanks, 5 stars", "4/5 dunga": an answer (to the rating question, when one was asked)
                 self._set_intent(message, ANSWER_INTENT)
             elif intent == REOPEN_INTENT and not any(e.get("entity") == "complaint_id" for e in entities):

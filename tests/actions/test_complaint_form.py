@@ -421,7 +421,9 @@ def test_a_location_pin_at_the_ward_question_is_noted_and_the_ward_asked():
 
 
 @pytest.mark.parametrize("text, ward", [("ok 52", "52"), ("52 hai", "52"), ("बावन", "52"),
-                                        ("41 hai, 14 nahi", "41")])
+                                        ("41 hai, 14 nahi", "41"),
+                                        ("SRN-000021 ye dekho band khamba", None),  # round 4 (50): no ward 21
+                                        ("photo SRN-000021 me jodo bhai", None)])
 def test_a_ward_number_said_loosely(text, ward):
     slots, _ = turn(state(text, slots={"category": "sanitation", "requested_slot": "ward"}))
     assert slots["ward"] == ward

@@ -169,6 +169,8 @@ def test_emoji_and_long_text_are_fast_and_safe():
     ("5/5", 5), ("4 out of 5", 4), ("rating 3", 3), ("चार स्टार", 4), ("⭐⭐⭐⭐ bahut badhiya", 4),
     ("paanch me se paanch", 5), ("mai 3 star dunga", 3), ("पाँच में से चार", 4),
     ("took 2 days", None), ("4 stars or maybe 5 stars", None), ("9 stars", None), ("ward 4", None),
+    ("5 - finally someone came, thanks", 5), ("hn ab saaf h gli. bdiya kaam kiya is baar, 5 star dungi", 5),  # 51, 41
+    ("2 din se light band h", None), ("12 - ward", None),
 ])
 def test_a_rating_inside_a_sentence(text, rating):
     assert rating_in_words(text) == rating

@@ -246,6 +246,7 @@ def test_a_yes_that_names_one_category_is_that_complaint(text, expected):
     ("4/5 dunga", "nlu_fallback", "inform"),
     ("5 star hotel ke paas kachra pda h", "complaint_sanitation", "complaint_sanitation"),  # a complaint stays one
     ("thank you", "thank", "thank"),
+    ("5 - finally someone came, thanks", "thank", "inform"),  # round 4 (51)
 ])
 def test_a_rating_in_words_is_an_answer(text, intent, expected):
     assert parsed(text, intent).get(INTENT)["name"] == expected
@@ -326,3 +327,13 @@ def test_an_intent_set_here_over_a_sure_classifier_is_no_ambiguity_for_rasas_fal
     config = {**FallbackClassifier.get_default_config(), "threshold": 0.45, "ambiguity_threshold": 0.05}
     FallbackClassifier(config).process([message])
     assert message.get(INTENT)["name"] == "share_photo"
+
+
+def test_a_rating_the_classifier_was_unsure_of_is_an_answer():
+    """Round 4 (41): "hn ab saaf h gli. bdiya kaam kiya is baar, 5 star dungi" → "did you mean: Sewer or Safai?"."""
+    message = Message(data={TEXT: "hn ab saaf h gli. bdiya kaam kiya is baar, 5 star dungi", "metadata": {}})
+    message.set(INTENT, {"name": "complaint_sanitation", "confidence": 0.31})
+    message.set(ENTITIES, [])
+    message.set(INTENT_RANKING_KEY, ranking_of(("complaint_sanitation", 0.31), ("complaint_sewer", 0.29)))
+    MessageRules({}).process([message])
+    assert message.get(INTENT)["name"] == "inform"
