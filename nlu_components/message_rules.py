@@ -91,9 +91,6 @@ POWER_AGENCY = "electricity"
 # Agencies for papers and applications: a message about them is theirs even when the classifier
 # hears a complaint (police, fire or an ambulance named beside a civic problem leave it one).
 PAPERWORK_AGENCIES = frozenset({"ration_card", "aadhaar"})
-# Below this a complaint intent whose words the message lacks gives way to one it names.
-MAX_UNSURE_COMPLAINT = 0.7
-GUESSES_LOOKED_AT = 4  # the classifier's best and its next three
 MAX_OTHER_CONFIDENCE = 0.9  # the other intents beside one set here (FallbackClassifier ambiguity 0.05)
 STREET_LIGHT_INTENT = "complaint_street_light"
 # "light nahi aa rahi" is asked about; a longer message about a light is left to the classifier.
@@ -202,10 +199,6 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, COMPLAINT_PREFIX + self._yes_with_a_category(text))
             elif intent == HOUSE_TAX_INTENT and HOUSE_NUMBER.search(text) and not TAX_WORDS.search(text):
                 self._not_house_tax(message)
-            elif self._named_not_classified(message, intent, text):
-                # "naali ki shikayat ki thi kal ward 50 me, wo abhi tk band h" heard as a street
-                # light ("band h"): the complaint it names (round 4, 33)
-                self._set_intent(message, self._named_not_classified(message, intent, text))
             elif self._another_agencys(intent, text, entities):
                 # "my ration card application is pending since 3 months, can u check": the
                 # agency's, not a house-tax complaint (round 4, 26)
@@ -236,20 +229,6 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
     def _unsure(self, message: Message) -> bool:
         """The classifier's best is below the fallback's threshold (FallbackClassifier runs after)."""
         return ((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0) < self.fallback_threshold
-
-    def _named_not_classified(self, message: Message, intent: str, text: str) -> str:
-        """When the classifier is not sure of a complaint whose words the message lacks, and the
-        message names another complaint among its next guesses: that one (else "")."""
-        key = intent[len(COMPLAINT_PREFIX):] if intent.startswith(COMPLAINT_PREFIX) else None
-        confidence = (message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0
-        if key not in self.category_words or confidence >= MAX_UNSURE_COMPLAINT:
-            return ""
-        words = {w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", text)}
-        if words & {w.casefold() for w in self.category_words[key]}:
-            return ""
-        guesses = [r.get(INTENT_NAME_KEY) for r in (message.get(INTENT_RANKING_KEY) or [])[1:GUESSES_LOOKED_AT]]
-        return next((name for name in guesses if (name or "")[len(COMPLAINT_PREFIX):] in self.category_words
-                     and words & {w.casefold() for w in self.category_words[name[len(COMPLAINT_PREFIX):]]}), "")
 
     def _another_agencys(self, intent: str, text: str, entities: list) -> bool:
         """A complaint intent for a message about another agency's work (not the power, which

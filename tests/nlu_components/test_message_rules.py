@@ -282,27 +282,6 @@ def test_a_district_alone_is_an_answer_even_when_the_classifier_guessed_somethin
     assert message.get(INTENT)["name"] == "inform"
 
 
-@pytest.mark.parametrize("text, ranking, expected", [
-    # round 4 (33): "band h" heard as a street light; the message names the drain
-    ("naali ki shikayat ki thi kal ward 50 me, wo abhi tk band h",
-     [("complaint_street_light", 0.56), ("complaint_sanitation", 0.14), ("complaint_sewer", 0.11)],
-     "complaint_sanitation"),
-    # sure of it, or naming nothing else, or naming its own complaint: left as it is
-    ("naali ki shikayat ki thi kal ward 50 me, wo abhi tk band h",
-     [("complaint_street_light", 0.8), ("complaint_sewer", 0.11)], "complaint_street_light"),
-    ("khamba jal nahi raha", [("complaint_street_light", 0.5), ("complaint_sewer", 0.2)], "complaint_street_light"),
-    ("light band h, naali ke paas", [("complaint_street_light", 0.5), ("complaint_sewer", 0.3)],
-     "complaint_street_light"),
-])
-def test_an_unsure_complaint_gives_way_to_the_one_the_message_names(text, ranking, expected):
-    message = Message(data={TEXT: text, "metadata": {}})
-    message.set(INTENT, {"name": ranking[0][0], "confidence": ranking[0][1]})
-    message.set(ENTITIES, [])
-    message.set(INTENT_RANKING_KEY, ranking_of(*ranking))
-    MessageRules({}).process([message])
-    assert message.get(INTENT)["name"] == expected
-
-
 @pytest.mark.parametrize("text, expected", [
     ("nhi rehne do, leakage hi rkho", "complaint_water_leakage"),  # round 4 (38): the complaint was cancelled
     ("rehne do, kooda wali shikayat nahi karni", "stop"),  # the category negated: a stop
