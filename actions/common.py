@@ -114,3 +114,13 @@ class GuardedAction(Action, ABC):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
         """What the action does (`run` calls it inside the guard)."""
+
+
+RATING_STILL_ANSWERED = 2  # bot messages after the rating question a bare number still answers
+
+
+def rating_asked_lately(tracker: Tracker) -> bool:
+    """The rating question is among the bot's last few messages ("धन्यवाद" → "आपका स्वागत है",
+    then "५": still the rating, not a number days later)."""
+    bots = [e for e in reversed(tracker.events) if e.get("event") == "bot"][:RATING_STILL_ANSWERED + 1]
+    return any((e.get("metadata") or {}).get("utter_action") == "utter_ticket_resolved" for e in bots)

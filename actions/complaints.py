@@ -26,6 +26,7 @@ from actions.common import (
     latest_entity,
     latest_intent,
     local_time,
+    rating_asked_lately,
     raw_intent,
     repository,
     run_storage,
@@ -723,6 +724,8 @@ class ValidateComplaintForm(FormValidationAction):
         rating = rating_in_words(text) if announced and text and answering_now(tracker) else None
         if not rating or named_category(tracker) is None:
             return None
+        if rating_asked_lately(tracker):
+            return rating  # "i'd give it four stars, good work but took 2 days" heard as a road (round 5, 11)
         try:
             ticket = await run_storage(repository.get, announced)
         except StorageUnavailable as exc:

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import in_language, label, language_of, typed_text
+from actions.common import in_language, label, language_of, rating_asked_lately, typed_text
 from actions.complaints import ActionComplaintStatus, category_menu, says_where, where_said
 from actions.covid import ActionCovidCases, follows_covid_answer, names_a_place, only_a_district
 from actions.ticket_updates import REOPEN_CHOICE, rate_or_reopen
@@ -53,16 +53,6 @@ def last_menu(tracker: Tracker) -> Optional[str]:
             action = (event.get("metadata") or {}).get("utter_action")
             return action if action in MENUS else None
     return None
-
-
-RATING_STILL_ANSWERED = 2  # bot messages after the rating question a bare number still answers
-
-
-def rating_asked_lately(tracker: Tracker) -> bool:
-    """The rating question is among the bot's last few messages ("धन्यवाद" → "आपका स्वागत है",
-    then "५": still the rating, not a number days later)."""
-    bots = [e for e in reversed(tracker.events) if e.get("event") == "bot"][:RATING_STILL_ANSWERED + 1]
-    return any((e.get("metadata") or {}).get("utter_action") == "utter_ticket_resolved" for e in bots)
 
 
 def last_bot_message(tracker: Tracker) -> Optional[Dict[str, Any]]:

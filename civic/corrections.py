@@ -32,7 +32,7 @@ _FIELD_WORDS = {
 }
 _FIELD = {field: re.compile(f"{_B}(?:{words}){_E}", re.IGNORECASE) for field, words in _FIELD_WORDS.items()}
 _WRONG_WORDS = (r"galat|galt|glt|glat|ghalat|wrong|incorrect|mistake|badlo|badlna|badalna|badal\s+do|"
-                r"adhuri|adhura|adhoori|adhoora|incomplete|अधूरी|अधूरा|"
+                r"adhuri|adhura|adhoori|adhoora|incomplete|अधूरी|अधूरा|galti|glti|galati|गलती|ग़लती|"
                 r"change|edit|sudhar|sudharo|correct\s+(?:it|the|karo)|theek\s+karo|thik\s+karo|"
                 r"sahi\s+(?:nahi|nhi)|not\s+right|गलत|ग़लत|बदलो|बदलना|बदल\s+दो|सुधार|सही\s+नहीं")
 _WRONG = re.compile(f"{_B}(?:{_WRONG_WORDS}){_E}", re.IGNORECASE)
@@ -257,8 +257,10 @@ def parse_corrections(text: str, category_words: Optional[Mapping[str, FrozenSet
     correction (or none) is parse_correction's."""
     parts = [part for part in _NEXT_FIELD.split(text or "") if part and part.strip()]
     found = [parse_correction(part, category_words, current_category) for part in parts] if len(parts) > 1 else []
-    given = [c for c in found if c is not None and c.field is not None and c.value is not None]
-    if len(given) >= 2 and len({c.field for c in given}) == len(given):
+    given = [c for c in found if c is not None and c.field is not None]
+    if len(given) >= 2 and len({c.field for c in given}) == len(given) and any(c.value for c in given):
+        # (a field named without its value is asked again: "ward glti se 14 likh diya, 41 h mera
+        # ward. aur jagah bhi change kro - <place>" keeps the place; round 5, 05)
         return tuple(given)
     single = parse_correction(text, category_words, current_category)
     return (single,) if single is not None else ()
@@ -292,6 +294,36 @@ _GIVE_UP = re.compile(
     r"[\s.!।🙏]*$",
     re.IGNORECASE,
 )
+
+
+# "cancel kro", "cancel it", "रद्द कर दो", "I don't want to register anything", "stop asking my ward":
+# the citizen wants the form to stop, whatever else the message says (round 5, 16, 17)
+_CANCEL = re.compile(
+    f"{_B}(?:cancel\\s*(?:kro|karo|kar\\s*do|kardo|kr\\s*do|krdo|it|this|the\\s+complaint|kijiye|karein)|"
+    f"(?:radd|rad)\\s*(?:kro|karo|kar\\s*do|kardo)|रद्द\\s*(?:करो|कर\\s*दो|कर\\s*दीजिए|करें)|"
+    f"(?:don'?t|do\\s+not|dont)\\s+(?:want\\s+to\\s+)?(?:register|complain|file)|"
+    f"(?:shikayat|complaint)\\s+(?:nahi|nhi|ni|mat)\\s+(?:karni|krni|karna|krna|likho|darj)|"
+    f"शिकायत\\s+(?:नहीं|मत)\\s+(?:करनी|करना|लिखो|दर्ज)|stop\\s+asking|मैंने\\s+कहा\\s+छोड़ो|maine\\s+kaha\\s+chodo){_E}",
+    re.IGNORECASE)
+_NOT_CANCEL = re.compile(f"{_B}(?:mat|don'?t|do\\s+not|na)\\s+(?:cancel|radd)|(?:cancel|radd)\\s+(?:mat|na)\\s", re.IGNORECASE)
+# A give-up that opens a longer message: "छोड़ो यार, बाद में देखेंगे, अभी दुकान खोलनी है" (round 5, 21)
+_GIVE_UP_FIRST = re.compile(
+    r"^\s*(?:(?:arre?|arey|ok|okay|acha|achha|accha|bas|chalo|nahi|nhi|no|अरे|बस|चलो|नहीं|अच्छा)[\s,]+)?"
+    r"(?:chodo|chhodo|rehne\s+do|rahne\s+do|jane\s+do|jaane\s+do|छोड़ो|छोडो|रहने\s+दो|जाने\s+दो|forget\s+it|leave\s+it|never\s*mind)"
+    r"(?:[\s,]+(?:yr|yaar|yar|bhai|ji|na|यार|भाई|जी|ना))*\s*[,.!।]",
+    re.IGNORECASE)
+
+
+def asks_to_cancel(text: str) -> bool:
+    """ "street light?? ye police ka mamla h, cancel kro": stop the form (never "mat cancel karo")."""
+    return bool(text) and not text.startswith("/") and _CANCEL.search(text) is not None \
+        and _NOT_CANCEL.search(text) is None
+
+
+def gives_up_first(text: str) -> bool:
+    """A message that opens by giving up ("छोड़ो यार, बाद में देखेंगे ..."); the caller checks that
+    the rest names no other complaint."""
+    return bool(text) and _GIVE_UP_FIRST.match(text) is not None
 
 
 def gives_up(text: str) -> bool:

@@ -95,6 +95,8 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _ID_LIKE = re.compile(r"\b[A-Za-z]{2,5}[\s\-]*\d+\b")
 
 
+# The corporation's own offices, named alike in every language.
+_OFFICE_NAMES = re.compile(r"\b(?:jal\s*kal|jal\s*nigam|nagar\s*nigam|jal\s*sansthan)\b", re.IGNORECASE)
 # Proper names are looked for in messages up to this long; in longer ones they are outnumbered.
 MAX_NAMES_TEXT = 300
 
@@ -108,6 +110,7 @@ def without_names(text: str) -> str:
     (city.yml, any spelling) and districts of the gazetteer. A name is no word of a language."""
     if len(text) > MAX_NAMES_TEXT:
         return text
+    text = _OFFICE_NAMES.sub(" ", text)  # "jal kal helpline number?" is English (round 5, 20)
     from civic.districts import find_district  # the gazetteer is loaded on first use
     from civic.location import localities_in
 

@@ -61,7 +61,14 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from civic.corrections import categories_named, change_of_mind, gives_up, says_still
+from civic.corrections import (
+    asks_to_cancel,
+    categories_named,
+    change_of_mind,
+    gives_up,
+    gives_up_first,
+    says_still,
+)
 from civic.districts import asks_about_district, is_follow_up
 from civic.knowledge import power_kind
 from civic.location import HOUSE_NUMBER
@@ -88,9 +95,17 @@ ANSWER_INTENT = "inform"
 COVID_INTENT = "covid_cases"
 AGENCY_INTENT = "other_agency"
 POWER_AGENCY = "electricity"
-# Agencies for papers and applications: a message about them is theirs even when the classifier
-# hears a complaint (police, fire or an ambulance named beside a civic problem leave it one).
-PAPERWORK_AGENCIES = frozenset({"ration_card", "aadhaar"})
+# "rate", "rating", "stars": a rating asked to be given, whatever the classifier made of it
+RATING_WORD = re.compile(r"(?<![\w\u0900-\u097F])(?:rate|rating|ratings|stars?|रेटिंग|स्टार)(?![\w\u0900-\u097F])",
+                         re.IGNORECASE)
+# Tax named only in a rant ("why do we even pay taxes", "tax hum pura dete h"), not a bill's problem
+TAX_IN_A_RANT = re.compile(
+    r"(?:pay|paying|paid)\s+(?:our\s+|the\s+|all\s+)?tax(?:es)?|tax(?:es)?\s+(?:hum\s+)?(?:pura\s+)?"
+    r"(?:dete|bharte|bhar\w*|lete|kha\w*|lena)|टैक्स\s+(?:हम\s+)?(?:पूरा\s+)?(?:देते|भरते|लेते|लेना|खा)",
+    re.IGNORECASE)
+HOUSE_TAX_PROBLEM = re.compile(
+    r"\b(?:bill|receipt|raseed|rasid|assessment|arrears|penalty|wrong|galat|zyada|jyada|double)\b|बिल|रसीद|गलत|ज़्यादा|ज्यादा",
+    re.IGNORECASE)
 MAX_OTHER_CONFIDENCE = 0.9  # the other intents beside one set here (FallbackClassifier ambiguity 0.05)
 STREET_LIGHT_INTENT = "complaint_street_light"
 # "light nahi aa rahi" is asked about; a longer message about a light is left to the classifier.
@@ -169,13 +184,18 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
             elif intent in CONTENTLESS and any(e.get("entity") == "complaint_id" for e in entities) \
                     and len(text.split()) <= MAX_STATUS_WORDS:
                 self._set_intent(message, self.status_intent)
-            elif gives_up(text):
+            elif gives_up(text) or asks_to_cancel(text) \
+                    or (gives_up_first(text) and not categories_named(text, self.category_words)):
+                # "chodo yr"; "street light?? ye police ka mamla h, cancel kro"; "I dont want to
+                # register anything"; "छोड़ो यार, बाद में देखेंगे, अभी दुकान खोलनी है" (round 5)
                 self._set_intent(message, STOP_INTENT)
             elif intent == STOP_INTENT and len(categories_named(text, self.category_words)) == 1:
                 # "nhi rehne do, leakage hi rkho": keep that complaint, not stop (round 4, 38)
                 self._set_intent(message, COMPLAINT_PREFIX + next(iter(categories_named(text, self.category_words))))
-            elif (intent in CONTENTLESS - {ANSWER_INTENT} or self._unsure(message)) and not text.startswith("/") \
-                    and rating_in_words(text):
+            elif (intent in CONTENTLESS - {ANSWER_INTENT} or self._unsure(message)
+                  or (RATING_WORD.search(text) and intent[len(COMPLAINT_PREFIX):] not in self.category_words)) \
+                    and not text.startswith("/") and rating_in_words(text):
+                # ("I want to rate complaint SRN-000003, 4 stars" was a status question; round 5, 11)
                 # "thanks, 5 stars", "4/5 dunga": an answer (to the rating question, when one was asked)
                 self._set_intent(message, ANSWER_INTENT)
             elif intent == REOPEN_INTENT and not any(e.get("entity") == "complaint_id" for e in entities):
@@ -191,6 +211,10 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, COVID_INTENT if intent == COVID_INTENT else ANSWER_INTENT)
             elif only_folded_hands(text):
                 self._set_intent(message, THANK_INTENT)
+            elif intent == HOUSE_TAX_INTENT and is_angry(text) and TAX_IN_A_RANT.search(text) \
+                    and not HOUSE_TAX_PROBLEM.search(text):
+                # "You people are USELESS ... Why do we even pay taxes??": anger, not a tax bill (round 5, 17)
+                self._set_intent(message, FRUSTRATION_INTENT)
             elif intent in NO_REQUEST - {"human_handoff"} and is_angry(text) \
                     and not any(e.get("entity") == "complaint_id" for e in entities):
                 self._set_intent(message, FRUSTRATION_INTENT)
@@ -235,7 +259,7 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
         `_power_rule` reads) that names no word of that complaint."""
         agency = next((e.get("value") for e in entities if e.get("entity") == "agency"), None)
         key = intent[len(COMPLAINT_PREFIX):] if intent.startswith(COMPLAINT_PREFIX) else None
-        if agency not in PAPERWORK_AGENCIES or key not in self.category_words:
+        if agency in (None, POWER_AGENCY) or key not in self.category_words:
             return False
         words = {w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", text)}
         return not words & {w.casefold() for w in self.category_words[key]}

@@ -1067,3 +1067,16 @@ def test_a_question_with_later_in_it_at_the_photo_question_is_no_photo_answer():
     assert slots["photo"] is None and slots.get("photo_later") is None
     slots, _ = turn(state("photo kal bhej dunga", "deny", slots=asked))
     assert slots["photo"] == NO_PHOTO and slots["photo_later"] is True
+
+
+def test_a_rating_in_words_right_after_the_question_rates_whatever_complaint_the_classifier_heard():
+    """Round 5 (11): right after the rating question for a garbage ticket, "i'd give it four stars, good
+    work but took 2 days" was heard as a road complaint and the form asked the ward."""
+    sender = citizen()
+    number = resolved_ticket(sender, "sanitation")
+    asked = {"event": "bot", "text": "rate it", "metadata": {"utter_action": "utter_ticket_resolved"}}
+    tracker = state("i'd give it four stars, good work but took 2 days", "complaint_construction", sender=sender,
+                    slots={"rating_ticket": number}, candidates={"category": "construction"})
+    tracker.events.insert(0, asked)
+    slots, _ = turn(tracker)
+    assert slots["rating_given"] == 4 and slots["requested_slot"] is None

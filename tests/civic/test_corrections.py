@@ -183,3 +183,12 @@ def test_a_change_of_mind_as_a_description_loses_the_words_that_take_back(text, 
     from civic.corrections import without_taking_back
 
     assert without_taking_back(text, old, new, get_city().category_words) == expected
+
+
+def test_a_field_named_without_its_value_beside_another_with_one_keeps_both():
+    """Round 5 (05): the place corrected beside a ward said wrong (its number unclear) was dropped."""
+    from civic.corrections import parse_corrections
+
+    found = parse_corrections("arey ward glti se 14 likh diya, 41 h mera ward. aur jagah bhi thodi change kro - "
+                              "mission compound chowk se aage wali gali, dairy ke samne")
+    assert found == (Correction("ward", None), Correction("location", "mission compound chowk se aage wali gali, dairy ke samne"))

@@ -124,6 +124,7 @@ def test_only_what_the_citizen_typed_counts_as_words(text, message_type, words):
     ("water bill kaise bhare", "hinglish"),
     ("ek or bhejti hu", "hinglish"),  # round 4 (22): answered in English, "or" counted English
     ("water or sewer, I am not sure", "en"),
+    ("jal kal helpline number?", None),  # round 5 (20): an office's name, no Hinglish
 ])
 def test_names_and_loan_words_do_not_decide_the_language(text, language):
     assert detect_language(text) == language

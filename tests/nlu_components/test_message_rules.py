@@ -316,3 +316,27 @@ def test_a_rating_the_classifier_was_unsure_of_is_an_answer():
     message.set(INTENT_RANKING_KEY, ranking_of(("complaint_sanitation", 0.31), ("complaint_sewer", 0.29)))
     MessageRules({}).process([message])
     assert message.get(INTENT)["name"] == "inform"
+
+
+@pytest.mark.parametrize("text, intent, entities, expected", [
+    # round 5 (16, 17, 21): stopping in own words
+    ("street light?? ye police ka mamla h, cancel kro", "complaint_street_light", [], "stop"),
+    ("I dont want to register anything, I want to talk to a senior officer", "human_handoff", [], "stop"),
+    ("stop asking my ward!!!", "inform", [], "stop"),
+    ("छोड़ो यार, बाद में देखेंगे, अभी दुकान खोलनी है", "complaint_sewer", [], "stop"),
+    ("chodo, asal me naali band h", "complaint_sewer", [], "complaint_sewer"),  # a change of mind, not a stop
+    ("mat cancel karo, darj kar do", "affirm", [], "affirm"),
+    # round 5 (17): anger that names tax only in a rant
+    ("You people are USELESS. I have complained 4 times on the 1533 number and nobody ever comes. "
+     "Why do we even pay taxes?? shame on nagar nigam", "complaint_house_tax", [], "frustration"),
+    ("house tax ka bill galat aaya h, tum log bas tax lena jaante ho", "complaint_house_tax", [],
+     "complaint_house_tax"),  # a bill's problem stays one
+    # round 5 (16): a police matter heard as a street light
+    ("bhai mere padosi roz rat ko daru pi k jhagda krte h gali m, police wale sunte nhi, aap kuch kro",
+     "complaint_street_light", [{"entity": "agency", "value": "police"}], "other_agency"),
+    # round 5 (11): a rating asked to be given, heard as a status question
+    ("I want to rate complaint SRN-000003, 4 stars", "complaint_status",
+     [{"entity": "complaint_id", "value": "SRN-000003"}], "inform"),
+])
+def test_round_5s_messages(text, intent, entities, expected):
+    assert parsed(text, intent, entities=entities).get(INTENT)["name"] == expected
