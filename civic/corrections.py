@@ -110,10 +110,16 @@ def _given_after(text: str, field_end: int) -> Optional[str]:
     return value or None
 
 
+# "jagah me likho bus adda k piche" (the verb first; round 5, 38)
+_WRITE_IN_FIRST = re.compile(
+    r"\s*(?:me|mein|men|m|में)\s+(?:bhi\s+|भी\s+)?(?:likho|likh\s*do|likhiye|daal\s*do|jodo|jod\s*do|"
+    r"लिखो|लिख\s*दो|लिखिए|जोड़ो|जोड़\s*दो)[\s,:-]+(?P<value>.+?)\s*[.!।]*\s*$", re.IGNORECASE)
+
+
 def _added_place(text: str) -> Optional[str]:
     """ "जगह में गली नंबर 3, शिव मंदिर के पास लिख दो" → "गली नंबर 3, शिव मंदिर के पास"."""
     field = _FIELD[LOCATION].search(text)
-    written = _WRITE_IN.match(text, field.end()) if field else None
+    written = (_WRITE_IN.match(text, field.end()) or _WRITE_IN_FIRST.match(text, field.end())) if field else None
     value = written.group("value").strip(" ,.:;-") if written else ""
     return re.sub(r"\s+(?:bhi|भी)$", "", value) or None
 
@@ -303,7 +309,8 @@ _CANCEL = re.compile(
     f"(?:radd|rad)\\s*(?:kro|karo|kar\\s*do|kardo)|रद्द\\s*(?:करो|कर\\s*दो|कर\\s*दीजिए|करें)|"
     f"(?:don'?t|do\\s+not|dont)\\s+(?:want\\s+to\\s+)?(?:register|complain|file)|"
     f"(?:shikayat|complaint)\\s+(?:nahi|nhi|ni|mat)\\s+(?:karni|krni|karna|krna|likho|darj)|"
-    f"शिकायत\\s+(?:नहीं|मत)\\s+(?:करनी|करना|लिखो|दर्ज)|stop\\s+asking|मैंने\\s+कहा\\s+छोड़ो|maine\\s+kaha\\s+chodo){_E}",
+    f"शिकायत\\s+(?:नहीं|मत)\\s+(?:करनी|करना|लिखो|दर्ज)|stop\\s+asking|मैंने\\s+कहा\\s+छोड़ो|maine\\s+kaha\\s+chodo|"
+    f"(?:abhi|अभी)\\s+(?:rehne|rahne|रहने)\\s+(?:do|de|dijiye|दो|दीजिए)){_E}",
     re.IGNORECASE)
 _NOT_CANCEL = re.compile(f"{_B}(?:mat|don'?t|do\\s+not|na)\\s+(?:cancel|radd)|(?:cancel|radd)\\s+(?:mat|na)\\s", re.IGNORECASE)
 # A give-up that opens a longer message: "छोड़ो यार, बाद में देखेंगे, अभी दुकान खोलनी है" (round 5, 21)
@@ -450,7 +457,7 @@ def offers_photo(text: str) -> bool:
 
 # --- At the summary: "sorry bzy tha, haan darj kr do" -------------------------------------------
 _YES_CLAUSE = re.compile(
-    f"^(?:haan|han|ha|haa|hn|ji\\s+haan|ji|jee|yes|yeah|yep|ok|okay|theek\\s+hai|thik\\s+h|thik\\s+hai|"
+    f"^(?:haan|han|ha|haa|hn|ji\\s+haan|ji|jee|yes|yse|ys|yess+|yea|yeah|yep|yup|ok|okay|theek\\s+hai|thik\\s+h|thik\\s+hai|"
     f"sahi\\s+(?:hai|he|h)|sab\\s+(?:sahi|theek|thik)|all\\s+(?:correct|good|fine)|correct|"
     f"हाँ|हां|जी|ठीक\\s+है|सही\\s+है|सब\\s+सही){_E}", re.IGNORECASE)
 _REGISTER = re.compile(

@@ -308,7 +308,8 @@ _RATING = re.compile(
     rf"(?P<value>{_DIGITS}|{_WORD})\s*(?:stars?|star\b|sitare|sitara|स्टार|तारे|सितारे|/\s*5\b|"
     rf"out\s+of\s+(?:5|five)\b)|"
     rf"(?:5|५|paanch|panch|pach|पाँच|पांच|five)\s*(?:में|me|mein|mai)\s+(?:se|से)\s*(?P<of>{_DIGITS}|{_WORD})|"
-    rf"(?:rating|rate|ratings|रेटिंग)\s*(?:is|:|=|-|of|hai|h|है|दूँगा|dunga|dungi|dena|do|दो)?\s*(?P<after>{_DIGITS}|{_WORD})",
+    rf"(?:rating|rate|ratings|रेटिंग)\s*(?:is|:|=|-|of|hai|h|है|दूँगा|dunga|dungi|dena|do|दो|it\s+as|it|this|as)?\s*"
+    rf"(?P<after>{_DIGITS}|{_WORD})",
     re.IGNORECASE)
 _STAR_RUN = re.compile(r"(?:[\u2b50\U0001F31F]\ufe0f?){1,5}")
 # "5 - finally someone came, thanks": a lone 1-5 opening the message, then a dash or a stop

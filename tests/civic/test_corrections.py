@@ -109,6 +109,7 @@ CITY_WORDS = {"drinking_water": {"paani", "pani", "पानी", "पीने"
     ("जगह में गली नंबर 3, शिव मंदिर के पास लिख दो",  # round 4 (10)
      Correction("location", "गली नंबर 3, शिव मंदिर के पास", added=True)),
     ("jagah me gali no 4 bhi likh do", Correction("location", "gali no 4", added=True)),
+    ("jagah me likho bus adda k piche", Correction("location", "bus adda k piche", added=True)),  # round 5 (38)
     ("the place is wrong", Correction("location", None)),
     ("विषय गलत है", Correction("category", None)),
     ("अरे नहीं, जगह गलत लिखी, मकान नंबर 54 है", Correction("location", "मकान नंबर 54")),  # the lead's 5
@@ -192,3 +193,19 @@ def test_a_field_named_without_its_value_beside_another_with_one_keeps_both():
     found = parse_corrections("arey ward glti se 14 likh diya, 41 h mera ward. aur jagah bhi thodi change kro - "
                               "mission compound chowk se aage wali gali, dairy ke samne")
     assert found == (Correction("ward", None), Correction("location", "mission compound chowk se aage wali gali, dairy ke samne"))
+
+
+@pytest.mark.parametrize("text", ["yse", "yse register", "ys darj kr do"])
+def test_a_misspelt_yes_at_the_summary_registers(text):
+    """Round 5 (42): "yse" at the summary → "did you mean: Hello or Goodbye?"."""
+    from civic.corrections import confirms_in_words
+
+    assert confirms_in_words(text)
+
+
+@pytest.mark.parametrize("text", ["अच्छा सुनो, अभी रहने दो, बेटा आएगा तो उससे करवाऊँगा", "abhi rehne do bhai"])
+def test_for_now_leave_it_stops(text):
+    """Round 5 (37): "अच्छा सुनो, अभी रहने दो, बेटा आएगा..." was stored as the place."""
+    from civic.corrections import asks_to_cancel
+
+    assert asks_to_cancel(text)

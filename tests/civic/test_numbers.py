@@ -171,6 +171,7 @@ def test_emoji_and_long_text_are_fast_and_safe():
     ("took 2 days", None), ("4 stars or maybe 5 stars", None), ("9 stars", None), ("ward 4", None),
     ("5 - finally someone came, thanks", 5), ("hn ab saaf h gli. bdiya kaam kiya is baar, 5 star dungi", 5),  # 51, 41
     ("2 din se light band h", None), ("12 - ward", None),
+    ("I rate it 5", 5), ("rate it as 4", 4),  # round 5 (35)
 ])
 def test_a_rating_inside_a_sentence(text, rating):
     assert rating_in_words(text) == rating
