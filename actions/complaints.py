@@ -404,7 +404,10 @@ def corrected(correction: Correction, place: Optional[str] = None) -> Dict[str, 
         return {"location": f"{place}, {value}"[:MAX_DESCRIPTION_CHARS], "confirm": None, "editing": None,
                 "edit_field": None}  # the pin (if any) stays: the place is only more precise
     values = {correction.field: value, "confirm": None, "editing": None, "edit_field": None}
-    if correction.field == "location":
+    pin = OLD_PIN.search(place or "") if correction.field == "location" else None
+    if pin:  # the pin shared stays with the place typed in its stead (round 5, 25 and 33)
+        values["location"] = f"{value}, {pin.group(0).strip(' ,')}"[:MAX_DESCRIPTION_CHARS]
+    elif correction.field == "location":
         values.update(latitude=None, longitude=None)
     return values
 

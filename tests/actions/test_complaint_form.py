@@ -1080,3 +1080,13 @@ def test_a_rating_in_words_right_after_the_question_rates_whatever_complaint_the
     tracker.events.insert(0, asked)
     slots, _ = turn(tracker)
     assert slots["rating_given"] == 4 and slots["requested_slot"] is None
+
+
+def test_a_place_corrected_in_words_keeps_the_pin_shared():
+    """Round 5 (25, 33): correcting the place in words dropped the location pin (latitude None)."""
+    pinned = {**FULL, "location": "📍 shared location (29.96800, 77.55100)", "latitude": 29.968, "longitude": 77.551}
+    slots, _ = turn(state("the place is wrong, it is behind the Jain temple", "inform", slots=at_summary(**pinned)))
+    assert slots["location"] == "behind the Jain temple, 📍 shared location (29.96800, 77.55100)"
+    assert (slots["latitude"], slots["longitude"]) == (29.968, 77.551)
+    slots, _ = turn(state("the place is wrong, it is behind the Jain temple", "inform", slots=at_summary()))
+    assert slots["location"] == "behind the Jain temple" and slots.get("latitude") is None
