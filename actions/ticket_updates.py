@@ -13,6 +13,7 @@ from actions.common import GuardedAction, label, language_of, latest_entity, rep
 from civic.city import get_city
 from civic.corrections import categories_named
 from civic.db import StorageUnavailable
+from civic.language import citizen_words
 from civic.tickets import (
     ASSIGNED,
     RESOLVED,
@@ -34,6 +35,7 @@ UPDATE_RESPONSES = {
     "rejected": "utter_ticket_rejected",
 }
 REOPEN_CHOICE = 6
+MIN_REASON_WORDS = 2  # fewer: "6", "haan", a tap; no reason
 
 
 def last_citizen_message_at(tracker: Tracker) -> Optional[datetime]:
@@ -205,11 +207,21 @@ class ActionReopenComplaint(GuardedAction):
         return ticket or await run_storage(repository.latest_resolved_for, tracker.sender_id)
 
 
+def reopen_reason(tracker: Tracker) -> Optional[str]:
+    """The citizen's own words for reopening: this message, or (after a tap, "6" or "haan") the
+    one before it ("/affirm" or "6" in the ticket's history told the officer nothing; round 5, 10)."""
+    users = [event for event in reversed(tracker.events) if event.get("event") == "user"][:2]
+    for event in users:
+        words = citizen_words(event.get("text") or "", (event.get("metadata") or {}).get("type"))
+        if words and not words.startswith("/") and len(words.split()) >= MIN_REASON_WORDS:
+            return words
+    return None
+
+
 async def reopen(dispatcher: CollectingDispatcher, tracker: Tracker, number: str) -> List[EventType]:
     """Reopen the citizen's resolved ticket, saying why when it cannot be."""
     try:
-        await run_storage(repository.reopen, number, tracker.sender_id,
-                          tracker.latest_message.get("text"))
+        await run_storage(repository.reopen, number, tracker.sender_id, reopen_reason(tracker))
     except OpenTicketExists as exc:
         dispatcher.utter_message(response="utter_reopen_open_exists", ticket_number=number,
                                  other_number=exc.existing_number)

@@ -504,9 +504,16 @@ def with_ward_changed(text: str, old: object, new: object) -> str:
     return text
 
 
+# Words of a category's name that any complaint may use ("house", "water", "road", "street").
+GENERIC_CATEGORY_WORDS = frozenset("house water road street pani paani jal पानी सड़क".split())
+
+
 def describes_another_category(text: str, old: str, new: str,
                                category_words: Mapping[str, FrozenSet[str]]) -> bool:
     """ "वार्ड 22 में कूड़ा पड़ा है" once the category is corrected from garbage to road: the
     description names the old complaint and not the new one, so it no longer describes it."""
+    words = words_in(text)
+    strong = {w.casefold() for w in category_words.get(old, ())} - GENERIC_CATEGORY_WORDS
     named = categories_named(text, category_words)
-    return old in named and new not in named
+    # ("from every house monthly" names no house tax: a word every complaint may use; round 5, 57)
+    return old in named and new not in named and bool(words & strong)

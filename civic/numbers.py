@@ -308,8 +308,9 @@ _RATING = re.compile(
     rf"(?P<value>{_DIGITS}|{_WORD})\s*(?:stars?|star\b|sitare|sitara|स्टार|तारे|सितारे|/\s*5\b|"
     rf"out\s+of\s+(?:5|five)\b)|"
     rf"(?:5|५|paanch|panch|pach|पाँच|पांच|five)\s*(?:में|me|mein|mai)\s+(?:se|से)\s*(?P<of>{_DIGITS}|{_WORD})|"
-    rf"(?:rating|rate|ratings|रेटिंग)\s*(?:is|:|=|-|of|hai|h|है|दूँगा|dunga|dungi|dena|do|दो|it\s+as|it|this|as)?\s*"
-    rf"(?P<after>{_DIGITS}|{_WORD})",
+    rf"(?:rating|rate|ratings|रेटिंग)(?:\s*(?:is|:|=|-|of|hai|h|है|दूँगा|दूंगा|dunga|dungi|dena|deni|do|दो|देना|देनी|"
+    rf"it\s+as|it|this|as)(?![a-z]))*\s*[:=-]?\s*(?P<after>{_DIGITS}|{_WORD})|"
+    rf"(?P<marks>{_DIGITS}|{_WORD})\s+(?:number|nambar|no|नंबर|marks|ank|अंक)\s+(?:dunga|dungi|dungaa|denge|दूंगा|दूँगा|दूंगी|देंगे)",
     re.IGNORECASE)
 _STAR_RUN = re.compile(r"(?:[\u2b50\U0001F31F]\ufe0f?){1,5}")
 # "5 - finally someone came, thanks": a lone 1-5 opening the message, then a dash or a stop
@@ -321,7 +322,7 @@ def rating_in_words(text: str) -> Optional[int]:
     gives none or several different ones."""
     values = set()
     for match in _RATING.finditer(text or ""):
-        word = match.group("value") or match.group("after") or match.group("of")
+        word = match.group("value") or match.group("after") or match.group("of") or match.group("marks")
         value = int(word.translate(_TO_ASCII)) if word[0].isdigit() or word[0] in "०१२३४५६७८९" \
             else word_value(word)
         if value is not None and 1 <= value <= 5:

@@ -612,9 +612,12 @@ def test_still_broken_in_own_words_offers_to_reopen_the_resolved_ticket_of_that_
     assert slots["reopen_ticket"] == number and slots["requested_slot"] == "reopen_instead"
     answered, _ = turn(state("/affirm", "affirm", slots=slots, sender=sender))
     assert answered["reopen_instead"] is True and answered["requested_slot"] is None
-    events, said = run(ActionSubmitComplaint(), state("/affirm", "affirm", slots=answered, sender=sender))
+    events, said = run(ActionSubmitComplaint(), state("/affirm", "affirm", slots=answered, sender=sender,
+                                                      earlier=(text,)))
     assert [(m["response"], m["ticket_number"]) for m in said] == [("utter_ticket_reopened", number)]
     assert repository.get(number).status == "reopened"
+    # the citizen's words are the reason on the ticket, not the tap "/affirm" (round 5, 10)
+    assert repository.history(number)[-1].remark == text
     assert len(repository.recent_for_citizen(sender)) == 2  # no new ticket
     after = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert after["reopen_ticket"] is None and after["category"] is None and after["last_ticket"] == number
@@ -899,6 +902,9 @@ def test_a_description_of_the_old_category_is_asked_again_after_a_category_corre
     before = {**FULL, "category": "sanitation", "ward": "22", "description": "वार्ड 22 में कूड़ा पड़ा है, बस अड्डे के पास"}
     slots, _ = turn(state("विषय गलत है, यह सड़क टूटने की शिकायत है", "complaint_construction", slots=at_summary(**before)))
     assert (slots["category"], slots["description"], slots["requested_slot"]) == ("construction", None, "description")
+    generic = {**FULL, "category": "house_tax", "description": "The sweeper asks for 50 rupees from every house monthly"}
+    slots, _ = turn(state("category should be sanitation", "inform", slots=at_summary(**generic)))
+    assert (slots["category"], slots["description"]) == ("sanitation", generic["description"])  # round 5 (57)
     kept = {**FULL, "category": "sanitation", "description": "सड़क पर कूड़ा पड़ा है और गड्ढा भी है"}
     slots, _ = turn(state("विषय गलत है, यह सड़क टूटने की शिकायत है", "complaint_construction", slots=at_summary(**kept)))
     assert (slots["category"], slots["description"]) == ("construction", kept["description"])

@@ -172,6 +172,8 @@ def test_emoji_and_long_text_are_fast_and_safe():
     ("5 - finally someone came, thanks", 5), ("hn ab saaf h gli. bdiya kaam kiya is baar, 5 star dungi", 5),  # 51, 41
     ("2 din se light band h", None), ("12 - ward", None),
     ("I rate it 5", 5), ("rate it as 4", 4),  # round 5 (35)
+    ("इस बार ठीक है, बत्ती जल रही है। काम ठीक ठाक था, देर बहुत लगी, तीन नंबर दूंगा", 3),  # round 5 (51)
+    ("rating dena h 5", 5), ("3 number dunga", 3), ("ward 3 number", None),  # round 5 (59)
 ])
 def test_a_rating_inside_a_sentence(text, rating):
     assert rating_in_words(text) == rating
