@@ -192,9 +192,9 @@ def _category_value(text: str, start: int, category_words: Mapping[str, FrozenSe
     named = categories_named(rest, category_words, exclude)
     if len(named) > 1 and not whole:
         # "ye sadak wala h kyunki sadak bhi toot gyi h pani se": the one named first (round 4, 38)
-        words = [w.casefold() for w in _WORD.findall(rest)]
-        at = {key: next((i for i, w in enumerate(words) if w in {c.casefold() for c in category_words[key]}),
-                        len(words)) for key in named}
+        order = [w.casefold() for w in _WORD.findall(rest)]
+        at = {key: next((i for i, w in enumerate(order) if w in {c.casefold() for c in category_words[key]}),
+                        len(order)) for key in named}
         first = min(at.values())
         named = {key for key, i in at.items() if i == first}
     if len(named) != 1:
