@@ -211,8 +211,8 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, COVID_INTENT if intent == COVID_INTENT else ANSWER_INTENT)
             elif only_folded_hands(text):
                 self._set_intent(message, THANK_INTENT)
-            elif intent == HOUSE_TAX_INTENT and is_angry(text) and TAX_IN_A_RANT.search(text) \
-                    and not HOUSE_TAX_PROBLEM.search(text):
+            elif is_angry(text) and TAX_IN_A_RANT.search(text) and not HOUSE_TAX_PROBLEM.search(text) \
+                    and self._names_nothing_of(intent, text):
                 # "You people are USELESS ... Why do we even pay taxes??": anger, not a tax bill (round 5, 17)
                 self._set_intent(message, FRUSTRATION_INTENT)
             elif intent in NO_REQUEST - {"human_handoff"} and is_angry(text) \
@@ -254,15 +254,19 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
         """The classifier's best is below the fallback's threshold (FallbackClassifier runs after)."""
         return ((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0) < self.fallback_threshold
 
+    def _names_nothing_of(self, intent: str, text: str) -> bool:
+        """A complaint intent for a message with no word of that complaint's name."""
+        key = intent[len(COMPLAINT_PREFIX):] if intent.startswith(COMPLAINT_PREFIX) else None
+        if key not in self.category_words:
+            return False
+        words = {w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", text)}
+        return not words & {w.casefold() for w in self.category_words[key]}
+
     def _another_agencys(self, intent: str, text: str, entities: list) -> bool:
         """A complaint intent for a message about another agency's work (not the power, which
         `_power_rule` reads) that names no word of that complaint."""
         agency = next((e.get("value") for e in entities if e.get("entity") == "agency"), None)
-        key = intent[len(COMPLAINT_PREFIX):] if intent.startswith(COMPLAINT_PREFIX) else None
-        if agency in (None, POWER_AGENCY) or key not in self.category_words:
-            return False
-        words = {w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", text)}
-        return not words & {w.casefold() for w in self.category_words[key]}
+        return agency not in (None, POWER_AGENCY) and self._names_nothing_of(intent, text)
 
     def _first_named(self, text: str, keys, ranked: List[str]) -> List[str]:
         """The intents of the categories `keys`, the one named first in `text` first ("asl me

@@ -329,6 +329,10 @@ def test_a_rating_the_classifier_was_unsure_of_is_an_answer():
     # round 5 (17): anger that names tax only in a rant
     ("You people are USELESS. I have complained 4 times on the 1533 number and nobody ever comes. "
      "Why do we even pay taxes?? shame on nagar nigam", "complaint_house_tax", [], "frustration"),
+    ("You people are USELESS. I have complained 4 times on the 1533 number and nobody ever comes. "
+     "Why do we even pay taxes?? shame on nagar nigam", "complaint_drinking_water", [], "frustration"),
+    ("garbage nahi uthaya, hum tax bharte h, you people are useless", "complaint_sanitation", [],
+     "complaint_sanitation"),  # a complaint named beside the rant stays one
     ("house tax ka bill galat aaya h, tum log bas tax lena jaante ho", "complaint_house_tax", [],
      "complaint_house_tax"),  # a bill's problem stays one
     # round 5 (16): a police matter heard as a street light
