@@ -28,7 +28,9 @@ import logging
 import os
 import statistics
 import sys
+import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -47,7 +49,7 @@ from scripts.nlu_heldout import (  # noqa: E402
     training_texts,
 )
 
-GATES = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 1.01]
+GATES = [0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 1.01]
 ALWAYS, NEVER = 2.0, 0.0
 
 
@@ -156,25 +158,104 @@ def skipped_share(examples, confidence, gate) -> float:
     return round(sum(values) / len(values), 4) if values else 0.0
 
 
+def crossvalidate_gates(config: Path, out: Path, gates: List[float]) -> dict:
+    """scripts/crossval.py's 5 folds of the hand-written data (generated data remade from each
+    training part), each test part parsed at gate 0 and above 1 as in step 1; the accuracy of
+    every gate over all folds, overall and per language. Fold rows are kept in out/cv_fold<k>.json,
+    so a run that stopped resumes."""
+    import yaml
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import generate_nlu
+    from crossval import folds, train_nlu, write_training_data
+    from rasa.core.agent import Agent
+
+    seeds = yaml.safe_load(generate_nlu.SEEDS.read_text(encoding="utf-8"))
+    intents = generate_nlu.domain_intents()
+    hand = [e for e in generate_nlu.read_folder(generate_nlu.HAND, recursive=False) if e[0] in intents]
+    held_out = [t for folder in generate_nlu.HELD_OUT for _, t in generate_nlu.read_folder(folder)]
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with (out / "cv_train.log").open("a", encoding="utf-8") as log, \
+            tempfile.TemporaryDirectory(prefix="nlu-cascade-cv-") as tmp:
+        for k, (train_index, test_index) in enumerate(folds(hand)):
+            saved = out / f"cv_fold{k}.json"
+            if saved.exists():
+                rows += json.loads(saved.read_text(encoding="utf-8"))
+                continue
+            train = [hand[i] for i in train_index]
+            test = [hand[i] for i in test_index]
+            generated = generate_nlu.generate(train, seeds, intents, held_out + [t for _, t in test])
+            data = Path(tmp) / f"fold{k}"
+            write_training_data(data / "nlu", train, generated)
+            model, seconds, cpu = train_nlu(config, data / "nlu", data, log)
+            texts = list(dict.fromkeys(t for _, t in test))
+
+            async def two_passes(model=model, texts=texts):
+                agent = Agent.load(str(model))
+                component = cascade_component(agent)
+                confidence, passes = {}, {}
+                for name, gate in (("full", ALWAYS), ("ngram", NEVER)):
+                    component.gate = gate
+                    passes[name] = await parse_texts(agent, texts, confidence)
+                return passes, confidence
+
+            passes, confidence = asyncio.run(two_passes())
+            fold_rows = [[t, i, passes["full"][t].intent, passes["ngram"][t].intent, confidence[t]]
+                         for i, t in test]
+            saved.write_text(json.dumps(fold_rows, ensure_ascii=False), encoding="utf-8")
+            rows += fold_rows
+            print(f"  cross-validation fold {k + 1}: trained in {seconds:.0f} s wall, {cpu:.0f} s CPU",
+                  flush=True)
+
+    def accuracy(gate):
+        hits = defaultdict(list)
+        for text, gold, full, ngram, conf in rows:
+            hit = right(gold, ngram if conf >= gate else full)
+            hits["all"].append(hit)
+            hits[language_of(text)].append(hit)
+        return {k: round(sum(v) / len(v), 4) for k, v in sorted(hits.items())}
+
+    return {"examples": len(rows), "always_e5": accuracy(ALWAYS), "never_e5": accuracy(NEVER),
+            "per_gate": {g: accuracy(g) | {"skipped_e5": round(
+                sum(r[4] >= g for r in rows) / len(rows), 4)} for g in gates}}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, help="a model with CascadeClassifier")
+    parser.add_argument("--model", help="a model with CascadeClassifier")
     parser.add_argument("--baseline", help="today's model, parsed on the same sets and timed")
     parser.add_argument("--gates", type=float, nargs="*", default=GATES)
     parser.add_argument("--gate", type=float, help="instead of the tuning-set rule")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "cascade")
+    parser.add_argument("--limit", type=int, help="only the first N messages of each set (a smoke test)")
+    parser.add_argument("--crossval", type=Path, metavar="CONFIG",
+                        help="instead: cross-validate the gates of this cascade config")
     args = parser.parse_args()
-
-    from rasa.core.agent import Agent
     from rasa.utils.log_utils import configure_structlog
 
-    configure_structlog(logging.WARNING)
+    configure_structlog(logging.WARNING)  # unconfigured, Rasa logs every parse at debug level
+    if args.crossval:
+        result = crossvalidate_gates(args.crossval, args.out, args.gates)
+        (args.out / "crossval.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+        print(f"cross-validation, {result['examples']} hand-written examples; always e5 "
+              f"{result['always_e5']}; never e5 {result['never_e5']}")
+        for gate, row in result["per_gate"].items():
+            print(f"  gate {gate}: {row}")
+        return 0
+
+    if not args.model:
+        parser.error("--model is required (or --crossval CONFIG)")
+    from rasa.core.agent import Agent
+
     sets = {name: load_set(ROOT / "tests" / folder) for name, folder in
             (("tuning", "nlu"), ("unseen", "nlu_unseen"), ("fresh", "nlu_fresh"),
              ("other", "nlu_other_domain"))}
+    if args.limit:
+        sets = {name: examples[: args.limit] for name, examples in sets.items()}
     texts = list(dict.fromkeys(e.text for examples in sets.values() for e in examples))
     seen = training_texts(ROOT / "data" / "nlu")
 
