@@ -18,7 +18,7 @@ before the classifier for every message, and the point is not to. Its settings a
 standard deviation of the training texts' embeddings, z-scores times `e5_scale`).
 
     - name: nlu_components.cascade_classifier.CascadeClassifier
-      gate: 0.9            # n-gram confidence from which e5 is skipped
+      gate: 0.99           # n-gram confidence from which e5 is skipped (docs/nlu.md)
       max_iter: 500
       random_state: 42
       e5_scale: 0.5
@@ -82,7 +82,7 @@ class CascadeClassifier(IntentClassifier, GraphComponent):
         """Rasa's LogisticRegressionClassifier defaults, E5Featurizer's with `e5_`, a gate."""
         return {
             **LogisticRegressionClassifier.get_default_config(),
-            "gate": 0.9,
+            "gate": 0.99,
             "e5_variant": "original",
             "e5_scale": 1.0,
             "e5_batch_size": 64,

@@ -8,10 +8,11 @@
    parse (entities, MessageRules, FallbackClassifier included) at gate g is the first pass's
    where the n-gram confidence is below g and the second's elsewhere: every gate of --gates is
    scored without parsing again (scripts/nlu_heldout.py's rules).
-2. The gate is chosen on the tuning set (tests/nlu) only, by a rule fixed before any other
-   set is looked at: the lowest gate of --gates from which up, at every gate of the grid, the
-   tuning set's accuracy overall and in each language (Devanagari / Hinglish / English) is
-   at least the always-e5 model's. --gate overrides it.
+2. The gate is chosen without the frozen sets, by a rule fixed before any other set is looked
+   at: the lowest gate of --gates from which up, at every gate of the grid, the tuning set's
+   (tests/nlu) accuracy overall and in each language (Devanagari / Hinglish / English) is at
+   least the always-e5 model's; with --cv (the crossval.json of a --crossval run), the same
+   rule on the cross-validation too, and the higher of the two gates. --gate overrides it.
 3. The chosen gate, parsed for real (checked against the simulation), and the baseline model
    (today's config.yml) on the same sets.
 4. Latency: the two models loaded side by side in this process, each tuning-set message
@@ -227,7 +228,8 @@ def main() -> int:
     parser.add_argument("--model", help="a model with CascadeClassifier")
     parser.add_argument("--baseline", help="today's model, parsed on the same sets and timed")
     parser.add_argument("--gates", type=float, nargs="*", default=GATES)
-    parser.add_argument("--gate", type=float, help="instead of the tuning-set rule")
+    parser.add_argument("--gate", type=float, help="instead of the rule")
+    parser.add_argument("--cv", type=Path, help="crossval.json of a --crossval run: its rule too")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "cascade")
@@ -284,12 +286,21 @@ def main() -> int:
         per_gate = {g: row(combine(passes["full"], passes["ngram"], confidence, g), g)
                     for g in args.gates}
         chosen = args.gate if args.gate is not None else choose_gate(per_gate, always)
+        if args.gate is None and args.cv:
+            cv = json.loads(args.cv.read_text(encoding="utf-8"))
+            cv_gates = {float(g): {"tuning": r["all"], "tuning_language": {
+                k: v for k, v in r.items() if k not in ("all", "skipped_e5")}}
+                for g, r in cv["per_gate"].items()}
+            cv_always = {"tuning": cv["always_e5"]["all"], "tuning_language": {
+                k: v for k, v in cv["always_e5"].items() if k != "all"}}
+            chosen = max(chosen, choose_gate(cv_gates, cv_always))
         component.gate = chosen
         real = await parse_texts(agent, texts)
         simulated = combine(passes["full"], passes["ngram"], confidence, chosen)
         mismatches = [t for t in texts if (real[t].intent, real[t].entities)
                       != (simulated[t].intent, simulated[t].entities)]
-        result = {"gate": chosen, "gate_rule": "tuning set" if args.gate is None else "--gate",
+        result = {"gate": chosen, "gate_rule": "--gate" if args.gate is not None else
+                  "tuning set and cross-validation" if args.cv else "tuning set",
                   "always_e5": always, "never_e5": row(passes["ngram"], NEVER),
                   "per_gate": per_gate, "chosen": row(real, chosen),
                   "simulation_mismatches": mismatches}
