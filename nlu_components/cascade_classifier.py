@@ -164,8 +164,8 @@ class CascadeClassifier(IntentClassifier, GraphComponent):
         x_ngram, x_full = vstack(rows), self._full_matrix(rows, scaled)
         start = time.perf_counter()
         workers = min(2, usable_cores())
-        # two processes, not threads: lbfgs holds the GIL enough that two threads fitted at the
-        # speed of one (measured); with one core, both in this process one after the other
+        # two processes, not threads: two threads used about one core between them (measured,
+        # docs/nlu.md); with one core, both in this process one after the other
         self.full, self.ngram = Parallel(n_jobs=workers, backend="loky")(
             delayed(LogisticRegression.fit)(model, x, y)
             for model, x in ((self.full, x_full), (self.ngram, x_ngram)))
