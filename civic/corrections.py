@@ -329,8 +329,13 @@ def asks_to_cancel(text: str) -> bool:
 
 def gives_up_first(text: str) -> bool:
     """A message that opens by giving up ("छोड़ो यार, बाद में देखेंगे ..."); the caller checks that
-    the rest names no other complaint."""
-    return bool(text) and _GIVE_UP_FIRST.match(text) is not None
+    the rest names no other complaint. Not when the rest is about the photo or gives a number
+    ("chodo, photo nahi hai" leaves the photo, not the complaint)."""
+    first = _GIVE_UP_FIRST.match(text or "")
+    if first is None:
+        return False
+    rest = text[first.end():]
+    return _PHOTO_WORD.search(rest) is None and not re.search(r"[0-9०-९]", rest)
 
 
 def gives_up(text: str) -> bool:

@@ -325,6 +325,8 @@ def test_a_rating_the_classifier_was_unsure_of_is_an_answer():
     ("stop asking my ward!!!", "inform", [], "stop"),
     ("छोड़ो यार, बाद में देखेंगे, अभी दुकान खोलनी है", "complaint_sewer", [], "stop"),
     ("chodo, asal me naali band h", "complaint_sewer", [], "complaint_sewer"),  # a change of mind, not a stop
+    ("chhodo, photo nahi hai", "deny", [], "deny"),  # leaves the photo, not the complaint
+    ("chodo yr, ward 12 hi likh do", "inform", [], "inform"),
     ("mat cancel karo, darj kar do", "affirm", [], "affirm"),
     # round 5 (17): anger that names tax only in a rant
     ("You people are USELESS. I have complained 4 times on the 1533 number and nobody ever comes. "
