@@ -722,7 +722,8 @@ class ValidateComplaintForm(FormValidationAction):
     async def _rating_of_the_announced_ticket(tracker: Tracker) -> Optional[int]:
         """ "wow that was quick!! lights are working now, i'd give 4 stars" right after "SRN-x
         (street light) is resolved, rate it": a rating, not a new street-light complaint (round
-        4, 12). Only for the ticket just announced, and a complaint of its kind."""
+        4, 12). Only for the ticket just announced: right after its rating question whatever
+        complaint the classifier heard (round 5, 11), later only a complaint of its kind."""
         announced, text = tracker.get_slot("rating_ticket"), typed_text(tracker)
         rating = rating_in_words(text) if announced and text and answering_now(tracker) else None
         if not rating or named_category(tracker) is None:
