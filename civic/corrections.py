@@ -290,16 +290,19 @@ def says_still(text: str) -> bool:
     return bool(text) and not text.startswith("/") and _STILL.search(text) is not None
 
 
-_GIVE_UP = re.compile(
-    r"^\s*(?:(?:arre?|arey|ok|okay|acha|achha|accha|bas|chalo|nahi|nhi|no|अरे|बस|चलो|नहीं|अच्छा|ठीक\s+है)[\s,]+)?"
+# "arre, chodo yr": a give-up with what may stand before and after it
+_GIVE_UP_BEFORE = (r"^\s*(?:(?:arre?|arey|ok|okay|acha|achha|accha|bas|chalo|nahi|nhi|no|अरे|बस|चलो|नहीं|अच्छा|"
+                   r"ठीक\s+है)[\s,]+)?")
+_GIVE_UP_WORDS = (
     r"(?:chodo|chhodo|chhoddo|chod\s+do|chhod\s+do|chod\s+de|chhod\s+de|chodiye|chhodiye|"
     r"rehne\s+do|rahne\s+do|rehne\s+de|rahne\s+de|rehnedo|jane\s+do|jaane\s+do|jaane\s+de|jane\s+de|"
     r"छोड़ो|छोड़ दो|छोडो|छोड़िए|रहने\s+दो|रहने\s+दीजिए|जाने\s+दो|जाने\s+दीजिए|"
-    r"forget\s+it|leave\s+it|never\s*mind)"
-    r"(?:[\s,]+(?:yr|yaar|yar|yaara|bhai|bhaiya|ji|na|bas|abhi|ab|please|pls|man|phir|fir|to|यार|भाई|जी|ना|बस|अभी|फिर|तो))*"
-    r"[\s.!।🙏]*$",
-    re.IGNORECASE,
-)
+    r"forget\s+it|leave\s+it|never\s*mind)")
+_GIVE_UP_AFTER = (r"(?:[\s,]+(?:yr|yaar|yar|yaara|bhai|bhaiya|ji|na|bas|abhi|ab|please|pls|man|phir|fir|to|"
+                  r"यार|भाई|जी|ना|बस|अभी|फिर|तो))*")
+_GIVE_UP = re.compile(_GIVE_UP_BEFORE + _GIVE_UP_WORDS + _GIVE_UP_AFTER + r"[\s.!।🙏]*$", re.IGNORECASE)
+# the same opening a longer message: "छोड़ो यार, बाद में देखेंगे, अभी दुकान खोलनी है" (round 5, 21)
+_GIVE_UP_FIRST = re.compile(_GIVE_UP_BEFORE + _GIVE_UP_WORDS + _GIVE_UP_AFTER + r"\s*[,.!।]", re.IGNORECASE)
 
 
 # "cancel kro", "cancel it", "रद्द कर दो", "I don't want to register anything", "stop asking my ward":
@@ -313,14 +316,6 @@ _CANCEL = re.compile(
     f"(?:abhi|अभी)\\s+(?:rehne|rahne|रहने)\\s+(?:do|de|dijiye|दो|दीजिए)){_E}",
     re.IGNORECASE)
 _NOT_CANCEL = re.compile(f"{_B}(?:mat|don'?t|do\\s+not|na)\\s+(?:cancel|radd)|(?:cancel|radd)\\s+(?:mat|na)\\s", re.IGNORECASE)
-# A give-up that opens a longer message: "छोड़ो यार, बाद में देखेंगे, अभी दुकान खोलनी है" (round 5, 21)
-_GIVE_UP_FIRST = re.compile(
-    r"^\s*(?:(?:arre?|arey|ok|okay|acha|achha|accha|bas|chalo|nahi|nhi|no|अरे|बस|चलो|नहीं|अच्छा)[\s,]+)?"
-    r"(?:chodo|chhodo|rehne\s+do|rahne\s+do|jane\s+do|jaane\s+do|छोड़ो|छोडो|रहने\s+दो|जाने\s+दो|forget\s+it|leave\s+it|never\s*mind)"
-    r"(?:[\s,]+(?:yr|yaar|yar|bhai|ji|na|यार|भाई|जी|ना))*\s*[,.!।]",
-    re.IGNORECASE)
-
-
 def asks_to_cancel(text: str) -> bool:
     """ "street light?? ye police ka mamla h, cancel kro": stop the form (never "mat cancel karo")."""
     return bool(text) and not text.startswith("/") and _CANCEL.search(text) is not None \
