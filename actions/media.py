@@ -1,5 +1,4 @@
 """A photo or a location pin that arrives outside a complaint form."""
-import re
 from typing import List
 
 from rasa_sdk import Tracker
@@ -10,6 +9,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import GuardedAction, language_of, latest_entity, repository, run_storage, typed_text
 from actions.complaints import MIN_CAPTION_WORDS, PHOTO_ID, pin_text
 from civic.city import get_city
+from civic.entities import without_complaint_ids
 from civic.tickets import NotTicketOwner, TransitionNotAllowed
 
 
@@ -42,8 +42,7 @@ class ActionKeepMedia(GuardedAction):
     @staticmethod
     async def _added(tracker: Tracker, number: str, photo: str) -> bool:
         # the caption's words go with the photo ("SRN-000008 this is the water in the bucket")
-        number_in_caption = re.compile(rf"\b{re.escape(get_city().complaint_prefix)}[\s-]*\d{{1,6}}\b", re.IGNORECASE)
-        caption = number_in_caption.sub(" ", typed_text(tracker) or "").strip(" ,.:-")
+        caption = without_complaint_ids(typed_text(tracker) or "", get_city().complaint_prefix).strip(" ,.:-")
         try:
             await run_storage(repository.add_from_citizen, number, tracker.sender_id,
                               caption if len(caption.split()) >= MIN_CAPTION_WORDS else None, [photo])

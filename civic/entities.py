@@ -96,6 +96,14 @@ _STATUS_NUMBER = re.compile(
 _OTHER_PREFIX = re.compile(r"(?<![A-Za-z])[A-Z]{2,5}[\s\-–_/#.:]*$")
 
 
+def without_complaint_ids(text: str, prefix: str) -> str:
+    """`text` with its complaint numbers blanked: their digits are no ward, and a caption's
+    words are what is left ("SRN-000021 ye dekho band khamba" → " ye dekho band khamba")."""
+    for entity in reversed(find_complaint_ids(text, prefix)):
+        text = f"{text[:entity['start']]} {text[entity['end']:]}"
+    return text
+
+
 def find_status_numbers(text: str, prefix: str) -> List[Dict]:
     """Complaint numbers given as a bare sequence beside a status word ("status 21")."""
     found = []

@@ -191,3 +191,11 @@ def test_a_complaint_named_by_its_number_after_the_word_complaint(text, value):
                                   "3 complaints kar chuka hu"])
 def test_a_ward_or_a_count_is_no_complaint_number(text):
     assert all(e["entity"] != "complaint_id" for e in extract_entities(text, "SRN", 70))
+
+
+def test_a_text_without_its_complaint_numbers():
+    from civic.entities import without_complaint_ids
+
+    assert without_complaint_ids("SRN-000021 ye dekho band khamba", "SRN").split() == "ye dekho band khamba".split()
+    assert without_complaint_ids("photo srn 21 me jodo, ward 12", "SRN").split() == "photo me jodo, ward 12".split()
+    assert without_complaint_ids("एसआरएन १३ की फोटो", "SRN").split() == "की फोटो".split()
