@@ -12,7 +12,7 @@ pada hai, dubara dekho": `says_still`) and giving up on the form ("chodo yr": `g
 import functools
 import re
 from dataclasses import dataclass
-from typing import FrozenSet, Mapping, Optional, Pattern, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, Mapping, Optional, Pattern, Set, Tuple
 
 from civic.location import extract_location
 from civic.numbers import find_numbers
@@ -192,9 +192,7 @@ def _category_value(text: str, start: int, category_words: Mapping[str, FrozenSe
     named = categories_named(rest, category_words, exclude)
     if len(named) > 1 and not whole:
         # "ye sadak wala h kyunki sadak bhi toot gyi h pani se": the one named first (round 4, 38)
-        order = [w.casefold() for w in _WORD.findall(rest)]
-        at = {key: next((i for i, w in enumerate(order) if w in {c.casefold() for c in category_words[key]}),
-                        len(order)) for key in named}
+        at = first_mentions(rest, named, category_words)
         first = min(at.values())
         named = {key for key, i in at.items() if i == first}
     if len(named) != 1:
@@ -428,6 +426,17 @@ def without_taking_back(text: str, old: str, new: str, category_words: Mapping[s
 
 def words_in(text: str) -> Set[str]:
     return {w.casefold() for w in _WORD.findall(text)}
+
+
+def first_mentions(text: str, keys: Iterable[str], category_words: Mapping[str, FrozenSet[str]]) -> Dict[str, int]:
+    """For each category of `keys`, the index of the first word of `text` that names it (the
+    number of words when none does): "ye sadak wala h ... pani se" names the road first."""
+    order = [w.casefold() for w in _WORD.findall(text)]
+    found = {}
+    for key in keys:
+        mine = {w.casefold() for w in category_words[key]}
+        found[key] = next((i for i, w in enumerate(order) if w in mine), len(order))
+    return found
 
 
 # --- At the photo question: "haan photo hai" ---------------------------------------------------

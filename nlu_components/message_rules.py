@@ -65,9 +65,11 @@ from civic.corrections import (
     asks_to_cancel,
     categories_named,
     change_of_mind,
+    first_mentions,
     gives_up,
     gives_up_first,
     says_still,
+    words_in,
 )
 from civic.districts import asks_about_district, is_follow_up
 from civic.knowledge import power_kind
@@ -259,8 +261,7 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
         key = intent[len(COMPLAINT_PREFIX):] if intent.startswith(COMPLAINT_PREFIX) else None
         if key not in self.category_words:
             return False
-        words = {w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", text)}
-        return not words & {w.casefold() for w in self.category_words[key]}
+        return not words_in(text) & {w.casefold() for w in self.category_words[key]}
 
     def _another_agencys(self, intent: str, text: str, entities: list) -> bool:
         """A complaint intent for a message about another agency's work (not the power, which
@@ -272,15 +273,9 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
         """The intents of the categories `keys`, the one named first in `text` first ("asl me
         naali band pdi h, pani ruka h gli me": the drain, not the water; round 4, 32); a word of
         two categories ("naali") leaves them to the classifier's order."""
-        words = [w.casefold() for w in re.findall(r"[\w\u0900-\u097F]+", text)]
-
-        def first(key: str) -> int:
-            mine = {w.casefold() for w in self.category_words[key]}
-            return next((i for i, w in enumerate(words) if w in mine), len(words))
-
+        at = first_mentions(text, [k for k in self.category_words if k in keys], self.category_words)
         rank = {name: i for i, name in enumerate(ranked)}
-        keys = sorted((k for k in self.category_words if k in keys),
-                      key=lambda k: (first(k), rank.get(COMPLAINT_PREFIX + k, len(rank))))
+        keys = sorted(at, key=lambda k: (at[k], rank.get(COMPLAINT_PREFIX + k, len(rank))))
         return [COMPLAINT_PREFIX + key for key in keys]
 
     def _yes_with_a_category(self, text: str) -> str:
