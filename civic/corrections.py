@@ -346,7 +346,7 @@ _NEG_AFTER = (r"(?:\s+(?:ki|ka|ke|wali|wala|वाली|वाला|की|क
 _CLAUSE_END = (r"(?=\s*(?:[,.;!?।]|$)|\s+(?:asal|actually|balki|bulki|darasal|but|sorry|"
                r"असल|बल्कि|दरअसल|माफ़|माफ)" + _E + ")")
 _NEG_BEFORE = r"(?:not|no)\s+(?:the\s+|a\s+|about\s+the\s+)?"
-_CUE = re.compile(f"{_B}(?:asal\\s+(?:me|mein|men)|actually|balki|bulki|darasal|instead|"
+_CUE = re.compile(f"{_B}(?:as(?:a)?l\\s+(?:me|mein|men)|actually|balki|bulki|darasal|instead|"
                   f"असल\\s+में|बल्कि|दरअसल){_E}", re.IGNORECASE)
 
 
@@ -399,8 +399,10 @@ def change_of_mind(text: str, category_words: Mapping[str, FrozenSet[str]]) -> O
 
 
 _FILLER_CLAUSE = re.compile(
-    r"^(?:\s*(?:wait|no|nope|nahi|nahin|nhi|na|arre|arey|are|oh|oops|sorry|sry|bhai|ji|sir|"
+    r"^(?:\s*(?:wait|no|nope|nahi|nahin|nhi|na|arre|arey|are|oh|oops|sorry|sry|bhai|ji|sir|ruko|ruk|"
     r"नहीं|नही|अरे|रुको|सॉरी|माफ़\s+करना)(?![\w\u0900-\u097F])[\s!.]*)+$", re.IGNORECASE)
+# "kuda nhi", "light nahi", "कूड़ा नहीं": a short clause that takes a word back
+_NEGATED_CLAUSE = re.compile(r"^(?:\S+\s+){0,2}(?:nahi|nahin|nhi|ni|not|नहीं|नही)$", re.IGNORECASE)
 _LEADING_CUE = re.compile(f"^\\s*(?:(?:wait|no|nahi|arre|ok|so)\\s+)?{_CUE.pattern}[\\s,:]*", re.IGNORECASE)
 MIN_REST_WORDS = 3
 
@@ -416,7 +418,8 @@ def without_taking_back(text: str, old: str, new: str, category_words: Mapping[s
     while kept:
         clause = kept[0].strip(" ,;.!?।")
         words = words_in(clause)
-        if not clause or _FILLER_CLAUSE.match(clause) or (words & old_words and not words & new_words):
+        if not clause or _FILLER_CLAUSE.match(clause) or _NEGATED_CLAUSE.match(clause) \
+                or (words & old_words and not words & new_words):
             kept.pop(0)
         else:
             break

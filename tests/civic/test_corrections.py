@@ -177,6 +177,8 @@ def test_the_ward_in_a_description_follows_a_ward_correction(text, old, new, exp
      "the sewer is overflowing in the lane, thats whats stinking"),  # round 4 (06)
     ("nahi nahi, light nahi, asal me naali band hai", "street_light", "sewer", "naali band hai"),
     ("नहीं नहीं, कूड़ा नहीं, असल में नाली का पानी सड़क पर भर गया है", "sanitation", "sewer", "नाली का पानी सड़क पर भर गया है"),
+    ("nhi ruko, kuda nhi, asl me naali band pdi h, pani gli me bhar gya", "sanitation", "sewer",
+     "naali band pdi h, pani gli me bhar gya"),  # the lead's simulator run after round 5 (SMS spelling)
     ("sewer hai", "sanitation", "sewer", "sewer hai"),  # little would be left: all of it
 ])
 def test_a_change_of_mind_as_a_description_loses_the_words_that_take_back(text, old, new, expected):
