@@ -46,6 +46,7 @@ from civic.corrections import (
     offers_photo,
     parse_correction,
     parse_corrections,
+    rating_given,
     says_still,
     ward_in_text,
     with_ward_changed,
@@ -66,7 +67,7 @@ from civic.location import (
     wards_of,
     without_apology,
 )
-from civic.numbers import find_numbers, parse_menu_choice, parse_number, rating_in_words
+from civic.numbers import find_numbers, parse_menu_choice, parse_number
 from civic.tickets import MAX_DESCRIPTION_CHARS, PublicStatus, TicketRecord, remark_for_status
 from civic.tone import is_angry, without_greeting
 
@@ -724,7 +725,7 @@ class ValidateComplaintForm(FormValidationAction):
         4, 12). Only for the ticket just announced: right after its rating question whatever
         complaint the classifier heard (round 5, 11), later only a complaint of its kind."""
         announced, text = tracker.get_slot("rating_ticket"), typed_text(tracker)
-        rating = rating_in_words(text) if announced and text and answering_now(tracker) else None
+        rating = rating_given(text) if announced and text and answering_now(tracker) else None
         if not rating or named_category(tracker) is None:
             return None
         if rating_asked_lately(tracker):

@@ -12,7 +12,8 @@ from actions.complaints import ActionComplaintStatus, category_menu, says_where,
 from actions.covid import ActionCovidCases, follows_covid_answer, names_a_place, only_a_district
 from actions.ticket_updates import REOPEN_CHOICE, rate_or_reopen
 from civic.city import get_city
-from civic.numbers import parse_menu_choice, rating_in_words
+from civic.corrections import rating_given
+from civic.numbers import parse_menu_choice
 
 INTENT_LABELS: Dict[str, Dict[str, str]] = yaml.safe_load(
     (Path(__file__).with_name("intent_labels.yml")).read_text(encoding="utf-8")
@@ -92,7 +93,7 @@ class ActionMenuChoice(Action):
                              or only_a_district(tracker)):
             return await ActionCovidCases().run(dispatcher, tracker, domain)
         text = typed_text(tracker)
-        rating = rating_in_words(text or "") if tracker.get_slot("rating_ticket") else None
+        rating = rating_given(text or "") if tracker.get_slot("rating_ticket") else None
         if rating and menu in (None, "utter_ticket_resolved"):
             # "thanks, 5 stars", "i'd give it 4/5" for the ticket just resolved (round 4, 12)
             return await rate_or_reopen(dispatcher, tracker, rating)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, Mapping, Optional, Pattern, Set, Tuple
 
 from civic.location import extract_location
-from civic.numbers import find_numbers
+from civic.numbers import find_numbers, rating_in_words
 
 CATEGORY, WARD, LOCATION, DESCRIPTION, PHOTO = "category", "ward", "location", "description", "photo"
 FIELDS = (CATEGORY, WARD, LOCATION, DESCRIPTION, PHOTO)
@@ -289,6 +289,13 @@ def says_still(text: str) -> bool:
 
 
 # "arre, chodo yr": a give-up with what may stand before and after it
+def rating_given(text: str) -> Optional[int]:
+    """The 1-5 rating a message gives (`civic.numbers.rating_in_words`), unless it says the
+    problem is still there: "the light is still not working, I'd give them 1 star" asks for the
+    reopening, not for a rating (found in the lead's simulator run)."""
+    return None if says_still(text) else rating_in_words(text)
+
+
 _GIVE_UP_BEFORE = (r"^\s*(?:(?:arre?|arey|ok|okay|acha|achha|accha|bas|chalo|nahi|nhi|no|अरे|बस|चलो|नहीं|अच्छा|"
                    r"ठीक\s+है)[\s,]+)?")
 _GIVE_UP_WORDS = (

@@ -68,13 +68,13 @@ from civic.corrections import (
     first_mentions,
     gives_up,
     gives_up_first,
+    rating_given,
     says_still,
     words_in,
 )
 from civic.districts import asks_about_district, is_follow_up
 from civic.knowledge import power_kind
 from civic.location import HOUSE_NUMBER
-from civic.numbers import rating_in_words
 from civic.tone import is_angry, only_folded_hands
 
 PHOTO_INTENT = "share_photo"
@@ -196,7 +196,7 @@ class MessageRules(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, COMPLAINT_PREFIX + next(iter(categories_named(text, self.category_words))))
             elif (intent in CONTENTLESS - {ANSWER_INTENT} or self._unsure(message)
                   or (RATING_WORD.search(text) and intent[len(COMPLAINT_PREFIX):] not in self.category_words)) \
-                    and not text.startswith("/") and rating_in_words(text):
+                    and not text.startswith("/") and rating_given(text):
                 # ("I want to rate complaint SRN-000003, 4 stars" was a status question; round 5, 11)
                 # "thanks, 5 stars", "4/5 dunga": an answer (to the rating question, when one was asked)
                 self._set_intent(message, ANSWER_INTENT)

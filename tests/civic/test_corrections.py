@@ -211,3 +211,14 @@ def test_for_now_leave_it_stops(text):
     from civic.corrections import asks_to_cancel
 
     assert asks_to_cancel(text)
+
+
+@pytest.mark.parametrize("text, rating", [
+    ("bdiya kaam kiya bhai, saaf ho gyi gli, 4 star dunga", 4),
+    ("the light is still not working, nobody came. I'd give them 1 star", None),  # asks for the reopening
+    ("abhi bhi kuda pda h, 1 star", None),
+])
+def test_a_rating_is_no_rating_when_the_problem_is_still_there(text, rating):
+    from civic.corrections import rating_given
+
+    assert rating_given(text) == rating
