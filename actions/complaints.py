@@ -99,7 +99,8 @@ NOT_FREE_TEXT = DIGRESSIONS | {"affirm", "deny", "share_photo", "share_location"
                                "unsupported_message", "edit_complaint"}
 # The photo question: "skip", or a promise to send it later (then the citizen is told how).
 SKIP_PHOTO = re.compile(
-    r"^(?:skip|no|nahi|nahin|nhi|na|no photo|photo nahi( hai)?|nahi hai|photo chhodo|photo chodo|"
+    r"^(?:(?:skip|स्किप)(?:\s+(?:it|this|photo|kro|karo|kar\s*do|krdo|kr\s*do|karein|kijiye|pls|please|करो|कर\s*दो))*|"
+    r"no|nahi|nahin|nhi|na|no photo|photo nahi( hai)?|nahi hai|photo chhodo|photo chodo|"
     r"छोड़ें|नहीं|नहीं है|फोटो नहीं है|no pic|none)[\s.!]*$", re.IGNORECASE)  # "chodo yr" stops
 # "no photo" in words that name the photo: an answer to the photo question even before it is asked
 NO_PHOTO_SAID = re.compile(
@@ -108,8 +109,12 @@ NO_PHOTO_SAID = re.compile(
     re.IGNORECASE)
 # "photo ni h abhi", "photo nhi h bola na", "No photo beta, I have a simple phone": a photo word
 # with a "no" beside it (or no camera) says "no photo", whatever else the message says
+# "I don't have a photo.", "बिना फोटो के दर्ज करो", "without pic pls" (the benchmark's varied mix)
 NO_PHOTO_IN_WORDS = re.compile(
     r"\b(?:no|not|nahi|nahin|nhi|ni|nai|koi)\s+(?:\w+\s+)?(?:photo|foto|pic|picture|image|camera)\b|"
+    r"\b(?:don'?t|do\s+not|dont|doesn'?t)\s+have\s+(?:a\s+|any\s+)?(?:photo|pic|picture|image)|"
+    r"\b(?:without|bina|bagair|baghair)\s+(?:a\s+|any\s+)?(?:photo|foto|pic|picture|image)\b|"
+    r"(?:बिना|बगैर)\s+(?:फोटो|फ़ोटो|तस्वीर)|"
     r"\b(?:photo|foto|pic|picture|image)\s+(?:\w+\s+)?(?:nahi|nahin|nhi|ni|nai|na)\b|"
     r"\b(?:simple|button|keypad|purana|chhota)\s+(?:phone|mobile)\b|"
     r"(?:फोटो|फ़ोटो|तस्वीर)\s+(?:\S+\s+)?(?:नहीं|नही|ना)|(?:नहीं|कोई)\s+(?:फोटो|फ़ोटो|तस्वीर)",

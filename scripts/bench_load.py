@@ -8,13 +8,16 @@ Everything runs on this machine, on loopback, in a temporary folder:
 - nagar-rest       U citizens talk through the REST channel (POST /webhooks/rest/webhook):
                    a complaint to a ticket (3 turns), a status check, a COVID question and
                    small talk, in English, Hinglish or Hindi by user; turns of one citizen
-                   are sequential, citizens run concurrently.
+                   are sequential, citizens run concurrently. `--mix varied` (the default):
+                   every citizen words each step in their own way (scripts/bench_mix.yml:
+                   ten kinds of complaint, places of city.yml, SMS case and punctuation);
+                   `--mix fixed`: one wording per language and step, street lights only.
 - nagar-whatsapp   the same scripts as signed WhatsApp webhooks; the bot's replies go to a
                    fake Graph API here. A turn lasts from the POST to the arrival of its last
                    reply (as many messages as the same REST turn returned).
 - baseline-rest    the assistant `rasa init` creates (its own small model, trained once and
                    cached in $NAGAR_BENCH_CACHE or <tmp>/nagar-bench-cache), driven the same
-                   way with its greet / mood messages.
+                   way with its greet / mood messages (varied: drawn from its own data/nlu.yml).
 
 Reports msg/s (turns answered per second of wall time), p50/p95/p99 per turn, tickets
 created, errors; the ratio Nagar/baseline; the machine. --profile FILE records the Nagar
@@ -27,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -122,9 +126,13 @@ class Phase:
     tickets_in_replies: int = 0
     tickets_in_db: Optional[int] = None
     submits: int = 0
+    examples: List[Dict[str, object]] = field(default_factory=list)  # of errors, the first few
+    transcripts: Dict[int, List] = field(default_factory=dict)  # user → [(text, replies)]
 
-    def error(self, kind: str) -> None:
+    def error(self, kind: str, user: Optional[int] = None, turns: Optional[List] = None) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
+        if turns is not None and len(self.examples) < 20:
+            self.examples.append({"error": kind, "user": user, "turns": turns})
 
     def summary(self) -> Dict[str, object]:
         answered = len(self.latencies_ms)
@@ -138,32 +146,101 @@ class Phase:
             "max_ms": round(max(self.latencies_ms), 1) if self.latencies_ms else None,
             "submits": self.submits, "tickets_in_replies": self.tickets_in_replies,
             "tickets_in_db": self.tickets_in_db, "errors": sum(self.errors.values()),
-            "error_kinds": dict(self.errors),
+            "error_kinds": dict(self.errors), "error_examples": self.examples,
         }
 
 
-def script_for(user: int, turns: int, baseline: bool) -> List[Tuple[str, str, Tuple[str, int]]]:
-    """A user's turns: (text, kind, (language, step)) — the key says which REST turn it repeats."""
-    language = "base" if baseline else LANGUAGES[user % len(LANGUAGES)]
-    cycle = BASELINE_CYCLE if baseline else CYCLES[language]
-    turns_out = []
-    for n in range(turns):
-        round_, step = divmod(n, len(cycle))
-        text, kind = cycle[step]
-        ward = (user * 11 + round_ * 3) % 70 + 1  # distinct per round for one user
-        turns_out.append((text.format(ward=ward), kind, (language, step)))
-    return turns_out
+MIX_FILE = ROOT / "scripts" / "bench_mix.yml"
 
 
-def check_reply(phase: Phase, kind: str, texts: List[str]) -> None:
+class Mix:
+    """Each citizen's turns: the fixed script, or (`varied`) their own wordings of it.
+
+    `script(user)` gives (text, kind) per turn; a user number says which citizen, so the REST
+    and WhatsApp phases send the same texts and the warm-up (users from 1000) others.
+    """
+
+    def __init__(self, name: str, baseline: bool, baseline_nlu: Optional[Path] = None) -> None:
+        self.name, self.baseline = name, baseline
+        if name == "varied":
+            data = yaml.safe_load(MIX_FILE.read_text(encoding="utf-8"))
+            if baseline:
+                examples = moodbot_examples(baseline_nlu)
+                self.cycles = {"base": [(examples[intent], "talk") for intent in data["baseline"]]}
+            else:
+                self.cycles = {language: [(data[language][step["name"]], step["kind"])
+                                          for step in data["steps"]] for language in LANGUAGES}
+            self.places = city_places()
+
+    def language(self, user: int) -> str:
+        return "base" if self.baseline else LANGUAGES[user % len(LANGUAGES)]
+
+    def script(self, user: int, turns: int) -> List[Tuple[str, str]]:
+        language = self.language(user)
+        if self.name != "varied":
+            cycle = BASELINE_CYCLE if self.baseline else CYCLES[language]
+            return [(cycle[n % len(cycle)][0].format(ward=ward_of(user, n // len(cycle))),
+                     cycle[n % len(cycle)][1]) for n in range(turns)]
+        rng = random.Random(f"nagar-bench-{language}-{user}")
+        cycle = self.cycles[language]
+        decks: Dict[int, List[str]] = {}
+        places = self.places["hi" if language == "hi" else "latin"]
+        out = []
+        for n in range(turns):
+            round_, step = divmod(n, len(cycle))
+            pool, kind = cycle[step]
+            if not decks.get(step):  # every wording once before any comes again
+                decks[step] = rng.sample(pool, len(pool))
+            text = decks[step].pop().format(ward=ward_of(user, round_), place=rng.choice(places))
+            out.append((sms_case(text, rng), kind))
+        return out
+
+
+def ward_of(user: int, round_: int) -> int:
+    return (user * 11 + round_ * 3) % 70 + 1  # distinct per round for one user
+
+
+def sms_case(text: str, rng: random.Random) -> str:
+    """Case and end punctuation as people type them; the words stay."""
+    if rng.random() < 0.3:
+        text = text.lower()
+    roll = rng.random()
+    if roll < 0.3:
+        text = text.rstrip(".?!")
+    elif roll < 0.4:
+        text += "."
+    elif roll < 0.45:
+        text += "!!"
+    return text
+
+
+def city_places() -> Dict[str, List[str]]:
+    localities = yaml.safe_load((ROOT / "city.yml").read_text(encoding="utf-8"))["localities"]
+    devanagari = [next((a for a in entry.get("also", []) if not a.isascii()), entry["name"])
+                  for entry in localities]
+    return {"latin": [entry["name"] for entry in localities], "hi": devanagari}
+
+
+def moodbot_examples(nlu: Path) -> Dict[str, List[str]]:
+    """The moodbot's training examples by intent (its data/nlu.yml, `- text` lists)."""
+    examples = {}
+    for block in yaml.safe_load(nlu.read_text(encoding="utf-8"))["nlu"]:
+        if "intent" in block:
+            examples[block["intent"]] = [line[2:].strip() for line in block["examples"].splitlines()
+                                         if line.startswith("- ")]
+    return examples
+
+
+def check_reply(phase: Phase, kind: str, texts: List[str], user: int, history: List) -> None:
+    """Counts errors; `history` is the citizen's (text, replies) so far, kept with the first few."""
     if not texts:
-        phase.error("empty reply")
+        phase.error("empty reply", user, history[-4:])
     if kind == "submit":
         phase.submits += 1
         if any(TICKET.search(t) for t in texts):
             phase.tickets_in_replies += 1
         else:
-            phase.error("complaint without ticket number")
+            phase.error("complaint without ticket number", user, history[-4:])
 
 
 # --- processes -----------------------------------------------------------------------------
@@ -321,8 +398,8 @@ def rasa_version() -> str:
 # --- drivers -------------------------------------------------------------------------------
 
 
-async def drive_rest(port: int, phase: Phase, baseline: bool, run_id: str,
-                     reply_counts: Optional[Dict] = None) -> None:
+async def drive_rest(port: int, phase: Phase, mix: Mix, run_id: str,
+                     reply_counts: Optional[Dict] = None, first_user: int = 0) -> None:
     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
     timeout = aiohttp.ClientTimeout(total=120)
     connector = aiohttp.TCPConnector(limit=phase.users)
@@ -331,7 +408,8 @@ async def drive_rest(port: int, phase: Phase, baseline: bool, run_id: str,
 
         async def user(n: int) -> None:
             sender = f"bench-{run_id}-{n}"
-            for text, kind, key in script_for(n, phase.turns_per_user, baseline):
+            history = phase.transcripts[n] = []
+            for turn, (text, kind) in enumerate(mix.script(n, phase.turns_per_user)):
                 started = time.perf_counter()
                 try:
                     async with session.post(url, json={"sender": sender, "message": text}) as resp:
@@ -344,12 +422,13 @@ async def drive_rest(port: int, phase: Phase, baseline: bool, run_id: str,
                     continue
                 phase.latencies_ms.append((time.perf_counter() - started) * 1000)
                 texts = [m.get("text") or "" for m in body or []]
-                check_reply(phase, kind, texts)
+                history.append((text, texts))
+                check_reply(phase, kind, texts, n, history)
                 if reply_counts is not None:
-                    reply_counts[key] = max(reply_counts.get(key, 0), len(body or []))
+                    reply_counts[n, turn] = len(body or [])
 
         wall = time.perf_counter()
-        await asyncio.gather(*(user(n) for n in range(phase.users)))
+        await asyncio.gather(*(user(n) for n in range(first_user, first_user + phase.users)))
         phase.wall_s = time.perf_counter() - wall
 
 
@@ -392,7 +471,7 @@ def text_of(payload: dict) -> str:
     return json.dumps(payload, ensure_ascii=False)
 
 
-async def drive_whatsapp(port: int, phase: Phase, inbox: Inbox, run_id: str,
+async def drive_whatsapp(port: int, phase: Phase, mix: Mix, inbox: Inbox, run_id: str,
                          reply_counts: Dict) -> None:
     url = f"http://127.0.0.1:{port}/webhooks/whatsapp/webhook"
     connector = aiohttp.TCPConnector(limit=phase.users)
@@ -402,7 +481,8 @@ async def drive_whatsapp(port: int, phase: Phase, inbox: Inbox, run_id: str,
 
         async def user(n: int) -> None:
             wa_id = f"{prefix}{n:04d}"
-            for text, kind, key in script_for(n, phase.turns_per_user, False):
+            history = phase.transcripts[n] = []
+            for turn, (text, kind) in enumerate(mix.script(n, phase.turns_per_user)):
                 body = encode(webhook_payload([text_message(wa_id, text)], phone_number_id=PHONE_NUMBER_ID))
                 since = inbox.count(wa_id)
                 started = time.perf_counter()
@@ -416,22 +496,36 @@ async def drive_whatsapp(port: int, phase: Phase, inbox: Inbox, run_id: str,
                     phase.error(type(exc).__name__)
                     continue
                 # Unknown count (no REST phase before): wait until the replies pause for 1.5 s.
-                got = await inbox.wait(wa_id, since, reply_counts.get(key, 10**6), quiet=1.5, timeout=60)
+                got = await inbox.wait(wa_id, since, reply_counts.get((n, turn), 10**6), quiet=1.5, timeout=60)
                 if not got:
                     phase.error("no reply")
                     continue
                 phase.latencies_ms.append((got[-1][0] - started) * 1000)
-                check_reply(phase, kind, [text_of(p) for _, p in got])
+                history.append((text, [text_of(p) for _, p in got]))
+                check_reply(phase, kind, history[-1][1], n, history)
 
         wall = time.perf_counter()
         await asyncio.gather(*(user(n) for n in range(phase.users)))
         phase.wall_s = time.perf_counter() - wall
 
 
-async def warm_up(port: int, baseline: bool) -> None:
-    """A few unmeasured turns: the first TensorFlow predictions are slow."""
+async def warm_up(port: int, mix: Mix) -> None:
+    """A few unmeasured turns (other citizens than the measured ones): the first predictions are slow."""
     phase = Phase("warm-up", users=2, turns_per_user=7)
-    await drive_rest(port, phase, baseline, "warm" + uuid.uuid4().hex[:4])
+    await drive_rest(port, phase, mix, "warm" + uuid.uuid4().hex[:4], first_user=1000)
+
+
+def write_transcripts(folder: Path, phase: Phase) -> None:
+    """Every citizen's turns and the bot's replies, one text file per phase (to read)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for user, turns in sorted(phase.transcripts.items()):
+        lines.append(f"## citizen {user}")
+        for text, replies in turns:
+            lines.append(f"> {text}")
+            lines.extend(f"    < {reply}" for reply in replies)
+        lines.append("")
+    (folder / f"{phase.name}.txt").write_text("\n".join(lines), encoding="utf-8")
 
 
 # --- report --------------------------------------------------------------------------------
@@ -480,7 +574,8 @@ async def run(args: argparse.Namespace) -> int:
         graph_url = await graph.start()
         try:
             with NagarStack(args, workdir, graph_url) as stack:
-                await warm_up(stack.port, baseline=False)
+                mix = Mix(args.mix, baseline=False)
+                await warm_up(stack.port, mix)
                 for name in nagar_phases:
                     phase = Phase(name, args.users, args.turns)
                     profiler = None
@@ -489,24 +584,27 @@ async def run(args: argparse.Namespace) -> int:
                     print(f"{name}: {args.users} users x {args.turns} turns", flush=True)
                     before = stack.ticket_count() or 0
                     if name == "nagar-rest":
-                        await drive_rest(stack.port, phase, False, run_id, reply_counts)
+                        await drive_rest(stack.port, phase, mix, run_id, reply_counts)
                     else:
-                        await drive_whatsapp(stack.port, phase, inbox, run_id, reply_counts)
+                        await drive_whatsapp(stack.port, phase, mix, inbox, run_id, reply_counts)
                     if profiler is not None:
                         profiler.send_signal(signal.SIGINT)
                         profiler.wait(timeout=60)
                     phase.tickets_in_db = (stack.ticket_count() or 0) - before
                     results.append(phase.summary())
                     print(json.dumps(results[-1]), flush=True)
+                    if args.transcripts:
+                        write_transcripts(Path(args.transcripts), phase)
         finally:
             await graph.stop()
 
     if "baseline-rest" in args.phases:
         with BaselineStack(cache, workdir) as baseline:
-            await warm_up(baseline.port, baseline=True)
+            mix = Mix(args.mix, baseline=True, baseline_nlu=baseline.project / "data" / "nlu.yml")
+            await warm_up(baseline.port, mix)
             phase = Phase("baseline-rest", args.users, args.turns)
             print(f"baseline-rest: {args.users} users x {args.turns} turns", flush=True)
-            await drive_rest(baseline.port, phase, True, run_id)
+            await drive_rest(baseline.port, phase, mix, run_id)
             results.append(phase.summary())
             print(json.dumps(results[-1]), flush=True)
 
@@ -545,9 +643,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="endpoints file whose settings the Nagar server uses (action URL replaced)")
     parser.add_argument("--phases", nargs="+", default=["nagar-rest", "nagar-whatsapp", "baseline-rest"],
                         choices=["nagar-rest", "nagar-whatsapp", "baseline-rest"])
+    parser.add_argument("--mix", choices=["varied", "fixed"], default="varied",
+                        help="varied: every citizen in their own words (scripts/bench_mix.yml, the "
+                             "default); fixed: one wording per language, as before 2026-12-08")
     parser.add_argument("--no-baseline", action="store_true", help="skip the rasa init baseline")
     parser.add_argument("--profile", help="py-spy output during nagar-rest (.json speedscope or .svg)")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--transcripts", help="write every conversation of the Nagar phases into this folder")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     parser.add_argument("--plain-rasa", action="store_true",
                         help="start Nagar's server with plain `rasa` instead of "

@@ -445,6 +445,10 @@ def test_wrong_wards_are_counted_and_the_third_offers_the_helpline():
 @pytest.mark.parametrize("text, intent, later", [
     ("photo kal bhej dunga", "inform", True), ("baad me bhejunga", "deny", True),
     ("फोटो अभी नहीं है", "deny", True), ("skip", "inform", False), ("/deny", "deny", False),
+    # the benchmark's varied mix (2026-12-08): asked for the photo again, or taken as a stop
+    ("I don't have a photo.", "deny", False), ("i dont have any pic", "deny", False),
+    ("बिना फोटो के दर्ज करो", "deny", False), ("without photo pls register", "inform", False),
+    ("skip kro", "deny", False), ("skip this", "deny", False), ("Skip it!!", "deny", False),
 ])
 def test_words_at_the_photo_question_are_never_a_photo(text, intent, later):
     slots, _ = turn(state(text, intent, slots={**FULL, "photo": None, "requested_slot": "photo"}))

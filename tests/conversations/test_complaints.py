@@ -195,3 +195,19 @@ def test_back_at_the_summary_a_yes_after_an_apology_registers_and_a_road_told_at
     assert "SRN-" in done and "matlab" not in done.lower()
     [ticket] = repository.recent_for_citizen(chat.sender_id)
     assert (ticket.category, ticket.ward, ticket.language) == ("construction", 3, "hinglish")
+
+
+@pytest.mark.parametrize("opening, no_photo, yes", [
+    ("garbage has not been collected for a week at Dehradun Road, ward no 1.", "I don't have a photo.", "sure go ahead"),
+    ("naali band hai Gopal Nagar ward 8, ganda pani road pe aa rha!!", "skip kro", "haan darj kr do."),
+    ("अंबाला रोड के पास पाइपलाइन से पानी बह रहा है, वार्ड 19", "बिना फोटो के दर्ज करो.", "जी हाँ"),
+])
+def test_no_photo_in_the_citizens_own_words_leads_to_the_summary_and_the_ticket(chat, repository, opening, no_photo, yes):
+    """The benchmark's varied mix (2026-12-08): these were asked for the photo again, or
+    "skip kro" cancelled the complaint."""
+    chat.texts(opening)
+    assert chat.slot("requested_slot") == "photo"
+    chat.texts(no_photo)
+    assert chat.slot("requested_slot") == "confirm"
+    done = chat.texts(yes)
+    assert repository.get(NUMBER.search(done).group(0)).photo_media_ids == ()
