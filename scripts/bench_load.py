@@ -128,6 +128,7 @@ class Phase:
     submits: int = 0
     examples: List[Dict[str, object]] = field(default_factory=list)  # of errors, the first few
     transcripts: Dict[int, List] = field(default_factory=dict)  # user → [(text, replies)]
+    cpu_ms: Dict[str, float] = field(default_factory=dict)  # process → CPU time during the phase
 
     def error(self, kind: str, user: Optional[int] = None, turns: Optional[List] = None) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -147,6 +148,9 @@ class Phase:
             "submits": self.submits, "tickets_in_replies": self.tickets_in_replies,
             "tickets_in_db": self.tickets_in_db, "errors": sum(self.errors.values()),
             "error_kinds": dict(self.errors), "error_examples": self.examples,
+            # CPU time per answered turn, by server process (user + system, from /proc)
+            "cpu_ms_per_turn": {name: round(ms / answered, 1) for name, ms in self.cpu_ms.items()}
+            if answered else {},
         }
 
 
@@ -395,6 +399,42 @@ def rasa_version() -> str:
     return out.stdout.strip()
 
 
+class CpuClock:
+    """CPU time (user + system) the given server processes and their children (Sanic's workers)
+    spend from now until elapsed()."""
+
+    def __init__(self, processes: Dict[str, Optional[subprocess.Popen]]) -> None:
+        self.pids = {name: p.pid for name, p in processes.items() if p is not None}
+        self.start = self.now()
+
+    @staticmethod
+    def now() -> Dict[int, float]:
+        """pid → (parent, CPU ms) of every process."""
+        table = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            ms = (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")  # utime, stime
+            table[int(stat.parent.name)] = (int(fields[1]), ms)
+        return table
+
+    def elapsed(self) -> Dict[str, float]:
+        end = self.now()
+
+        def tree(root: int) -> List[int]:
+            pids, queue = [], [root]
+            while queue:
+                pid = queue.pop()
+                pids.append(pid)
+                queue += [child for child, (parent, _) in end.items() if parent == pid]
+            return pids
+
+        return {name: sum(end[pid][1] - self.start.get(pid, (0, 0.0))[1] for pid in tree(root) if pid in end)
+                for name, root in self.pids.items()}
+
+
 # --- drivers -------------------------------------------------------------------------------
 
 
@@ -543,7 +583,7 @@ def machine() -> Dict[str, object]:
 
 def print_table(rows: List[Dict[str, object]]) -> None:
     head = ["phase", "users", "turns_answered", "msg_per_s", "p50_ms", "p95_ms", "p99_ms",
-            "tickets_in_replies", "tickets_in_db", "errors"]
+            "tickets_in_replies", "tickets_in_db", "errors", "cpu_ms_per_turn"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for row in rows:
@@ -583,6 +623,7 @@ async def run(args: argparse.Namespace) -> int:
                         profiler = start_profiler(stack.rasa.pid, Path(args.profile).resolve())
                     print(f"{name}: {args.users} users x {args.turns} turns", flush=True)
                     before = stack.ticket_count() or 0
+                    cpu = CpuClock({"rasa": stack.rasa, "actions": stack.actions})
                     if name == "nagar-rest":
                         await drive_rest(stack.port, phase, mix, run_id, reply_counts)
                     else:
@@ -590,6 +631,7 @@ async def run(args: argparse.Namespace) -> int:
                     if profiler is not None:
                         profiler.send_signal(signal.SIGINT)
                         profiler.wait(timeout=60)
+                    phase.cpu_ms = cpu.elapsed()
                     phase.tickets_in_db = (stack.ticket_count() or 0) - before
                     results.append(phase.summary())
                     print(json.dumps(results[-1]), flush=True)
@@ -604,7 +646,9 @@ async def run(args: argparse.Namespace) -> int:
             await warm_up(baseline.port, mix)
             phase = Phase("baseline-rest", args.users, args.turns)
             print(f"baseline-rest: {args.users} users x {args.turns} turns", flush=True)
+            cpu = CpuClock({"rasa": baseline.rasa})
             await drive_rest(baseline.port, phase, mix, run_id)
+            phase.cpu_ms = cpu.elapsed()
             results.append(phase.summary())
             print(json.dumps(results[-1]), flush=True)
 
