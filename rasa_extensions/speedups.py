@@ -51,6 +51,12 @@ Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent c
    (already one of Rasa's dependencies; the same JSON values, non-ASCII text as UTF-8).
    Headers, authentication and the timeout are Rasa's own.
 
+6. **Trackers are stored and loaded as JSON with ujson.** The in-memory and Redis tracker
+   stores (`SerializedTrackerAsText`) encode the whole conversation with `json.dumps` after
+   every message and decode it with `json.loads` before the next. Here ujson does both: the
+   same JSON values (non-ASCII text as UTF-8, which `json` reads as well), so either code
+   reads what the other wrote.
+
 `apply()` installs them; it is idempotent and refuses a Rasa other than 3.6.x. `python -m rasa_extensions ...` is Rasa's own
 command line with them applied (what `make run`, the Dockerfile and the tests start).
 """
@@ -187,6 +193,28 @@ def past_states(self: Any, domain: Any, omit_unset_slots: bool = False,
     return [{name: dict(sub) for name, sub in state.items()} for state in states]
 
 
+def serialise_tracker(tracker: Any) -> Text:
+    """`SerializedTrackerAsText.serialise_tracker` with ujson."""
+    return _dumps(tracker.as_dialogue().as_dict())
+
+
+def deserialise_tracker(self: Any, sender_id: Text, serialised_tracker: Any) -> Any:
+    """`TrackerStore.deserialise_tracker` (Rasa 3.6) with ujson."""
+    import ujson
+    from rasa.core.tracker_store import TrackerDeserialisationException
+    from rasa.shared.core.conversation import Dialogue
+
+    tracker = self.init_tracker(sender_id)
+    try:
+        dialogue = Dialogue.from_parameters(ujson.loads(serialised_tracker))
+    except UnicodeDecodeError as e:
+        raise TrackerDeserialisationException(
+            "Tracker cannot be deserialised. Trackers must be serialised as json. "
+            "Support for deserialising pickled trackers has been removed.") from e
+    tracker.recreate_from_dialogue(dialogue)
+    return tracker
+
+
 _STOCK_SESSION: Any = None
 KEEPALIVE_S = 2.0
 _SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[int, Any]] = weakref.WeakKeyDictionary()
@@ -311,6 +339,7 @@ async def parse_message_elsewhere(self: Any, message: Any, tracker: Any = None,
 
             logging.getLogger(__name__).exception("NLU process failed; parsing in the server")
             _NLU_PROCESSES.pop(id(self), None)
+            nlu.pool.shutdown(wait=False)  # the next message starts a new one
     return await _STOCK_PARSE(self, message, tracker, only_output_properties)
 
 
@@ -341,6 +370,7 @@ def apply() -> None:
         return
     from rasa.core.actions.action import RemoteAction
     from rasa.core.processor import MessageProcessor
+    from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
     from rasa.shared.core.events import Event
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
@@ -353,6 +383,8 @@ def apply() -> None:
     _STOCK_PARSE = MessageProcessor.parse_message
     _STOCK_PAST_STATES = DialogueStateTracker.past_states
     DialogueStateTracker.past_states = past_states
+    SerializedTrackerAsText.serialise_tracker = staticmethod(serialise_tracker)
+    TrackerStore.deserialise_tracker = deserialise_tracker
     _STOCK_SESSION = EndpointConfig.session
     EndpointConfig.session = endpoint_session
     if os.environ.get("NAGAR_NLU_THREAD", "0") == "1":  # off by default: docs/benchmarks.md

@@ -250,3 +250,75 @@ def test_one_prediction_builds_the_states_once_per_set_of_arguments(domain, monk
         tracker.past_states(domain)
     tracker.past_states(domain, ignore_rule_only_turns=True)
     assert built == [(False, False, None), (False, True, None)]
+
+
+# --- trackers stored as JSON with ujson ------------------------------------------------------
+
+
+def test_stored_trackers_are_the_same_json_values_and_either_code_reads_the_other(domain):
+    import json
+
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.conversation import Dialogue
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    speedups.apply()
+    store = InMemoryTrackerStore(domain)
+    for n, events in enumerate(story_event_lists(domain)):
+        tracker = DialogueStateTracker.from_events(f"s{n}", events, slots=domain.slots)
+        tracker.update(UserUttered("वार्ड 12 में लाइट / \"खराब\" 🙏", {"name": "complaint_street_light"}))
+        ours = store.serialise_tracker(tracker)
+        rasas = json.dumps(tracker.as_dialogue().as_dict())  # Rasa 3.6's serialise_tracker
+        assert json.loads(ours) == json.loads(rasas)
+        for text in (ours, rasas):
+            loaded = store.deserialise_tracker(f"s{n}", text)
+            rasa_loaded = store.init_tracker(f"s{n}")  # Rasa 3.6's deserialise_tracker:
+            rasa_loaded.recreate_from_dialogue(Dialogue.from_parameters(json.loads(text)))
+            assert loaded.current_state() == rasa_loaded.current_state() == tracker.current_state()
+            assert list(loaded.events) == list(tracker.events)
+
+
+# --- action calls: one kept-alive session, JSON by ujson --------------------------------------
+
+
+def test_action_calls_reuse_one_connection_and_send_the_same_json_headers_and_auth():
+    import json
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    speedups.apply()
+    received = []
+
+    async def webhook(request):
+        received.append((request.transport.get_extra_info("peername")[1], request.headers.get("Content-Type"),
+                         request.headers.get("X-Nagar"), request.headers.get("Authorization"),
+                         await request.text()))
+        return web.json_response({"events": [], "responses": []})
+
+    payload = {"tracker": {"latest_message": {"text": "वार्ड 12 में / \"लाइट\" 🙏", "n": [0.1, 1e-7, 2**40]}}}
+
+    async def calls():
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Nagar": "1"},
+                                  basic_auth={"username": "u", "password": "p"})
+        answers = [await endpoint.request(json=payload, method="post") for _ in range(3)]
+        await asyncio.sleep(speedups.KEEPALIVE_S + 0.5)  # an idle connection is given up first
+        answers.append(await endpoint.request(json=payload, method="post"))
+        await runner.cleanup()
+        return answers
+
+    for _ in range(2):  # the second event loop (a restarted server's) gets a session of its own
+        received.clear()
+        assert asyncio.run(calls()) == [{"events": [], "responses": []}] * 4
+        ports = [r[0] for r in received]
+        assert ports[0] == ports[1] == ports[2] != ports[3]  # kept alive, then renewed after idling
+        for _, content_type, custom, auth, body in received:
+            assert content_type == "application/json" and custom == "1" and auth.startswith("Basic ")
+            assert json.loads(body) == payload
