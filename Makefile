@@ -139,12 +139,12 @@ bench: $(MODEL)
 	$(PY) scripts/bench_text.py
 	$(PY) scripts/bench_nlu.py --model $(MODEL)
 	$(PY) scripts/bench_load.py --users 20 --turns 21 --json $(RESULTS)/bench/bench_load.json
-	$(PY) scripts/bench_webhook.py --start --model $(MODEL) --json $(RESULTS)/bench/bench_webhook_nlu_thread.json
-	$(PY) scripts/bench_webhook.py --start --nlu-on-loop --receiver --rounds 2 --model $(MODEL) --json $(RESULTS)/bench/bench_webhook_receiver.json
-	$(PY) scripts/bench_webhook.py --start --nlu-on-loop --receiver --rounds 2 --model $(MODEL) --inbox-url $(BENCH_POSTGRES_URL) --json $(RESULTS)/bench/bench_webhook_receiver_postgresql.json
+	$(PY) scripts/bench_webhook.py --start --model $(MODEL) --json $(RESULTS)/bench/bench_webhook_nlu_process.json
+	$(PY) scripts/bench_webhook.py --start --receiver --rounds 2 --model $(MODEL) --json $(RESULTS)/bench/bench_webhook_receiver.json
+	$(PY) scripts/bench_webhook.py --start --receiver --rounds 2 --model $(MODEL) --inbox-url $(BENCH_POSTGRES_URL) --json $(RESULTS)/bench/bench_webhook_receiver_postgresql.json
 	# the acknowledgement goal (p99 <= 50 ms under load): posts arriving at 25 a second while Rasa works through them
-	$(PY) scripts/bench_webhook.py --start --nlu-on-loop --receiver --rounds 2 --rate 25 --model $(MODEL) --json $(RESULTS)/bench/bench_webhook_receiver_rate25.json
-	$(PY) scripts/bench_webhook.py --start --nlu-on-loop --receiver --rounds 2 --rate 25 --model $(MODEL) --inbox-url $(BENCH_POSTGRES_URL) --json $(RESULTS)/bench/bench_webhook_receiver_rate25_postgresql.json
+	$(PY) scripts/bench_webhook.py --start --receiver --rounds 2 --rate 25 --model $(MODEL) --json $(RESULTS)/bench/bench_webhook_receiver_rate25.json
+	$(PY) scripts/bench_webhook.py --start --receiver --rounds 2 --rate 25 --model $(MODEL) --inbox-url $(BENCH_POSTGRES_URL) --json $(RESULTS)/bench/bench_webhook_receiver_rate25_postgresql.json
 
 export-misunderstood: venv
 	$(PY) scripts/export_misunderstood.py --out $(RESULTS)/misunderstood.yml

@@ -1,5 +1,5 @@
-"""Caches for work Rasa 3.6 repeats on every message, and the NLU off the event loop, with
-the same results.
+"""Caches for work Rasa 3.6 repeats on every message, and the NLU in a process of its own,
+with the same results.
 
 Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent citizens):
 
@@ -19,17 +19,9 @@ Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent c
    table; a name not in it (an event class imported later) walks again, and what is still
    unknown behaves exactly as in Rasa (`topic` → None, the default, or `ValueError`).
 
-3. **The NLU graph runs in its own thread.**
-   `MessageProcessor.parse_message` runs the NLU graph (tokenizer, n-grams, the e5 embedding,
-   the classifier) synchronously inside the event loop: while one citizen's message is
-   understood (tens of milliseconds), the server answers nothing else, not even WhatsApp's
-   webhook posts, whose acknowledgement waits behind every turn in progress. Here Rasa's own
-   `parse_message` runs unchanged in one dedicated thread (one, so parses stay one at a time
-   as before and no component needs to be thread-safe); the event loop keeps acknowledging.
-   Without an HTTP interpreter Rasa's coroutine never suspends, so it is driven to its end
-   in that thread; with one (not used here) Rasa's own path runs. Only with
-   `NAGAR_NLU_THREAD=1`: it shortens the acknowledgement's tail but did not raise (and may
-   lower) messages per second, measured in docs/benchmarks.md (fourth round).
+3. **The NLU runs in a process of its own** (`rasa_extensions.nlu_process`, on unless
+   `NAGAR_NLU_PROCESS=0`): the server's event loop no longer waits for the NLU graph, and
+   the graph uses the second core.
 
 4. **A conversation's past states are built once per prediction.**
    `DialogueStateTracker.past_states` replays the whole conversation (every event since the
@@ -66,7 +58,6 @@ import asyncio
 import operator
 import os
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Text, Type
 
 _APPLIED = False
@@ -134,37 +125,6 @@ def resolve_by_type(type_name: Text, default: Optional[Type] = None) -> Optional
     if default is not None:
         return default
     raise ValueError(f"Unknown event name '{type_name}'.")
-
-
-_NLU_THREAD: Optional[ThreadPoolExecutor] = None
-_STOCK_PARSE: Any = None
-
-
-def _nlu_thread() -> ThreadPoolExecutor:
-    global _NLU_THREAD
-    if _NLU_THREAD is None:
-        _NLU_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")
-    return _NLU_THREAD
-
-
-def _run_to_end(coroutine: Any) -> Any:
-    """The value of a coroutine that never suspends (Rasa's parse without an HTTP
-    interpreter); one that does suspend is closed and reported."""
-    try:
-        coroutine.send(None)
-    except StopIteration as finished:
-        return finished.value
-    coroutine.close()
-    raise RuntimeError("MessageProcessor.parse_message waited on I/O; cannot run it in a thread")
-
-
-async def parse_message(self: Any, message: Any, tracker: Any = None,
-                        only_output_properties: bool = True) -> Dict[Text, Any]:
-    """`MessageProcessor.parse_message`, Rasa's own, run in the NLU thread."""
-    if self.http_interpreter:
-        return await _STOCK_PARSE(self, message, tracker, only_output_properties)
-    return await asyncio.get_running_loop().run_in_executor(
-        _nlu_thread(), lambda: _run_to_end(_STOCK_PARSE(self, message, tracker, only_output_properties)))
 
 
 _STOCK_PAST_STATES: Any = None
@@ -255,117 +215,9 @@ def endpoint_session(self: Any) -> Any:
     return _KeptOpen(endpoint_and_session[1])
 
 
-# --- the NLU in a process of its own --------------------------------------------------------
-
-_CHILD: Any = None  # in the NLU process: what MessageProcessor._parse_message_with_graph reads
-
-
-def _child_load(model_path: str) -> None:
-    """In the NLU process: load the model's graph, as MessageProcessor does."""
-    global _CHILD
-    from types import SimpleNamespace
-
-    from rasa.core.processor import MessageProcessor
-
-    _, metadata, runner = MessageProcessor._load_model(model_path)
-    _CHILD = SimpleNamespace(graph_runner=runner, model_metadata=metadata)
-
-
-def _child_ready() -> bool:
-    return _CHILD is not None
-
-
-def _child_parse(text: Any, metadata: Any, sender_id: Text, message_id: Any,
-                 only_output_properties: bool) -> Dict[Text, Any]:
-    """In the NLU process: Rasa's own `_parse_message_with_graph` on the loaded graph."""
-    from rasa.core.channels.channel import UserMessage
-    from rasa.core.processor import MessageProcessor
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    message = UserMessage(text, sender_id=sender_id, metadata=metadata, message_id=message_id)
-    return MessageProcessor._parse_message_with_graph(
-        _CHILD, message, DialogueStateTracker.from_events(sender_id, []), only_output_properties)
-
-
-class _Parsed:
-    """The processor, as Rasa's parse_message sees it, with the graph's answer already known."""
-
-    def __init__(self, processor: Any, parse_data: Dict[Text, Any]) -> None:
-        self._processor, self._parse_data = processor, parse_data
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._processor, name)
-
-    def _parse_message_with_graph(self, *_: Any, **__: Any) -> Dict[Text, Any]:
-        return self._parse_data
-
-
-class NluProcess:
-    """One process that holds the model's NLU graph and parses one message at a time."""
-
-    def __init__(self, model_path: Any) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # spawn, not fork: OpenMP (e5) and the server's threads do not survive a fork
-        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_child_load, initargs=(str(model_path),))
-        self.ready = self.pool.submit(_child_ready)
-
-    async def parse(self, message: Any, only_output_properties: bool) -> Dict[Text, Any]:
-        return await asyncio.wrap_future(self.pool.submit(
-            _child_parse, message.text, message.metadata, message.sender_id, message.message_id,
-            only_output_properties))
-
-
-_NLU_PROCESSES: Dict[int, NluProcess] = {}
-
-
-async def parse_message_elsewhere(self: Any, message: Any, tracker: Any = None,
-                                  only_output_properties: bool = True) -> Dict[Text, Any]:
-    """`MessageProcessor.parse_message` with the graph run in the NLU process once it has
-    loaded the model (until then, and if it fails, here, as Rasa does)."""
-    if self.http_interpreter:
-        return await _STOCK_PARSE(self, message, tracker, only_output_properties)
-    nlu = _NLU_PROCESSES.get(id(self))
-    if nlu is None:
-        nlu = _NLU_PROCESSES[id(self)] = NluProcess(self.model_path)
-    if nlu.ready.done() and nlu.ready.exception() is None:
-        try:
-            parse_data = await nlu.parse(message, only_output_properties)
-            return await _STOCK_PARSE(_Parsed(self, parse_data), message, tracker, only_output_properties)
-        except Exception:  # noqa: BLE001 - the process died or failed: parsed here instead
-            import logging
-
-            logging.getLogger(__name__).exception("NLU process failed; parsing in the server")
-            _NLU_PROCESSES.pop(id(self), None)
-            nlu.pool.shutdown(wait=False)  # the next message starts a new one
-    return await _STOCK_PARSE(self, message, tracker, only_output_properties)
-
-
-_STOCK_PROCESSOR_INIT: Any = None
-
-
-def processor_init(self: Any, *args: Any, **kwargs: Any) -> None:
-    """`MessageProcessor.__init__`, then the NLU process started and waited for (so the server
-    answers its first message with it; a process that cannot start is logged and the server
-    parses as Rasa does)."""
-    _STOCK_PROCESSOR_INIT(self, *args, **kwargs)
-    nlu = _NLU_PROCESSES[id(self)] = NluProcess(self.model_path)
-    try:
-        nlu.ready.result(timeout=NLU_PROCESS_START_S)
-    except Exception:  # noqa: BLE001 - logged; parse_message_elsewhere parses here meanwhile
-        import logging
-
-        logging.getLogger(__name__).exception("NLU process not ready; parsing in the server")
-
-
-NLU_PROCESS_START_S = 300
-
-
 def apply() -> None:
     """Install the speed-ups into Rasa's classes (once per process)."""
-    global _APPLIED, _STOCK_PARSE, _STOCK_PAST_STATES, _STOCK_SESSION, _STOCK_PROCESSOR_INIT
+    global _APPLIED, _STOCK_PAST_STATES, _STOCK_SESSION
     if _APPLIED:
         return
     from rasa.core.actions.action import RemoteAction
@@ -376,21 +228,18 @@ def apply() -> None:
     from rasa.utils.endpoints import EndpointConfig
     from rasa.version import __version__
 
+    from rasa_extensions import nlu_process
+
     if not __version__.startswith(TARGET_RASA):
         raise RuntimeError(f"rasa_extensions.speedups targets Rasa {TARGET_RASA}x, not {__version__}")
     RemoteAction._validate_action_result = validate_action_result
     Event.resolve_by_type = staticmethod(resolve_by_type)
-    _STOCK_PARSE = MessageProcessor.parse_message
     _STOCK_PAST_STATES = DialogueStateTracker.past_states
     DialogueStateTracker.past_states = past_states
     SerializedTrackerAsText.serialise_tracker = staticmethod(serialise_tracker)
     TrackerStore.deserialise_tracker = deserialise_tracker
     _STOCK_SESSION = EndpointConfig.session
     EndpointConfig.session = endpoint_session
-    if os.environ.get("NAGAR_NLU_THREAD", "0") == "1":  # off by default: docs/benchmarks.md
-        MessageProcessor.parse_message = parse_message
-    if os.environ.get("NAGAR_NLU_PROCESS", "0") == "1":
-        _STOCK_PROCESSOR_INIT = MessageProcessor.__init__
-        MessageProcessor.__init__ = processor_init
-        MessageProcessor.parse_message = parse_message_elsewhere
+    if os.environ.get("NAGAR_NLU_PROCESS", "1") != "0":  # docs/benchmarks.md, seventh round
+        nlu_process.install(MessageProcessor)
     _APPLIED = True

@@ -129,6 +129,11 @@ class Phase:
     examples: List[Dict[str, object]] = field(default_factory=list)  # of errors, the first few
     transcripts: Dict[int, List] = field(default_factory=dict)  # user → [(text, replies)]
     cpu_ms: Dict[str, float] = field(default_factory=dict)  # process → CPU time during the phase
+    by_kind: Dict[str, List[float]] = field(default_factory=dict)  # step kind → latencies
+
+    def latency(self, kind: str, ms: float) -> None:
+        self.latencies_ms.append(ms)
+        self.by_kind.setdefault(kind, []).append(ms)
 
     def error(self, kind: str, user: Optional[int] = None, turns: Optional[List] = None) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -151,6 +156,8 @@ class Phase:
             # CPU time per answered turn, by server process (user + system, from /proc)
             "cpu_ms_per_turn": {name: round(ms / answered, 1) for name, ms in self.cpu_ms.items()}
             if answered else {},
+            "p50_p95_ms_by_kind": {kind: [round(percentile(ms, 0.5)), round(percentile(ms, 0.95))]
+                                   for kind, ms in sorted(self.by_kind.items())},
         }
 
 
@@ -460,7 +467,7 @@ async def drive_rest(port: int, phase: Phase, mix: Mix, run_id: str,
                 except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
                     phase.error(type(exc).__name__)
                     continue
-                phase.latencies_ms.append((time.perf_counter() - started) * 1000)
+                phase.latency(kind, (time.perf_counter() - started) * 1000)
                 texts = [m.get("text") or "" for m in body or []]
                 history.append((text, texts))
                 check_reply(phase, kind, texts, n, history)
@@ -540,7 +547,7 @@ async def drive_whatsapp(port: int, phase: Phase, mix: Mix, inbox: Inbox, run_id
                 if not got:
                     phase.error("no reply")
                     continue
-                phase.latencies_ms.append((got[-1][0] - started) * 1000)
+                phase.latency(kind, (got[-1][0] - started) * 1000)
                 history.append((text, [text_of(p) for _, p in got]))
                 check_reply(phase, kind, history[-1][1], n, history)
 

@@ -1,12 +1,13 @@
-"""The NLU in a process of its own (rasa_extensions.speedups, NAGAR_NLU_PROCESS) understands every
-message as Rasa's own parse in the server does, and a dead NLU process loses no message."""
+"""The NLU in a process of its own (rasa_extensions.nlu_process) understands every message as
+Rasa's own parse in the server does, keeps the server's event loop free, and a dead NLU process
+loses no message."""
 import asyncio
 import os
 from pathlib import Path
 
 import pytest
 
-from rasa_extensions import speedups
+from rasa_extensions import nlu_process, speedups
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = Path(os.environ.get("NAGAR_MODEL", ROOT / "models" / "nagar-sahayak.tar.gz"))
@@ -28,8 +29,10 @@ def processor():
     if not MODEL.exists():
         pytest.skip(f"no trained model at {MODEL}: run `make train` first")
     from rasa.core.agent import Agent
+    from rasa.core.processor import MessageProcessor
 
     speedups.apply()
+    nlu_process.install(MessageProcessor)  # whatever NAGAR_NLU_PROCESS says
     return Agent.load(str(MODEL)).processor
 
 
@@ -46,29 +49,61 @@ def user_message(text, metadata, n):
     return UserMessage(text, sender_id=f"citizen-{n}", metadata=metadata, message_id=f"wamid.{n}")
 
 
+def parsed_by(nlu):
+    """The ids of the processes that parsed: a message sent there is counted by the process."""
+    return list(nlu.pool._processes)
+
+
+def test_the_server_starts_with_its_nlu_process_loaded(processor):
+    nlu = nlu_process._PROCESSES[id(processor)]
+    assert nlu.usable() and nlu.ready.result() is True
+    assert parsed_by(nlu) and os.getpid() not in parsed_by(nlu)
+
+
 def test_the_nlu_process_understands_every_message_as_rasas_parse_in_the_server(processor, loop):
-    nlu = speedups._NLU_PROCESSES[id(processor)] = speedups.NluProcess(processor.model_path)
-    assert nlu.ready.result(timeout=speedups.NLU_PROCESS_START_S)
+    nlu = nlu_process._PROCESSES[id(processor)]
     for n, (text, metadata) in enumerate(MESSAGES):
         message = user_message(text, metadata, n)
-        elsewhere = loop.run_until_complete(speedups.parse_message_elsewhere(processor, message))
-        here = loop.run_until_complete(speedups._STOCK_PARSE(processor, message))
+        elsewhere = loop.run_until_complete(processor.parse_message(message))
+        here = loop.run_until_complete(nlu_process._STOCK_PARSE(processor, message))
         assert elsewhere == here
-        assert nlu.pool._processes and os.getpid() not in nlu.pool._processes  # parsed there
-    photo = loop.run_until_complete(speedups.parse_message_elsewhere(processor, user_message(*MESSAGES[3], 3)))
+    assert nlu_process._PROCESSES[id(processor)] is nlu  # no failure on the way: all parsed there
+    photo = loop.run_until_complete(processor.parse_message(user_message(*MESSAGES[3], 3)))
     assert photo["intent"]["name"] == "share_photo"  # the metadata reached the NLU process
 
 
+def test_the_event_loop_runs_other_work_while_a_message_is_understood(processor, loop):
+    """With Rasa's own parse the loop is held for the whole parse of a long message; here a
+    coroutine ticking every millisecond keeps ticking meanwhile."""
+    async def parse_and_tick():
+        ticks = 0
+
+        async def tick():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.001)
+                ticks += 1
+
+        ticker = asyncio.ensure_future(tick())
+        await asyncio.sleep(0.01)
+        before = ticks
+        await processor.parse_message(user_message("पानी " * 300, None, 99))
+        during = ticks - before
+        ticker.cancel()
+        return during
+
+    assert loop.run_until_complete(parse_and_tick()) >= 5
+
+
 def test_a_dead_nlu_process_loses_no_message_and_a_new_one_takes_over(processor, loop):
-    nlu = speedups._NLU_PROCESSES.get(id(processor))
-    if nlu is None:
-        nlu = speedups._NLU_PROCESSES[id(processor)] = speedups.NluProcess(processor.model_path)
-    nlu.ready.result(timeout=speedups.NLU_PROCESS_START_S)
-    for pid in list(nlu.pool._processes):
+    nlu = nlu_process._PROCESSES[id(processor)]
+    for pid in parsed_by(nlu):
         os.kill(pid, 9)
     message = user_message(*MESSAGES[0], 0)
-    parsed = loop.run_until_complete(speedups.parse_message_elsewhere(processor, message))
-    assert parsed == loop.run_until_complete(speedups._STOCK_PARSE(processor, message))  # parsed here
-    again = loop.run_until_complete(speedups.parse_message_elsewhere(processor, message))
-    assert again == parsed
-    assert speedups._NLU_PROCESSES[id(processor)] is not nlu  # a new process was started
+    parsed = loop.run_until_complete(processor.parse_message(message))
+    assert parsed == loop.run_until_complete(nlu_process._STOCK_PARSE(processor, message))  # parsed here
+    assert nlu_process._PROCESSES.get(id(processor)) is None  # the dead one is given up
+    assert loop.run_until_complete(processor.parse_message(message)) == parsed
+    new = nlu_process._PROCESSES[id(processor)]
+    assert new is not nlu and new.ready.result(timeout=nlu_process.START_TIMEOUT_S)
+    assert loop.run_until_complete(processor.parse_message(message)) == parsed  # parsed by the new one

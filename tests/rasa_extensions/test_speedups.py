@@ -1,14 +1,11 @@
 """rasa_extensions.speedups gives the same answers as the Rasa 3.6 code it replaces."""
 import asyncio
 import copy
-import threading
 
 import jsonschema
 import pytest
 import rasa.shared.utils.common
 from rasa.core.actions.action import RemoteAction
-from rasa.core.channels.channel import UserMessage
-from rasa.core.processor import MessageProcessor
 from rasa.shared.core import events as rasa_events
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 
@@ -113,71 +110,6 @@ def test_apply_installs_both_and_events_round_trip():
                 SlotSet("ward", 23), ActionExecuted("complaint_form")]
     dicts = [event.as_dict() for event in original]
     assert rasa_events.deserialise_events(dicts) == original
-
-
-# --- the NLU graph in its own thread ------------------------------------------------------
-
-class GraphOnly:
-    """A MessageProcessor whose NLU graph is a function: Rasa's own parse_message code runs
-    around it (retrieval-intent update, logging, unseen-feature check)."""
-
-    http_interpreter = None
-    _update_full_retrieval_intent = MessageProcessor._update_full_retrieval_intent
-
-    def __init__(self, graph):
-        self.graph, self.threads = graph, []
-
-    def _parse_message_with_graph(self, message, tracker, only_output_properties=True):
-        self.threads.append(threading.current_thread().name)
-        return self.graph(message)
-
-    def _check_for_unseen_features(self, parse_data):
-        self.checked = parse_data
-
-
-def parse_of(message):
-    text = message.text
-    return {"text": text, "intent": {"name": "complaint_street_light" if "light" in text else "greet",
-                                     "confidence": 0.9}, "entities": [], "only": len(text)}
-
-
-@pytest.mark.parametrize("text", ["light kharab hai", "नमस्ते", "", "x" * 4096])
-def test_the_threaded_parse_gives_what_rasas_own_parse_gives(text):
-    stock, threaded = GraphOnly(parse_of), GraphOnly(parse_of)
-    message = UserMessage(text, sender_id="919800000001")
-    expected = asyncio.run(speedups._STOCK_PARSE(stock, message) if speedups._STOCK_PARSE
-                           else MessageProcessor.parse_message(stock, message))
-    speedups.apply()
-    assert asyncio.run(speedups.parse_message(threaded, message)) == expected
-    assert threaded.checked == stock.checked == expected
-    assert threaded.threads[0].startswith("nlu") and stock.threads[0] == threading.current_thread().name
-
-
-def test_the_event_loop_answers_while_a_message_is_understood():
-    """The graph waits until a coroutine on the event loop has run: with the parse on the
-    loop (Rasa's own) that coroutine could never run; in the NLU thread it does."""
-    loop_ran = threading.Event()
-
-    def slow_graph(message):
-        return {**parse_of(message), "loop_ran": loop_ran.wait(timeout=10)}
-
-    async def both():
-        speedups.apply()
-        parse = asyncio.ensure_future(speedups.parse_message(GraphOnly(slow_graph), UserMessage("hi")))
-        await asyncio.sleep(0)
-        loop_ran.set()  # an acknowledgement, say
-        return await parse
-
-    assert asyncio.run(both())["loop_ran"] is True
-
-
-def test_a_parse_that_waits_on_io_is_refused_not_lost():
-    async def suspends():
-        await asyncio.sleep(0)
-        return {}
-
-    with pytest.raises(RuntimeError, match="waited on I/O"):
-        speedups._run_to_end(suspends())
 
 
 # --- a conversation's past states, once per prediction ---------------------------------------
