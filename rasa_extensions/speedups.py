@@ -199,18 +199,33 @@ class _KeptOpen:
         return None
 
 
+def _close_sessions(kept: Dict[int, Any]) -> None:
+    """Close the kept sessions' connections (no loop is left to await their close)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "close() is a coroutine": no loop
+        for _, session in kept.values():
+            if session.connector is not None:
+                session.connector.close()
+
+
 def endpoint_session(self: Any) -> Any:
     """`EndpointConfig.session`: one kept-alive session per endpoint and event loop."""
     import aiohttp
 
-    kept = _SESSIONS.setdefault(asyncio.get_running_loop(), {})
+    loop = asyncio.get_running_loop()
+    kept = _SESSIONS.get(loop)
+    if kept is None:
+        kept = _SESSIONS[loop] = {}
+        weakref.finalize(loop, _close_sessions, kept)  # when the loop goes, or at exit
     endpoint_and_session = kept.get(id(self))
     if endpoint_and_session is None or endpoint_and_session[1].closed:
         stock = _STOCK_SESSION(self)  # Rasa's headers, authentication and timeout
         session = aiohttp.ClientSession(
             headers=stock.headers, auth=stock.auth, timeout=stock.timeout, json_serialize=_dumps,
             connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S))
-        asyncio.get_running_loop().create_task(stock.close())  # opened no connection
+        loop.create_task(stock.close())  # opened no connection
         endpoint_and_session = kept[id(self)] = (self, session)  # the endpoint kept: its id stays its own
     return _KeptOpen(endpoint_and_session[1])
 

@@ -407,8 +407,8 @@ def rasa_version() -> str:
 
 
 class CpuClock:
-    """CPU time (user + system) the given server processes and their children (Sanic's workers)
-    spend from now until elapsed()."""
+    """CPU time (user + system) the given server processes, and apart their children (Sanic's
+    workers, the NLU process), spend from now until elapsed()."""
 
     def __init__(self, processes: Dict[str, Optional[subprocess.Popen]]) -> None:
         self.pids = {name: p.pid for name, p in processes.items() if p is not None}
@@ -438,8 +438,16 @@ class CpuClock:
                 queue += [child for child, (parent, _) in end.items() if parent == pid]
             return pids
 
-        return {name: sum(end[pid][1] - self.start.get(pid, (0, 0.0))[1] for pid in tree(root) if pid in end)
-                for name, root in self.pids.items()}
+        def spent(pids: List[int]) -> float:
+            return sum(end[pid][1] - self.start.get(pid, (0, 0.0))[1] for pid in pids if pid in end)
+
+        out = {}
+        for name, root in self.pids.items():
+            out[name] = spent([root])
+            children = tree(root)[1:]  # Sanic's workers, the NLU process
+            if children:
+                out[f"{name} children"] = spent(children)
+        return out
 
 
 # --- drivers -------------------------------------------------------------------------------
