@@ -4,18 +4,22 @@ Rasa 3.6 runs the NLU graph (tokenizer, n-grams, the e5 embedding, the classifie
 `MessageProcessor.parse_message`, synchronously, on the server's event loop: while one
 citizen's message is understood the server does nothing else, and on a machine of two cores
 one core carries the whole server while the other waits. Here each MessageProcessor starts
-one process (`spawn`: OpenMP, which e5 uses, and the server's threads do not survive a
-fork) that loads the same model's graph with Rasa's own loader and parses with Rasa's own
-`_parse_message_with_graph`, one message at a time as before. The server awaits the answer
-and meanwhile runs other citizens' turns; Rasa's own `parse_message` then does the rest
-(retrieval intents, logging, the unseen-feature check) on that answer. The message's text,
-metadata (a photo's id), sender and id go to the process; the graph gets an empty tracker,
-which no component of this pipeline reads (the server's parse passes the conversation's).
+one process, `python -m rasa_extensions.nlu_process MODEL` (a plain subprocess: Sanic's
+workers are daemonic and may not start multiprocessing children, and OpenMP, which e5 uses,
+does not survive a fork), that loads the same model's graph with Rasa's own loader and
+parses with Rasa's own `_parse_message_with_graph`, one message at a time as before. The
+server sends the message's text, metadata (a photo's id), sender and id to the process's
+stdin and reads the parse from its stdout (pickled, length first: the same Python values as
+the graph made, tuples and all; both ends are this code); meanwhile its event loop runs
+other citizens' turns. Rasa's own `parse_message` then does the rest (retrieval intents,
+logging, the unseen-feature check) on that answer. The graph gets an empty tracker, which no
+component of this pipeline reads (the server's own parse passes the conversation's).
 
 The server starts answering once the process has loaded the model (waited for when the
-processor is built). If the process cannot start, dies or fails on a message, the message
-is parsed in the server as Rasa does and the next one starts a new process: nothing is
-lost, only slower. With an HTTP interpreter (`nlu:` in endpoints) Rasa's own path runs.
+processor is built). If the process cannot start, dies, fails on a message or takes longer
+than PARSE_TIMEOUT_S, the message is parsed in the server as Rasa does and the next one
+starts a new process: nothing is lost, only slower. With an HTTP interpreter (`nlu:` in
+endpoints) Rasa's own path runs.
 
 Installed by `rasa_extensions.speedups.apply()` unless `NAGAR_NLU_PROCESS=0`. Measured in
 docs/benchmarks.md (seventh round); the same answers as the server's own parse:
@@ -24,63 +28,99 @@ tests/rasa_extensions/test_nlu_process.py.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from typing import Any, Dict, Text
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+from typing import Any, Dict, Optional, Text, Tuple
 
 logger = logging.getLogger(__name__)
 START_TIMEOUT_S = 300  # loading the model; the server parses itself if the process takes longer
+PARSE_TIMEOUT_S = 30.0  # one message (a 4,096-character one takes about a second)
+READY = "ready"
 
-_CHILD: Any = None  # in the NLU process: what MessageProcessor._parse_message_with_graph reads
-_PROCESSES: Dict[int, NluProcess] = {}  # in the server: id(MessageProcessor) → its process
+_PROCESSES: Dict[int, "NluProcess"] = {}  # id(MessageProcessor) → its process
 _STOCK_PARSE: Any = None
 _STOCK_INIT: Any = None
 
 
-def _child_load(model_path: str) -> None:
-    """In the NLU process: load the model's graph, as MessageProcessor does."""
-    global _CHILD
-    from types import SimpleNamespace
-
-    from rasa.core.processor import MessageProcessor
-
-    _, metadata, runner = MessageProcessor._load_model(model_path)
-    _CHILD = SimpleNamespace(graph_runner=runner, model_metadata=metadata)
+def _frame(value: Any) -> bytes:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return struct.pack(">I", len(data)) + data
 
 
-def _child_ready() -> bool:
-    return _CHILD is not None
-
-
-def _child_parse(text: Any, metadata: Any, sender_id: Text, message_id: Any,
-                 only_output_properties: bool) -> Dict[Text, Any]:
-    """In the NLU process: Rasa's own `_parse_message_with_graph` on the loaded graph."""
-    from rasa.core.channels.channel import UserMessage
-    from rasa.core.processor import MessageProcessor
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    message = UserMessage(text, sender_id=sender_id, metadata=metadata, message_id=message_id)
-    return MessageProcessor._parse_message_with_graph(
-        _CHILD, message, DialogueStateTracker.from_events(sender_id, []), only_output_properties)
+def _unframe(stream: Any) -> Any:
+    """The next value on `stream`; EOFError when it has ended."""
+    head = stream.read(4)
+    if len(head) < 4:
+        raise EOFError
+    return pickle.loads(stream.read(struct.unpack(">I", head)[0]))
 
 
 class NluProcess:
     """One process that holds the model's NLU graph and parses one message at a time."""
 
     def __init__(self, model_path: Any) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_child_load, initargs=(str(model_path),))
-        self.ready = self.pool.submit(_child_ready)
+        self.ready = threading.Event()
+        self.dead = False
+        self._ids = itertools.count()
+        self._waiting: Dict[int, Tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rasa_extensions.nlu_process", str(model_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=os.environ.copy())
+        threading.Thread(target=self._read, name="nlu-process-reader", daemon=True).start()
 
     def usable(self) -> bool:
-        return self.ready.done() and self.ready.exception() is None
+        return self.ready.is_set() and not self.dead
+
+    def _read(self) -> None:
+        """Answers from the process, each to the coroutine that waits for it."""
+        try:
+            if _unframe(self.process.stdout) == READY:
+                self.ready.set()
+                while True:
+                    answer = _unframe(self.process.stdout)
+                    loop, future = self._waiting.pop(answer["id"], (None, None))
+                    if future is not None:
+                        loop.call_soon_threadsafe(_settle, future, answer)
+        except Exception:  # noqa: BLE001 - EOFError when it ended; anything else ends it too
+            pass
+        finally:  # the process ended (or answered nonsense): every waiting message is parsed here
+            self.dead = True
+            self.ready.set()
+            for loop, future in list(self._waiting.values()):
+                loop.call_soon_threadsafe(_settle, future, {"error": "the NLU process ended"})
 
     async def parse(self, message: Any, only_output_properties: bool) -> Dict[Text, Any]:
-        return await asyncio.wrap_future(self.pool.submit(
-            _child_parse, message.text, message.metadata, message.sender_id, message.message_id,
-            only_output_properties))
+        number = next(self._ids)
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[number] = (asyncio.get_running_loop(), future)
+        try:
+            self.process.stdin.write(_frame({
+                "id": number, "text": message.text, "metadata": message.metadata,
+                "sender_id": message.sender_id, "message_id": message.message_id,
+                "only_output_properties": only_output_properties}))
+            self.process.stdin.flush()
+            answer = await asyncio.wait_for(future, PARSE_TIMEOUT_S)
+        finally:
+            self._waiting.pop(number, None)
+        if "error" in answer:
+            raise RuntimeError(answer["error"])
+        return answer["parse_data"]
+
+    def stop(self) -> None:
+        self.dead = True
+        if self.process.poll() is None:
+            self.process.kill()
+
+
+def _settle(future: asyncio.Future, answer: Dict[Text, Any]) -> None:
+    if not future.done():
+        future.set_result(answer)
 
 
 class _Parsed:
@@ -96,16 +136,23 @@ class _Parsed:
         return self._parse_data
 
 
+def _start(processor: Any) -> Optional[NluProcess]:
+    try:
+        nlu = _PROCESSES[id(processor)] = NluProcess(processor.model_path)
+        return nlu
+    except Exception:  # noqa: BLE001 - logged; the server parses itself
+        logger.exception("The NLU process could not be started; messages are parsed in the server")
+        return None
+
+
 def processor_init(self: Any, *args: Any, **kwargs: Any) -> None:
     """`MessageProcessor.__init__`, then its NLU process started and waited for."""
     _STOCK_INIT(self, *args, **kwargs)
     if self.http_interpreter:
         return
-    nlu = _PROCESSES[id(self)] = NluProcess(self.model_path)
-    try:
-        nlu.ready.result(timeout=START_TIMEOUT_S)
-    except Exception:  # noqa: BLE001 - logged; parse_message parses here meanwhile
-        logger.exception("The NLU process did not start; messages are parsed in the server")
+    nlu = _start(self)
+    if nlu is not None and not (nlu.ready.wait(START_TIMEOUT_S) and nlu.usable()):
+        logger.error("The NLU process did not start; messages are parsed in the server")
 
 
 async def parse_message(self: Any, message: Any, tracker: Any = None,
@@ -113,18 +160,18 @@ async def parse_message(self: Any, message: Any, tracker: Any = None,
     """`MessageProcessor.parse_message` with the graph run in the NLU process."""
     if self.http_interpreter:
         return await _STOCK_PARSE(self, message, tracker, only_output_properties)
-    nlu = _PROCESSES.get(id(self))
-    if nlu is None:
-        nlu = _PROCESSES[id(self)] = NluProcess(self.model_path)
-    if nlu.usable():
+    nlu = _PROCESSES.get(id(self)) or _start(self)
+    if nlu is not None and nlu.usable():
         try:
             parse_data = await nlu.parse(message, only_output_properties)
-        except Exception:  # noqa: BLE001 - the process died or failed: parsed here instead
+        except Exception:  # noqa: BLE001 - the process died, failed or hangs: parsed here instead
             logger.exception("The NLU process failed; this message is parsed in the server")
             _PROCESSES.pop(id(self), None)
-            nlu.pool.shutdown(wait=False)  # the next message starts a new one
+            nlu.stop()  # the next message starts a new one
         else:
             return await _STOCK_PARSE(_Parsed(self, parse_data), message, tracker, only_output_properties)
+    elif nlu is not None and nlu.dead:
+        _PROCESSES.pop(id(self), None)  # never started: the next message tries again
     return await _STOCK_PARSE(self, message, tracker, only_output_properties)
 
 
@@ -136,3 +183,43 @@ def install(processor_class: Any) -> None:
     _STOCK_PARSE, _STOCK_INIT = processor_class.parse_message, processor_class.__init__
     processor_class.parse_message = parse_message
     processor_class.__init__ = processor_init
+
+
+# --- the NLU process itself ------------------------------------------------------------------
+
+
+def main(model_path: str) -> None:
+    """Load the model's graph as MessageProcessor does, say "ready", then answer each message."""
+    from types import SimpleNamespace
+
+    from rasa.core.channels.channel import UserMessage
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    answers = os.fdopen(os.dup(1), "wb")  # stdout is the answers only; anything printed goes
+    os.dup2(2, 1)                         # to stderr, the server's log
+    _, metadata, runner = MessageProcessor._load_model(model_path)
+    graph = SimpleNamespace(graph_runner=runner, model_metadata=metadata)
+    answers.write(_frame(READY))
+    answers.flush()
+    while True:
+        try:
+            request = _unframe(sys.stdin.buffer)
+        except EOFError:  # the server closed stdin: it ended
+            return
+        try:
+            message = UserMessage(request["text"], sender_id=request["sender_id"],
+                                  metadata=request["metadata"], message_id=request["message_id"])
+            parse_data = MessageProcessor._parse_message_with_graph(
+                graph, message, DialogueStateTracker.from_events(request["sender_id"], []),
+                request["only_output_properties"])
+            answer = {"id": request["id"], "parse_data": parse_data}
+        except Exception as error:  # noqa: BLE001 - told to the server, which parses itself
+            logger.exception("NLU process: a message failed")
+            answer = {"id": request["id"], "error": repr(error)}
+        answers.write(_frame(answer))
+        answers.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

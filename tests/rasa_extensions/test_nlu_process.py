@@ -49,15 +49,9 @@ def user_message(text, metadata, n):
     return UserMessage(text, sender_id=f"citizen-{n}", metadata=metadata, message_id=f"wamid.{n}")
 
 
-def parsed_by(nlu):
-    """The ids of the processes that parsed: a message sent there is counted by the process."""
-    return list(nlu.pool._processes)
-
-
 def test_the_server_starts_with_its_nlu_process_loaded(processor):
     nlu = nlu_process._PROCESSES[id(processor)]
-    assert nlu.usable() and nlu.ready.result() is True
-    assert parsed_by(nlu) and os.getpid() not in parsed_by(nlu)
+    assert nlu.usable() and nlu.process.poll() is None and nlu.process.pid != os.getpid()
 
 
 def test_the_nlu_process_understands_every_message_as_rasas_parse_in_the_server(processor, loop):
@@ -97,13 +91,13 @@ def test_the_event_loop_runs_other_work_while_a_message_is_understood(processor,
 
 def test_a_dead_nlu_process_loses_no_message_and_a_new_one_takes_over(processor, loop):
     nlu = nlu_process._PROCESSES[id(processor)]
-    for pid in parsed_by(nlu):
-        os.kill(pid, 9)
+    os.kill(nlu.process.pid, 9)
+    nlu.process.wait()
     message = user_message(*MESSAGES[0], 0)
     parsed = loop.run_until_complete(processor.parse_message(message))
     assert parsed == loop.run_until_complete(nlu_process._STOCK_PARSE(processor, message))  # parsed here
     assert nlu_process._PROCESSES.get(id(processor)) is None  # the dead one is given up
     assert loop.run_until_complete(processor.parse_message(message)) == parsed
     new = nlu_process._PROCESSES[id(processor)]
-    assert new is not nlu and new.ready.result(timeout=nlu_process.START_TIMEOUT_S)
+    assert new is not nlu and new.ready.wait(nlu_process.START_TIMEOUT_S) and new.usable()
     assert loop.run_until_complete(processor.parse_message(message)) == parsed  # parsed by the new one
