@@ -43,7 +43,7 @@ START_TIMEOUT_S = 300  # loading the model; the server parses itself if the proc
 PARSE_TIMEOUT_S = 30.0  # one message (a 4,096-character one takes about a second)
 READY = "ready"
 
-_PROCESSES: Dict[int, "NluProcess"] = {}  # id(MessageProcessor) → its process
+_PROCESSES: Dict[int, NluProcess] = {}  # id(MessageProcessor) → its process
 _STOCK_PARSE: Any = None
 _STOCK_INIT: Any = None
 
