@@ -21,7 +21,7 @@ than PARSE_TIMEOUT_S, the message is parsed in the server as Rasa does and the n
 starts a new process: nothing is lost, only slower. With an HTTP interpreter (`nlu:` in
 endpoints) Rasa's own path runs.
 
-Installed by `rasa_extensions.speedups.apply()` unless `NAGAR_NLU_PROCESS=0`. Measured in
+Installed by `rasa_extensions.speedups.apply()` (`nlu_process` in `NAGAR_SPEEDUPS`). Measured in
 docs/benchmarks.md (seventh round); the same answers as the server's own parse:
 tests/rasa_extensions/test_nlu_process.py.
 """

@@ -3,7 +3,7 @@ with the same results.
 
 Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent citizens):
 
-1. **Action-server replies are validated against a schema compiled once.**
+1. `schema`: **Action-server replies are validated against a schema compiled once.**
    `RemoteAction._validate_action_result` calls `jsonschema.validate(result, schema)` for
    every reply from the action server. That builds a new validator and first re-checks the
    (constant) schema against JSON Schema's meta-schema, every time; the check costs more
@@ -11,7 +11,7 @@ Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent c
    and each reply is validated with it. A reply that breaks the schema raises the same
    `ValidationError` with the same message as before.
 
-2. **Event classes are looked up in a table.**
+2. `events`: **Event classes are looked up in a table.**
    `Event.resolve_by_type(name)` walks every subclass of `Event` (with an
    `inspect.isabstract` check each) to find the class for one serialised event. Rasa calls
    it for every event of a conversation each time it loads one from the tracker store, and
@@ -19,11 +19,10 @@ Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent c
    table; a name not in it (an event class imported later) walks again, and what is still
    unknown behaves exactly as in Rasa (`topic` → None, the default, or `ValueError`).
 
-3. **The NLU runs in a process of its own** (`rasa_extensions.nlu_process`, on unless
-   `NAGAR_NLU_PROCESS=0`): the server's event loop no longer waits for the NLU graph, and
-   the graph uses the second core.
+3. `nlu_process`: **The NLU runs in a process of its own** (`rasa_extensions.nlu_process`): the server's
+   event loop no longer waits for the NLU graph, and the graph uses the second core.
 
-4. **A conversation's past states are built once per prediction.**
+4. `states`: **A conversation's past states are built once per prediction.**
    `DialogueStateTracker.past_states` replays the whole conversation (every event since the
    session started, a tracker copy and a state per action) each time a policy asks. For one
    prediction RulePolicy asks twice (from the text, then from the intent) and
@@ -33,7 +32,7 @@ Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent c
    returned, as copies, because Rasa's featurizers edit the states they are given. Any new,
    removed or replaced event builds them again with Rasa's own code.
 
-5. **Action calls reuse their connection and encode JSON with ujson.**
+5. `sessions`: **Action calls reuse their connection and encode JSON with ujson.**
    `EndpointConfig.request` opens a new `aiohttp.ClientSession` (a new TCP connection) for
    every call to the action server and encodes the conversation it sends with the standard
    `json` module. Here `EndpointConfig.session()` gives one session per endpoint and event
@@ -43,13 +42,14 @@ Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent c
    (already one of Rasa's dependencies; the same JSON values, non-ASCII text as UTF-8).
    Headers, authentication and the timeout are Rasa's own.
 
-6. **Trackers are stored and loaded as JSON with ujson.** The in-memory and Redis tracker
+6. `tracker_json`: **Trackers are stored and loaded as JSON with ujson.** The in-memory and Redis tracker
    stores (`SerializedTrackerAsText`) encode the whole conversation with `json.dumps` after
    every message and decode it with `json.loads` before the next. Here ujson does both: the
    same JSON values (non-ASCII text as UTF-8, which `json` reads as well), so either code
    reads what the other wrote.
 
-`apply()` installs them; it is idempotent and refuses a Rasa other than 3.6.x. `python -m rasa_extensions ...` is Rasa's own
+`apply()` installs them (`NAGAR_SPEEDUPS` names which: all by default, "all,-nlu_process"
+leaves one out, "none" is Rasa's own code); it is idempotent and refuses a Rasa other than 3.6.x. `python -m rasa_extensions ...` is Rasa's own
 command line with them applied (what `make run`, the Dockerfile and the tests start).
 """
 from __future__ import annotations
@@ -230,8 +230,27 @@ def endpoint_session(self: Any) -> Any:
     return _KeptOpen(endpoint_and_session[1])
 
 
+NAMES = ("schema", "events", "states", "sessions", "tracker_json", "nlu_process")  # 1, 2, 4, 5, 6, 3
+
+
+def chosen(setting: Optional[str]) -> List[str]:
+    """The speed-ups NAGAR_SPEEDUPS names: "all" (the default, also when empty), "none", names separated by
+    commas, and "-name" to leave one out ("all,-nlu_process")."""
+    names = set()
+    for token in (setting or "all").replace(" ", "").split(","):
+        if token in ("", "none"):
+            continue
+        name = token.lstrip("-")
+        if name != "all" and name not in NAMES:
+            raise ValueError(f"NAGAR_SPEEDUPS: unknown speed-up {name!r}; known: all, none, {', '.join(NAMES)}")
+        group = set(NAMES) if name == "all" else {name}
+        names = names - group if token.startswith("-") else names | group
+    return [name for name in NAMES if name in names]
+
+
 def apply() -> None:
-    """Install the speed-ups into Rasa's classes (once per process)."""
+    """Install the speed-ups NAGAR_SPEEDUPS names (all by default) into Rasa's classes, once
+    per process. One can be switched off (measured alone in docs/benchmarks.md)."""
     global _APPLIED, _STOCK_PAST_STATES, _STOCK_SESSION
     if _APPLIED:
         return
@@ -247,14 +266,20 @@ def apply() -> None:
 
     if not __version__.startswith(TARGET_RASA):
         raise RuntimeError(f"rasa_extensions.speedups targets Rasa {TARGET_RASA}x, not {__version__}")
-    RemoteAction._validate_action_result = validate_action_result
-    Event.resolve_by_type = staticmethod(resolve_by_type)
-    _STOCK_PAST_STATES = DialogueStateTracker.past_states
-    DialogueStateTracker.past_states = past_states
-    SerializedTrackerAsText.serialise_tracker = staticmethod(serialise_tracker)
-    TrackerStore.deserialise_tracker = deserialise_tracker
-    _STOCK_SESSION = EndpointConfig.session
-    EndpointConfig.session = endpoint_session
-    if os.environ.get("NAGAR_NLU_PROCESS", "1") != "0":  # docs/benchmarks.md, seventh round
+    names = chosen(os.environ.get("NAGAR_SPEEDUPS"))
+    if "schema" in names:
+        RemoteAction._validate_action_result = validate_action_result
+    if "events" in names:
+        Event.resolve_by_type = staticmethod(resolve_by_type)
+    if "states" in names:
+        _STOCK_PAST_STATES = DialogueStateTracker.past_states
+        DialogueStateTracker.past_states = past_states
+    if "tracker_json" in names:
+        SerializedTrackerAsText.serialise_tracker = staticmethod(serialise_tracker)
+        TrackerStore.deserialise_tracker = deserialise_tracker
+    if "sessions" in names:
+        _STOCK_SESSION = EndpointConfig.session
+        EndpointConfig.session = endpoint_session
+    if "nlu_process" in names:
         nlu_process.install(MessageProcessor)
     _APPLIED = True

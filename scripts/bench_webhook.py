@@ -170,7 +170,7 @@ class Stack:
 
     def __enter__(self) -> "Stack":
         env = base_env(DATABASE_URL=f"sqlite:///{self.workdir / 'tickets.db'}", COVID_DATA_URL="",
-                       NAGAR_NLU_PROCESS="0" if self.args.nlu_on_loop else "1")  # the NLU process, or not
+                       NAGAR_SPEEDUPS="all,-nlu_process" if self.args.nlu_on_loop else "all")
         action_port = free_port()
         log = self.workdir / "actions.log"
         actions = start([str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
@@ -333,7 +333,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--drain", type=float, default=300.0,
                         help="seconds to wait for every citizen's reply after the messages")
     parser.add_argument("--nlu-on-loop", action="store_true",
-                        help="with --start: Rasa's own parse on the event loop (NAGAR_NLU_PROCESS=0), "
+                        help="with --start: Rasa's own parse on the event loop (NAGAR_SPEEDUPS=all,-nlu_process), "
                              "the baseline of the NLU process (rasa_extensions/nlu_process.py)")
     parser.add_argument("--receiver", action="store_true",
                         help="also the separate webhook receiver (channels/receiver.py), "

@@ -32,7 +32,7 @@ def processor():
     from rasa.core.processor import MessageProcessor
 
     speedups.apply()
-    nlu_process.install(MessageProcessor)  # whatever NAGAR_NLU_PROCESS says
+    nlu_process.install(MessageProcessor)  # whatever NAGAR_SPEEDUPS says
     return Agent.load(str(MODEL)).processor
 
 

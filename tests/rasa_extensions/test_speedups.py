@@ -254,3 +254,20 @@ def test_action_calls_reuse_one_connection_and_send_the_same_json_headers_and_au
         for _, content_type, custom, auth, body in received:
             assert content_type == "application/json" and custom == "1" and auth.startswith("Basic ")
             assert json.loads(body) == payload
+
+
+# --- which speed-ups: NAGAR_SPEEDUPS -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("setting, names", [
+    (None, list(speedups.NAMES)), ("", list(speedups.NAMES)), ("all", list(speedups.NAMES)),
+    ("none", []), ("states", ["states"]), ("sessions, states", ["states", "sessions"]),
+    ("all,-nlu_process", [n for n in speedups.NAMES if n != "nlu_process"]), ("-states", []),
+])
+def test_nagar_speedups_names_which_are_installed(setting, names):
+    assert speedups.chosen(setting) == names
+
+
+def test_an_unknown_speedup_is_a_clear_error_not_a_silent_default():
+    with pytest.raises(ValueError, match="unknown speed-up 'fast'.*nlu_process"):
+        speedups.chosen("all,fast")
