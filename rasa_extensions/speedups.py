@@ -22,17 +22,7 @@ Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent c
 3. `nlu_process`: **The NLU runs in a process of its own** (`rasa_extensions.nlu_process`): the server's
    event loop no longer waits for the NLU graph, and the graph uses the second core.
 
-4. `states`: **A conversation's past states are built once per prediction.**
-   `DialogueStateTracker.past_states` replays the whole conversation (every event since the
-   session started, a tracker copy and a state per action) each time a policy asks. For one
-   prediction RulePolicy asks twice (from the text, then from the intent) and
-   MemoizationPolicy once, with the same events; each message needs several predictions.
-   Here the states are kept on the tracker with the arguments and the events they were built
-   from (the same event objects, in order); while those are unchanged the kept states are
-   returned, as copies, because Rasa's featurizers edit the states they are given. Any new,
-   removed or replaced event builds them again with Rasa's own code.
-
-5. `sessions`: **Action calls reuse their connection and encode JSON with ujson.**
+4. `sessions`: **Action calls reuse their connection and encode JSON with ujson.**
    `EndpointConfig.request` opens a new `aiohttp.ClientSession` (a new TCP connection) for
    every call to the action server and encodes the conversation it sends with the standard
    `json` module. Here `EndpointConfig.session()` gives one session per endpoint and event
@@ -42,7 +32,7 @@ Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent c
    (already one of Rasa's dependencies; the same JSON values, non-ASCII text as UTF-8).
    Headers, authentication and the timeout are Rasa's own.
 
-6. `tracker_json`: **Trackers are stored and loaded as JSON with ujson.** The in-memory and Redis tracker
+5. `tracker_json`: **Trackers are stored and loaded as JSON with ujson.** The in-memory and Redis tracker
    stores (`SerializedTrackerAsText`) encode the whole conversation with `json.dumps` after
    every message and decode it with `json.loads` before the next. Here ujson does both: the
    same JSON values (non-ASCII text as UTF-8, which `json` reads as well), so either code
@@ -55,7 +45,6 @@ command line with them applied (what `make run`, the Dockerfile and the tests st
 from __future__ import annotations
 
 import asyncio
-import operator
 import os
 import weakref
 from typing import Any, Dict, List, Optional, Text, Type
@@ -125,32 +114,6 @@ def resolve_by_type(type_name: Text, default: Optional[Type] = None) -> Optional
     if default is not None:
         return default
     raise ValueError(f"Unknown event name '{type_name}'.")
-
-
-_STOCK_PAST_STATES: Any = None
-
-
-def past_states(self: Any, domain: Any, omit_unset_slots: bool = False,
-                ignore_rule_only_turns: bool = False,
-                rule_only_data: Optional[Dict[Text, Any]] = None) -> List[Dict[Text, Any]]:
-    """`DialogueStateTracker.past_states`, built once for the same events and arguments."""
-    try:
-        arguments = (id(domain), omit_unset_slots, ignore_rule_only_turns,
-                     None if rule_only_data is None else
-                     tuple(sorted((key, tuple(value)) for key, value in rule_only_data.items())))
-    except TypeError:  # not a mapping of lists of names: never kept
-        return _STOCK_PAST_STATES(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-    kept = self.__dict__.get("_nagar_past_states")
-    events = self.events
-    if kept is None or kept[0] is not domain or len(kept[1]) != len(events) \
-            or not all(map(operator.is_, kept[1], events)):
-        kept = self.__dict__["_nagar_past_states"] = (domain, tuple(events), {})
-    states = kept[2].get(arguments)
-    if states is None:
-        states = kept[2][arguments] = _STOCK_PAST_STATES(
-            self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-    # a state is {sub-state: {key: str, tuple or number}}: two levels hold everything mutable
-    return [{name: dict(sub) for name, sub in state.items()} for state in states]
 
 
 def serialise_tracker(tracker: Any) -> Text:
@@ -230,7 +193,7 @@ def endpoint_session(self: Any) -> Any:
     return _KeptOpen(endpoint_and_session[1])
 
 
-NAMES = ("schema", "events", "states", "sessions", "tracker_json", "nlu_process")  # 1, 2, 4, 5, 6, 3
+NAMES = ("schema", "events", "sessions", "tracker_json", "nlu_process")  # 1, 2, 4, 5, 3
 
 
 def chosen(setting: Optional[str]) -> List[str]:
@@ -251,14 +214,13 @@ def chosen(setting: Optional[str]) -> List[str]:
 def apply() -> None:
     """Install the speed-ups NAGAR_SPEEDUPS names (all by default) into Rasa's classes, once
     per process. One can be switched off (measured alone in docs/benchmarks.md)."""
-    global _APPLIED, _STOCK_PAST_STATES, _STOCK_SESSION
+    global _APPLIED, _STOCK_SESSION
     if _APPLIED:
         return
     from rasa.core.actions.action import RemoteAction
     from rasa.core.processor import MessageProcessor
     from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
     from rasa.shared.core.events import Event
-    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
     from rasa.version import __version__
 
@@ -271,9 +233,6 @@ def apply() -> None:
         RemoteAction._validate_action_result = validate_action_result
     if "events" in names:
         Event.resolve_by_type = staticmethod(resolve_by_type)
-    if "states" in names:
-        _STOCK_PAST_STATES = DialogueStateTracker.past_states
-        DialogueStateTracker.past_states = past_states
     if "tracker_json" in names:
         SerializedTrackerAsText.serialise_tracker = staticmethod(serialise_tracker)
         TrackerStore.deserialise_tracker = deserialise_tracker

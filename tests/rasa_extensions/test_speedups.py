@@ -112,12 +112,9 @@ def test_apply_installs_both_and_events_round_trip():
     assert rasa_events.deserialise_events(dicts) == original
 
 
-# --- a conversation's past states, once per prediction ---------------------------------------
+# --- trackers stored as JSON with ujson ------------------------------------------------------
 
 STORIES = ["tests/stories/test_complaints.yml", "tests/stories/test_basics.yml"]
-FLAGS = [dict(), dict(omit_unset_slots=True), dict(ignore_rule_only_turns=True),
-         dict(ignore_rule_only_turns=True, rule_only_data={"slots": ["requested_slot"], "loops": ["complaint_form"]}),
-         dict(rule_only_data={"slots": [], "loops": []})]
 
 
 def story_event_lists(domain):
@@ -129,62 +126,6 @@ def story_event_lists(domain):
         for step in YAMLStoryReader(domain).read_from_file(path):
             lists.append(step.explicit_events(domain))
     return lists
-
-
-def stock_past_states(tracker, domain, **flags):
-    return domain.states_for_tracker_history(tracker, **flags)  # what Rasa 3.6's past_states calls
-
-
-def test_past_states_are_rasas_for_every_prefix_of_every_test_story(domain):
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    speedups.apply()
-    checked = 0
-    for events in story_event_lists(domain):
-        tracker = DialogueStateTracker.from_events("s", [], slots=domain.slots)
-        for event in events:
-            tracker.update(event, domain)
-            for flags in FLAGS:
-                assert tracker.past_states(domain, **flags) == stock_past_states(tracker, domain, **flags)
-                checked += 1
-    assert checked > 500
-
-
-def test_kept_past_states_are_copies_and_follow_every_change_of_the_events(domain):
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    speedups.apply()
-    events = max(story_event_lists(domain), key=len)
-    tracker = DialogueStateTracker.from_events("s", events[:-3], slots=domain.slots)
-    first = tracker.past_states(domain)
-    del first[-1]["user"]                       # what Rasa's featurizers do to the states
-    first[0].clear()
-    assert tracker.past_states(domain) == stock_past_states(tracker, domain)
-    tracker.update(events[-3], domain)          # a new event
-    assert tracker.past_states(domain) == stock_past_states(tracker, domain)
-    tracker.events.pop()                        # one taken away (same length as before it came)
-    assert tracker.past_states(domain) == stock_past_states(tracker, domain)
-    tracker.events[-1] = copy.deepcopy(events[-1])  # one replaced by another, same length
-    assert tracker.past_states(domain) == stock_past_states(tracker, domain)
-    other = copy.deepcopy(domain)               # another domain
-    assert tracker.past_states(other) == stock_past_states(tracker, other)
-
-
-def test_one_prediction_builds_the_states_once_per_set_of_arguments(domain, monkeypatch):
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    speedups.apply()
-    built = []
-    monkeypatch.setattr(speedups, "_STOCK_PAST_STATES",
-                        lambda *args: built.append(args[2:]) or stock_past_states(args[0], args[1]))
-    tracker = DialogueStateTracker.from_events("s", max(story_event_lists(domain), key=len), slots=domain.slots)
-    for _ in range(3):
-        tracker.past_states(domain)
-    tracker.past_states(domain, ignore_rule_only_turns=True)
-    assert built == [(False, False, None), (False, True, None)]
-
-
-# --- trackers stored as JSON with ujson ------------------------------------------------------
 
 
 def test_stored_trackers_are_the_same_json_values_and_either_code_reads_the_other(domain):
@@ -261,8 +202,8 @@ def test_action_calls_reuse_one_connection_and_send_the_same_json_headers_and_au
 
 @pytest.mark.parametrize("setting, names", [
     (None, list(speedups.NAMES)), ("", list(speedups.NAMES)), ("all", list(speedups.NAMES)),
-    ("none", []), ("states", ["states"]), ("sessions, states", ["states", "sessions"]),
-    ("all,-nlu_process", [n for n in speedups.NAMES if n != "nlu_process"]), ("-states", []),
+    ("none", []), ("sessions", ["sessions"]), ("tracker_json, sessions", ["sessions", "tracker_json"]),
+    ("all,-nlu_process", [n for n in speedups.NAMES if n != "nlu_process"]), ("-sessions", []),
 ])
 def test_nagar_speedups_names_which_are_installed(setting, names):
     assert speedups.chosen(setting) == names
