@@ -101,3 +101,17 @@ def test_a_dead_nlu_process_loses_no_message_and_a_new_one_takes_over(processor,
     new = nlu_process._PROCESSES[id(processor)]
     assert new is not nlu and new.ready.wait(nlu_process.START_TIMEOUT_S) and new.usable()
     assert loop.run_until_complete(processor.parse_message(message)) == parsed  # parsed by the new one
+
+
+def test_a_hanging_nlu_process_is_given_up_after_its_timeout_and_the_server_parses(processor, loop, monkeypatch):
+    import signal
+
+    nlu = nlu_process._PROCESSES.get(id(processor)) or nlu_process._start(processor)
+    assert nlu.ready.wait(nlu_process.START_TIMEOUT_S) and nlu.usable()
+    monkeypatch.setattr(nlu_process, "PARSE_TIMEOUT_S", 1.0)
+    os.kill(nlu.process.pid, signal.SIGSTOP)  # alive, answering nothing
+    message = user_message(*MESSAGES[1], 1)
+    parsed = loop.run_until_complete(processor.parse_message(message))
+    assert parsed == loop.run_until_complete(nlu_process._STOCK_PARSE(processor, message))
+    assert nlu.process.wait(timeout=10) == -signal.SIGKILL  # the hanging one was ended
+    assert nlu_process._PROCESSES.get(id(processor)) is None
