@@ -380,9 +380,10 @@ def photos_of(tracker: Tracker) -> List[str]:
     return [*(tracker.get_slot("more_photos") or []), *([photo] if photo and photo != NO_PHOTO else [])]
 
 
-def reset_complaint() -> List[EventType]:
-    """Clear the form for the next complaint."""
-    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+def reset_complaint(tracker: Tracker) -> List[EventType]:
+    """Clear the form for the next complaint: the slots that hold something (an event for a
+    slot already empty would only lengthen every later load, replay and action call)."""
+    return [SlotSet(slot, None) for slot in FORM_SLOTS if tracker.get_slot(slot) is not None]
 
 
 def cleared(field: str) -> Dict[str, Any]:
@@ -705,13 +706,12 @@ class ValidateComplaintForm(FormValidationAction):
         tracker.add_slots(events)
         language = language_of(tracker)
         photo = tracker.get_slot("photo")
-        events += [
-            SlotSet("category_label", self._category_label(tracker.get_slot("category"), language)),
-            SlotSet("pending_category_label",
-                    self._category_label(tracker.get_slot("pending_category"), language)),
-            SlotSet("photo_label",
-                    None if photo is None else label("photo", "none" if photo == NO_PHOTO else "attached", language)),
-        ]
+        labels = {
+            "category_label": self._category_label(tracker.get_slot("category"), language),
+            "pending_category_label": self._category_label(tracker.get_slot("pending_category"), language),
+            "photo_label": None if photo is None else label("photo", "none" if photo == NO_PHOTO else "attached", language),
+        }
+        events += [SlotSet(slot, value) for slot, value in labels.items() if tracker.get_slot(slot) != value]
         rating = await self._rating_of_the_announced_ticket(tracker)
         if rating:
             return events + [SlotSet("rating_given", rating)]
@@ -1054,18 +1054,18 @@ class ActionSubmitComplaint(GuardedAction):
                   domain: DomainDict) -> List[EventType]:
         rating = tracker.get_slot("rating_given")
         if rating:  # "lights are working now, i'd give 4 stars": rated, nothing filed
-            return reset_complaint() + await rate_or_reopen(dispatcher, tracker, int(rating))
+            return reset_complaint(tracker) + await rate_or_reopen(dispatcher, tracker, int(rating))
         to_reopen = tracker.get_slot("reopen_ticket")
         if tracker.get_slot("reopen_instead") and to_reopen:
             events = await reopen(dispatcher, tracker, to_reopen)
-            return reset_complaint() + events + [SlotSet("last_ticket", to_reopen)]
+            return reset_complaint(tracker) + events + [SlotSet("last_ticket", to_reopen)]
         existing = tracker.get_slot("existing_ticket")
         choice = tracker.get_slot("add_to_existing")
         if choice is not None and existing:
             return await self._add_to_existing(dispatcher, tracker, existing, choice)
         if tracker.get_slot("confirm") is not True:
             dispatcher.utter_message(response="utter_complaint_cancelled")
-            return reset_complaint()
+            return reset_complaint(tracker)
         language = language_of(tracker)
         try:
             result = await run_storage(
@@ -1102,7 +1102,7 @@ class ActionSubmitComplaint(GuardedAction):
             if tracker.get_slot("photo_later"):
                 dispatcher.utter_message(response="utter_photo_later", ticket_number=ticket.number)
         last = result.ticket.number if result.ticket else tracker.get_slot("last_ticket")
-        return reset_complaint() + [SlotSet("ticket_outcome", result.outcome.value),
+        return reset_complaint(tracker) + [SlotSet("ticket_outcome", result.outcome.value),
                                     SlotSet("last_ticket", last)]
 
     @staticmethod
@@ -1110,7 +1110,7 @@ class ActionSubmitComplaint(GuardedAction):
                                number: str, choice: bool) -> List[EventType]:
         if not choice:
             dispatcher.utter_message(response="utter_existing_kept", ticket_number=number)
-            return reset_complaint() + [SlotSet("last_ticket", number)]
+            return reset_complaint(tracker) + [SlotSet("last_ticket", number)]
         note = tracker.get_slot("description") or label("reminder", None, language_of(tracker))
         try:
             await run_storage(repository.add_from_citizen, number, tracker.sender_id, note,
@@ -1120,7 +1120,7 @@ class ActionSubmitComplaint(GuardedAction):
             dispatcher.utter_message(response="utter_storage_down")
             return [SlotSet("add_to_existing", None), SlotSet("ticket_outcome", "unavailable")]
         dispatcher.utter_message(response="utter_added_to_existing", ticket_number=number)
-        return reset_complaint() + [SlotSet("last_ticket", number)]
+        return reset_complaint(tracker) + [SlotSet("last_ticket", number)]
 
 
 class ActionCancelComplaint(GuardedAction):
@@ -1131,7 +1131,7 @@ class ActionCancelComplaint(GuardedAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
-        return [ActiveLoop(None), *reset_complaint()]
+        return [ActiveLoop(None), *reset_complaint(tracker)]
 
 
 class ActionComplaintStatus(GuardedAction):

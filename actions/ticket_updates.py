@@ -180,7 +180,7 @@ class ActionReopenComplaint(GuardedAction):
             # reopened in the middle of a complaint form: that was the complaint; the form ends
             from actions.complaints import reset_complaint  # (actions.complaints imports this module)
 
-            return [ActiveLoop(None), *reset_complaint(), *events]
+            return [ActiveLoop(None), *reset_complaint(tracker), *events]
         return events
 
     @staticmethod
