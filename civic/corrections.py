@@ -42,9 +42,13 @@ SHOULD_BE = re.compile(f"{_B}(?:should\\s+be|hona\\s+chahiye|होना\\s+च
                        f"make\\s+it){_E}", re.IGNORECASE)
 # "14 nahi" negates the number before it; "13 not 12" negates the one after ("not" there
 # belongs to the next number).
-_NEGATION = re.compile(f"^\\s*(?:nahi|nahin|nhi|nai|na|नहीं|नही|ना|(?:not|no)(?!\\s*\\d)){_E}",
+# "14 nahi", "5 galat likha", "33 is wrong": the number before is the wrong one
+_NEGATION = re.compile(f"^\\s*(?:nahi|nahin|nhi|nai|na|नहीं|नही|ना|(?:not|no)(?!\\s*\\d)|"
+                       f"galat|galt|glt|galati|galti|glti|गलत|ग़लत|गलती|ग़लती|(?:is|was)\\s+wrong){_E}",
                        re.IGNORECASE)
-_NEGATION_BEFORE = re.compile(f"{_B}(?:not|no)\\s*$", re.IGNORECASE)  # Hindi negates after
+# "not 7", "galti se 33 likh diya", "गलती से 33 लिखा" (the lead's simulator run): the number after
+_NEGATION_BEFORE = re.compile(f"{_B}(?:not|no|(?:galti|glti|galati|गलती|ग़लती)\\s+(?:se|से)|galat|गलत)\\s*$",
+                              re.IGNORECASE)
 # Where the new place starts: "sahi jagah (hai)", "it is", "should be", "असल में" …
 _VALUE_MARKER = re.compile(
     f"{_B}(?:sahi|correct|right|asli|asal)\\s+(?:jagah|jagha|place|location|pata|address)"

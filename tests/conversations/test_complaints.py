@@ -211,3 +211,14 @@ def test_no_photo_in_the_citizens_own_words_leads_to_the_summary_and_the_ticket(
     assert chat.slot("requested_slot") == "confirm"
     done = chat.texts(yes)
     assert repository.get(NUMBER.search(done).group(0)).photo_media_ids == ()
+
+
+def test_a_ward_corrected_at_the_summary_with_the_wrong_one_named_too(chat, repository):
+    """The lead's simulator run (2026-12-07 night): "ward 34 h galti se 33 likh diya" at the
+    summary asked for the ward again instead of taking 34."""
+    chat.texts("hmare mohalle me 4 din se kuda pada h, ward 33 chilkana road")
+    chat.texts("photo nahi hai")
+    summary = chat.texts("ward 34 h galti se 33 likh diya")
+    assert chat.slot("ward") == "34" and "Ward: 34" in summary and chat.slot("requested_slot") == "confirm"
+    done = chat.texts("ha thik h ab darj kro")
+    assert repository.get(NUMBER.search(done).group(0)).ward == 34
