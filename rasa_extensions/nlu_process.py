@@ -36,6 +36,7 @@ import struct
 import subprocess
 import sys
 import threading
+import weakref
 from typing import Any, Dict, Optional, Text, Tuple
 
 logger = logging.getLogger(__name__)
@@ -139,10 +140,18 @@ class _Parsed:
 def _start(processor: Any) -> Optional[NluProcess]:
     try:
         nlu = _PROCESSES[id(processor)] = NluProcess(processor.model_path)
-        return nlu
     except Exception:  # noqa: BLE001 - logged; the server parses itself
         logger.exception("The NLU process could not be started; messages are parsed in the server")
         return None
+    # a processor replaced (a new model loaded) takes its process with it
+    weakref.finalize(processor, _forget, id(processor), nlu)
+    return nlu
+
+
+def _forget(key: int, nlu: NluProcess) -> None:
+    if _PROCESSES.get(key) is nlu:
+        del _PROCESSES[key]
+    nlu.stop()
 
 
 def processor_init(self: Any, *args: Any, **kwargs: Any) -> None:

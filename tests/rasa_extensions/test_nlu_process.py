@@ -115,3 +115,18 @@ def test_a_hanging_nlu_process_is_given_up_after_its_timeout_and_the_server_pars
     assert parsed == loop.run_until_complete(nlu_process._STOCK_PARSE(processor, message))
     assert nlu.process.wait(timeout=10) == -signal.SIGKILL  # the hanging one was ended
     assert nlu_process._PROCESSES.get(id(processor)) is None
+
+
+def test_a_processor_that_is_replaced_takes_its_nlu_process_with_it(processor):
+    import gc
+
+    from rasa.core.processor import MessageProcessor
+
+    other = MessageProcessor.__new__(MessageProcessor)  # a processor of a model loaded later, say
+    other.model_path = processor.model_path
+    nlu = nlu_process._start(other)
+    assert nlu.ready.wait(nlu_process.START_TIMEOUT_S) and nlu.usable()
+    key = id(other)
+    del other
+    gc.collect()
+    assert nlu.process.wait(timeout=10) is not None and key not in nlu_process._PROCESSES
