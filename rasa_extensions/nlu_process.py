@@ -15,10 +15,11 @@ other citizens' turns. Rasa's own `parse_message` then does the rest (retrieval 
 logging, the unseen-feature check) on that answer. The graph gets an empty tracker, which no
 component of this pipeline reads (the server's own parse passes the conversation's).
 
-The server starts answering once the process has loaded the model (waited for when the
-processor is built). If the process cannot start, dies, fails on a message or takes longer
-than PARSE_TIMEOUT_S, the message is parsed in the server as Rasa does and the next one
-starts a new process: nothing is lost, only slower. With an HTTP interpreter (`nlu:` in
+The process is started before the server loads its own copy of the model, so both load at
+once, and the server starts answering once the process is ready. If the process cannot
+start, dies, fails on a message or takes longer than PARSE_TIMEOUT_S, the message is parsed
+in the server as Rasa does, and so are the messages of the next RESTART_AFTER_S; then a new
+process is started: nothing is lost, only slower. With an HTTP interpreter (`nlu:` in
 endpoints) Rasa's own path runs.
 
 Installed by `rasa_extensions.speedups.apply()` (`nlu_process` in `NAGAR_SPEEDUPS`). Measured in
@@ -36,15 +37,18 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from typing import Any, Dict, Optional, Text, Tuple
 
 logger = logging.getLogger(__name__)
 START_TIMEOUT_S = 300  # loading the model; the server parses itself if the process takes longer
 PARSE_TIMEOUT_S = 30.0  # one message (a 4,096-character one takes about a second)
+RESTART_AFTER_S = 30.0  # after a process failed, the server parses itself this long
 READY = "ready"
 
 _PROCESSES: Dict[int, NluProcess] = {}  # id(MessageProcessor) → its process
+_RETRY_AT: Dict[int, float] = {}  # id(MessageProcessor) → when a failed process may be replaced
 _STOCK_PARSE: Any = None
 _STOCK_INIT: Any = None
 
@@ -137,50 +141,82 @@ class _Parsed:
         return self._parse_data
 
 
-def _start(processor: Any) -> Optional[NluProcess]:
+def _spawn(model_path: Any) -> Optional[NluProcess]:
     try:
-        nlu = _PROCESSES[id(processor)] = NluProcess(processor.model_path)
+        return NluProcess(model_path)
     except Exception:  # noqa: BLE001 - logged; the server parses itself
         logger.exception("The NLU process could not be started; messages are parsed in the server")
         return None
+
+
+def _keep(processor: Any, nlu: NluProcess) -> None:
+    _PROCESSES[id(processor)] = nlu
     # a processor replaced (a new model loaded) takes its process with it
     weakref.finalize(processor, _forget, id(processor), nlu)
-    return nlu
 
 
 def _forget(key: int, nlu: NluProcess) -> None:
     if _PROCESSES.get(key) is nlu:
         del _PROCESSES[key]
+        _RETRY_AT.pop(key, None)
     nlu.stop()
 
 
-def processor_init(self: Any, *args: Any, **kwargs: Any) -> None:
-    """`MessageProcessor.__init__`, then its NLU process started and waited for."""
-    _STOCK_INIT(self, *args, **kwargs)
-    if self.http_interpreter:
+def _give_up(processor: Any, nlu: NluProcess) -> None:
+    """A process that died, failed or hangs: stopped, and no new one for RESTART_AFTER_S (a
+    model that kills every new process must not cost a process start per message)."""
+    if _PROCESSES.get(id(processor)) is nlu:
+        del _PROCESSES[id(processor)]
+    nlu.stop()
+    _RETRY_AT[id(processor)] = time.monotonic() + RESTART_AFTER_S
+
+
+def _usable(processor: Any) -> Optional[NluProcess]:
+    """The processor's NLU process when it can parse; a new one started when it has none (and
+    none failed lately)."""
+    nlu = _PROCESSES.get(id(processor))
+    if nlu is not None and nlu.dead:
+        _give_up(processor, nlu)
+        nlu = None
+    if nlu is None and time.monotonic() >= _RETRY_AT.get(id(processor), 0.0):
+        nlu = _spawn(processor.model_path)
+        if nlu is None:
+            _RETRY_AT[id(processor)] = time.monotonic() + RESTART_AFTER_S
+        else:
+            _keep(processor, nlu)
+    return nlu if nlu is not None and nlu.usable() else None
+
+
+def processor_init(self: Any, model_path: Any, *args: Any, **kwargs: Any) -> None:
+    """`MessageProcessor.__init__` with its NLU process: started first, so that it loads the
+    model while the server loads its own, then waited for."""
+    http_interpreter = kwargs.get("http_interpreter", args[6] if len(args) > 6 else None)
+    nlu = None if http_interpreter else _spawn(model_path)
+    try:
+        _STOCK_INIT(self, model_path, *args, **kwargs)
+    except BaseException:
+        if nlu is not None:
+            nlu.stop()
+        raise
+    if nlu is None:
         return
-    nlu = _start(self)
-    if nlu is not None and not (nlu.ready.wait(START_TIMEOUT_S) and nlu.usable()):
+    _keep(self, nlu)
+    if not (nlu.ready.wait(START_TIMEOUT_S) and nlu.usable()):
         logger.error("The NLU process did not start; messages are parsed in the server")
 
 
 async def parse_message(self: Any, message: Any, tracker: Any = None,
                         only_output_properties: bool = True) -> Dict[Text, Any]:
     """`MessageProcessor.parse_message` with the graph run in the NLU process."""
-    if self.http_interpreter:
-        return await _STOCK_PARSE(self, message, tracker, only_output_properties)
-    nlu = _PROCESSES.get(id(self)) or _start(self)
-    if nlu is not None and nlu.usable():
+    nlu = None if self.http_interpreter else _usable(self)
+    if nlu is not None:
         try:
             parse_data = await nlu.parse(message, only_output_properties)
         except Exception:  # noqa: BLE001 - the process died, failed or hangs: parsed here instead
             logger.exception("The NLU process failed; this message is parsed in the server")
-            _PROCESSES.pop(id(self), None)
-            nlu.stop()  # the next message starts a new one
+            _give_up(self, nlu)
         else:
             return await _STOCK_PARSE(_Parsed(self, parse_data), message, tracker, only_output_properties)
-    elif nlu is not None and nlu.dead:
-        _PROCESSES.pop(id(self), None)  # never started: the next message tries again
     return await _STOCK_PARSE(self, message, tracker, only_output_properties)
 
 

@@ -3,6 +3,7 @@ Rasa's own parse in the server does, keeps the server's event loop free, and a d
 loses no message."""
 import asyncio
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -89,25 +90,33 @@ def test_the_event_loop_runs_other_work_while_a_message_is_understood(processor,
     assert loop.run_until_complete(parse_and_tick()) >= 5
 
 
-def test_a_dead_nlu_process_loses_no_message_and_a_new_one_takes_over(processor, loop):
-    nlu = nlu_process._PROCESSES[id(processor)]
-    os.kill(nlu.process.pid, 9)
+def ready_process(processor):
+    """The processor's NLU process, started (and waited for) if the last test left it none."""
+    nlu_process._RETRY_AT.pop(id(processor), None)
+    nlu = nlu_process._usable(processor) or nlu_process._PROCESSES[id(processor)]
+    assert nlu.ready.wait(nlu_process.START_TIMEOUT_S) and nlu.usable()
+    return nlu
+
+
+def test_a_dead_nlu_process_loses_no_message_and_a_new_one_takes_over(processor, loop, monkeypatch):
+    nlu = ready_process(processor)
+    os.kill(nlu.process.pid, signal.SIGKILL)
     nlu.process.wait()
     message = user_message(*MESSAGES[0], 0)
     parsed = loop.run_until_complete(processor.parse_message(message))
     assert parsed == loop.run_until_complete(nlu_process._STOCK_PARSE(processor, message))  # parsed here
     assert nlu_process._PROCESSES.get(id(processor)) is None  # the dead one is given up
+    monkeypatch.setattr(nlu_process, "RESTART_AFTER_S", 0.0)
+    nlu_process._RETRY_AT[id(processor)] = 0.0  # its pause over
     assert loop.run_until_complete(processor.parse_message(message)) == parsed
     new = nlu_process._PROCESSES[id(processor)]
     assert new is not nlu and new.ready.wait(nlu_process.START_TIMEOUT_S) and new.usable()
     assert loop.run_until_complete(processor.parse_message(message)) == parsed  # parsed by the new one
+    assert nlu_process._PROCESSES[id(processor)] is new
 
 
 def test_a_hanging_nlu_process_is_given_up_after_its_timeout_and_the_server_parses(processor, loop, monkeypatch):
-    import signal
-
-    nlu = nlu_process._PROCESSES.get(id(processor)) or nlu_process._start(processor)
-    assert nlu.ready.wait(nlu_process.START_TIMEOUT_S) and nlu.usable()
+    nlu = ready_process(processor)
     monkeypatch.setattr(nlu_process, "PARSE_TIMEOUT_S", 1.0)
     os.kill(nlu.process.pid, signal.SIGSTOP)  # alive, answering nothing
     message = user_message(*MESSAGES[1], 1)
@@ -117,6 +126,28 @@ def test_a_hanging_nlu_process_is_given_up_after_its_timeout_and_the_server_pars
     assert nlu_process._PROCESSES.get(id(processor)) is None
 
 
+def test_a_process_that_keeps_dying_is_not_restarted_for_every_message(processor, loop, monkeypatch):
+    """A model the NLU process cannot load: each message parsed in the server, and one process
+    started per RESTART_AFTER_S, not one per message."""
+    from rasa.core.processor import MessageProcessor
+
+    broken = MessageProcessor.__new__(MessageProcessor)
+    broken.__dict__.update(processor.__dict__)  # the same graph for the server's own parse
+    broken.model_path = "/nonexistent/model.tar.gz"  # what the NLU process is given
+    started, real = [], nlu_process.NluProcess
+    monkeypatch.setattr(nlu_process, "NluProcess", lambda path: started.append(path) or real(path))
+    for n in range(4):
+        message = user_message(*MESSAGES[n % 3], n)
+        assert loop.run_until_complete(broken.parse_message(message)) == \
+            loop.run_until_complete(nlu_process._STOCK_PARSE(processor, message))
+        nlu = nlu_process._PROCESSES.get(id(broken))
+        if nlu is not None:
+            nlu.process.wait(timeout=60)  # it dies, unable to load the model
+            nlu.ready.wait(10)
+    assert started == ["/nonexistent/model.tar.gz"]
+    assert nlu_process._RETRY_AT[id(broken)] > 0
+
+
 def test_a_processor_that_is_replaced_takes_its_nlu_process_with_it(processor):
     import gc
 
@@ -124,9 +155,8 @@ def test_a_processor_that_is_replaced_takes_its_nlu_process_with_it(processor):
 
     other = MessageProcessor.__new__(MessageProcessor)  # a processor of a model loaded later, say
     other.model_path = processor.model_path
-    nlu = nlu_process._start(other)
-    assert nlu.ready.wait(nlu_process.START_TIMEOUT_S) and nlu.usable()
+    nlu = ready_process(other)
     key = id(other)
     del other
     gc.collect()
-    assert nlu.process.wait(timeout=10) is not None and key not in nlu_process._PROCESSES
+    assert nlu.process.wait(timeout=10) == -signal.SIGKILL and key not in nlu_process._PROCESSES
