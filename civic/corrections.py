@@ -292,7 +292,6 @@ def says_still(text: str) -> bool:
     return bool(text) and not text.startswith("/") and _STILL.search(text) is not None
 
 
-# "arre, chodo yr": a give-up with what may stand before and after it
 def rating_given(text: str) -> Optional[int]:
     """The 1-5 rating a message gives (`civic.numbers.rating_in_words`), unless it says the
     problem is still there: "the light is still not working, I'd give them 1 star" asks for the
@@ -300,6 +299,7 @@ def rating_given(text: str) -> Optional[int]:
     return None if says_still(text) else rating_in_words(text)
 
 
+# "arre, chodo yr": a give-up with what may stand before and after it
 _GIVE_UP_BEFORE = (r"^\s*(?:(?:arre?|arey|ok|okay|acha|achha|accha|bas|chalo|nahi|nhi|no|अरे|बस|चलो|नहीं|अच्छा|"
                    r"ठीक\s+है)[\s,]+)?")
 _GIVE_UP_WORDS = (

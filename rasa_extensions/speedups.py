@@ -116,6 +116,12 @@ def resolve_by_type(type_name: Text, default: Optional[Type] = None) -> Optional
     raise ValueError(f"Unknown event name '{type_name}'.")
 
 
+def _dumps(value: Any) -> str:
+    import ujson
+
+    return ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False)
+
+
 def serialise_tracker(tracker: Any) -> Text:
     """`SerializedTrackerAsText.serialise_tracker` with ujson."""
     return _dumps(tracker.as_dialogue().as_dict())
@@ -141,12 +147,6 @@ def deserialise_tracker(self: Any, sender_id: Text, serialised_tracker: Any) -> 
 _STOCK_SESSION: Any = None
 KEEPALIVE_S = 2.0
 _SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[int, Any]] = weakref.WeakKeyDictionary()
-
-
-def _dumps(value: Any) -> str:
-    import ujson
-
-    return ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False)
 
 
 class _KeptOpen:

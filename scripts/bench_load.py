@@ -59,6 +59,7 @@ from channels.fake_graph import (  # noqa: E402 - after the path set-up above
     text_message,
     webhook_payload,
 )
+from civic.city import get_city  # noqa: E402 - after the path set-up above
 
 BIN = Path(sys.executable).parent
 TICKET = re.compile(r"[A-Z]{2,5}-\d{6}")
@@ -226,10 +227,11 @@ def sms_case(text: str, rng: random.Random) -> str:
 
 
 def city_places() -> Dict[str, List[str]]:
-    localities = yaml.safe_load((ROOT / "city.yml").read_text(encoding="utf-8"))["localities"]
-    devanagari = [next((a for a in entry.get("also", []) if not a.isascii()), entry["name"])
-                  for entry in localities]
-    return {"latin": [entry["name"] for entry in localities], "hi": devanagari}
+    """The city's localities (civic.city, as the assistant reads city.yml), in Latin letters and
+    in Devanagari (their first Devanagari spelling)."""
+    localities = get_city().localities
+    return {"latin": [place.name for place in localities],
+            "hi": [next((s for s in place.also if not s.isascii()), place.name) for place in localities]}
 
 
 def moodbot_examples(nlu: Path) -> Dict[str, List[str]]:

@@ -1100,3 +1100,22 @@ def test_a_place_corrected_in_words_keeps_the_pin_shared():
     assert (slots["latitude"], slots["longitude"]) == (29.968, 77.551)
     slots, _ = turn(state("the place is wrong, it is behind the Jain temple", "inform", slots=at_summary()))
     assert slots["location"] == "behind the Jain temple" and slots.get("latitude") is None
+
+
+# -- only the slot events that change something (issue 16: every event is loaded, replayed and sent again) --
+
+
+def test_the_summary_labels_are_set_only_when_they_change():
+    at_photo = {**FULL, "photo": None, "requested_slot": "photo", "category_label": "Street light"}
+    events, _ = run(ValidateComplaintForm(), state("photo nahi hai", "deny", slots=at_photo))
+    labels = {e["name"]: e["value"] for e in events if e["name"].endswith("_label")}
+    assert labels == {"photo_label": "nahi"}  # the category's label stands; no pending category
+
+
+def test_clearing_the_form_clears_what_holds_something_and_nothing_else():
+    from actions.complaints import FORM_SLOTS, ActionCancelComplaint
+
+    held = {"category": "street_light", "ward": "14", "photo": NO_PHOTO, "requested_slot": "location"}
+    events, _ = run(ActionCancelComplaint(), state("cancel kro", "stop", slots=held))
+    cleared = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert cleared == {name: None for name in held if name in FORM_SLOTS} and len(cleared) == 4
