@@ -270,12 +270,18 @@ def asks_to_switch(tracker: Tracker) -> bool:
         and another_category(tracker) and (not describing or changes_mind(text))
 
 
-def previous_user_text(tracker: Tracker) -> Optional[str]:
-    """What the citizen wrote in the message before the latest one (None for a tap or media)."""
-    users = [event for event in reversed(tracker.events) if event.get("event") == "user"]
-    if len(users) < 2:
-        return None
-    return citizen_words(users[1].get("text") or "", (users[1].get("metadata") or {}).get("type"))
+def text_that_set(tracker: Tracker, slot: str, value: Any) -> Optional[str]:
+    """What the citizen wrote in the message after which `slot` became `value` (the latest
+    time; None for a tap or media): the message that named a pending category, even when the
+    ward and the place were answered before the switch was ("nhi ruko, asl me sewer ubal rha h",
+    then "wrd 27", then "haan"; found in the lead's simulator run)."""
+    set_here = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "slot" and event.get("name") == slot and event.get("value") == value:
+            set_here = True
+        elif set_here and event.get("event") == "user":
+            return citizen_words(event.get("text") or "", (event.get("metadata") or {}).get("type"))
+    return None
 
 
 def changes_mind(text: Optional[str]) -> bool:
@@ -851,7 +857,7 @@ class ValidateComplaintForm(FormValidationAction):
             # The new complaint keeps ward and place; its description is the message that
             # named it ("no wait, the sewer in front of my house is overflowing") when that
             # says enough, else it is asked.
-            named_it = previous_user_text(tracker)
+            named_it = text_that_set(tracker, "pending_category", pending)
             if named_it:
                 named_it = without_taking_back(named_it, tracker.get_slot("category"), pending,
                                                get_city().category_words)

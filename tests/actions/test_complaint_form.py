@@ -1119,3 +1119,18 @@ def test_clearing_the_form_clears_what_holds_something_and_nothing_else():
     events, _ = run(ActionCancelComplaint(), state("cancel kro", "stop", slots=held))
     cleared = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert cleared == {name: None for name in held if name in FORM_SLOTS} and len(cleared) == 4
+
+
+def test_a_switch_answered_after_other_answers_is_described_by_the_message_that_named_it():
+    """The lead's simulator run: "nhi ruko, asl me sewer ubal rha h gli me", then "wrd 27" and a
+    place before "haan": the sewer was described by whatever came just before the "haan"."""
+    said = "nhi ruko, asl me sewer ubal rha h gli me"
+    asked = {"category": "drinking_water", "ward": "27", "location": "ambala rd pe masjid k pas",
+             "pending_category": "sewer", "requested_slot": "switch_category"}
+    tracker = state("/affirm", "affirm", slots=asked, earlier=(said, "wrd 27", "ambala rd pe masjid k pas"))
+    pending = next(e for e in tracker.events if e.get("name") == "pending_category")
+    tracker.events.remove(pending)
+    tracker.events.insert(1, pending)  # set after the message that named the sewer, before the others
+    switched, _ = turn(tracker)
+    assert (switched["category"], switched["description"], switched["ward"]) == (
+        "sewer", "sewer ubal rha h gli me", "27")
