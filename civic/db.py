@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from civic.city import City, get_city
 
@@ -61,8 +62,13 @@ def create_engine_for(
     """
     url = url or database_url()
     if url.startswith("sqlite"):
+        # Connections are kept in a pool (SQLAlchemy 1.4 opens and closes one per session
+        # for a file, and closing the last connection to a WAL file checkpoints it): every
+        # action call that reads or writes a ticket would pay for the connection, its
+        # PRAGMAs and the checkpoint.
         engine = create_engine(
-            url, future=True, connect_args={"timeout": sqlite_busy_timeout_ms / 1000}
+            url, future=True, poolclass=QueuePool, pool_size=8,
+            connect_args={"timeout": sqlite_busy_timeout_ms / 1000, "check_same_thread": False},
         )
 
         @event.listens_for(engine, "connect")

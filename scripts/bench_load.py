@@ -21,7 +21,8 @@ Everything runs on this machine, on loopback, in a temporary folder:
 
 Reports msg/s (turns answered per second of wall time), p50/p95/p99 per turn, tickets
 created, errors; the ratio Nagar/baseline; the machine. --profile FILE records the Nagar
-Rasa server with py-spy during nagar-rest (speedscope .json, flame graph .svg, collapsed .txt).
+Rasa server with py-spy during each Nagar phase, into FILE with the phase's name before the suffix
+(speedscope .json, flame graph .svg, collapsed .txt).
 --json FILE writes the numbers.
 """
 from __future__ import annotations
@@ -636,8 +637,9 @@ async def run(args: argparse.Namespace) -> int:
                 for name in nagar_phases:
                     phase = Phase(name, args.users, args.turns)
                     profiler = None
-                    if args.profile and name == "nagar-rest":
-                        profiler = start_profiler(stack.rasa.pid, Path(args.profile).resolve())
+                    if args.profile:
+                        out = Path(args.profile).resolve()
+                        profiler = start_profiler(stack.rasa.pid, out.with_name(f"{out.stem}-{name}{out.suffix}"))
                     print(f"{name}: {args.users} users x {args.turns} turns", flush=True)
                     before = stack.ticket_count() or 0
                     cpu = CpuClock({"rasa": stack.rasa, "actions": stack.actions})
@@ -708,7 +710,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="varied: every citizen in their own words (scripts/bench_mix.yml, the "
                              "default); fixed: one wording per language, as before 2026-12-08")
     parser.add_argument("--no-baseline", action="store_true", help="skip the rasa init baseline")
-    parser.add_argument("--profile", help="py-spy output during nagar-rest (.json speedscope or .svg)")
+    parser.add_argument("--profile", help="py-spy output of each Nagar phase, the phase's name added before the suffix "
+                        "(.json speedscope, .svg flame graph, .txt collapsed)")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--transcripts", help="write every conversation of the Nagar phases into this folder")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")

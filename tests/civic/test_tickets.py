@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 import civic.notifications  # noqa: F401  (its tables are on `metadata` too, as migrations have them)
@@ -794,6 +794,28 @@ def test_locked_sqlite_database_raises_and_writes_nothing(sqlite_url, city):
     finally:
         holder.dispose()
         impatient.dispose()
+
+
+def test_a_sqlite_engine_keeps_its_connections_for_the_next_unit_of_work(sqlite_url, city):
+    """One connection serves unit after unit, from any thread (the action server's), still
+    with WAL, foreign keys and the busy timeout; a pool per engine, not a connection per session."""
+    migrate(sqlite_url)
+    engine = create_engine_for(sqlite_url, sqlite_busy_timeout_ms=1234)
+    opened = []
+    event.listen(engine, "connect", lambda dbapi_connection, _: opened.append(dbapi_connection))
+    repo = TicketRepository(make_session_factory(engine), city=city)
+    try:
+        number = new(repo).ticket.number
+        with ThreadPoolExecutor(max_workers=1) as other_thread:
+            assert other_thread.submit(repo.get, number).result().number == number
+        assert repo.get(number).status == "registered"
+        assert len(opened) == 1
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
+    finally:
+        engine.dispose()
 
 
 def test_failure_midway_leaves_nothing_half_written(postgres_url_factory, city):
