@@ -36,6 +36,9 @@ class StorageUnavailable(RuntimeError):
     """The ticket database cannot be reached or used right now; nothing was written."""
 
 
+# The execution option of a unit of work that only reads (session_scope(read_only=True)).
+READ_ONLY = "nagar_read_only"
+
 # Down, unreachable, locked past the busy timeout, connection lost, or pool exhausted.
 UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, PoolTimeoutError)
 
@@ -55,9 +58,10 @@ def create_engine_for(
     """An engine for `url` (default `database_url()`), tuned for several writer processes.
 
     SQLite: WAL journal (readers do not block the writer), a busy timeout, foreign keys on,
-    and every transaction opened with BEGIN IMMEDIATE so that read-then-write units (the
+    every transaction opened with BEGIN IMMEDIATE so that read-then-write units (the
     duplicate and daily-limit checks) are serialised instead of failing with "database is
-    locked" when two workers upgrade their read locks at once.
+    locked" when two workers upgrade their read locks at once (a read-only unit begins
+    deferred: it takes no write lock), and connections kept in a pool.
     PostgreSQL: pool_pre_ping so connections dropped by a restart are replaced silently.
     """
     url = url or database_url()
@@ -83,7 +87,10 @@ def create_engine_for(
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A unit that only reads takes no write lock: in WAL mode it reads a snapshot
+            # while a writer goes on, instead of queueing behind it in the busy handler.
+            read_only = connection.get_execution_options().get(READ_ONLY)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     connect_args = {"client_encoding": "utf8"} if url.startswith("postgresql") else {}
@@ -125,15 +132,22 @@ def get_session_factory() -> sessionmaker:
 
 
 @contextmanager
-def session_scope(session_factory: Optional[sessionmaker] = None) -> Iterator[Session]:
+def session_scope(session_factory: Optional[sessionmaker] = None, *,
+                  read_only: bool = False) -> Iterator[Session]:
     """One session per unit of work: committed on success, rolled back on any error.
 
     An unreachable or unusable database surfaces as StorageUnavailable (the transaction is
     rolled back, so nothing is half-written); other errors propagate unchanged.
+    read_only: the unit only reads; on SQLite it then takes no write lock (see
+    create_engine_for), and a change made in it is refused, not written.
     """
     session = (session_factory or get_session_factory())()
     try:
+        if read_only:
+            session.connection(execution_options={READ_ONLY: True})
         yield session
+        if read_only and (session.new or session.dirty or session.deleted):
+            raise RuntimeError("a read-only unit of work changed something; nothing was written")
         session.commit()
     except UNAVAILABLE_ERRORS as exc:
         _safe_rollback(session)
@@ -219,3 +233,7 @@ class UnitOfWork:
 
     def _unit(self):
         return session_scope(self._session_factory or get_session_factory())
+
+    def _read(self):
+        """A unit that only reads (no write lock on SQLite)."""
+        return session_scope(self._session_factory or get_session_factory(), read_only=True)

@@ -180,13 +180,13 @@ class LeasedOutbox(UnitOfWork):
                 row.next_attempt_at = _now(now)
 
     def get(self, row_id: int):
-        with self._unit() as session:
+        with self._read() as session:
             row = session.get(self.model, row_id)
             return self._record(row) if row is not None else None
 
     def for_ticket(self, number: str) -> list:
         """The ticket's rows, oldest first."""
-        with self._unit() as session:
+        with self._read() as session:
             ticket_id = session.execute(select(Ticket.id).where(Ticket.number == number)).scalar()
             if ticket_id is None:
                 raise TicketNotFound(number)

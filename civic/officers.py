@@ -331,17 +331,17 @@ class OfficerRepository(UnitOfWork):
             raise AccountError(f"the username {username!r} is taken") from None
 
     def get(self, officer_id: int) -> Optional[OfficerRecord]:
-        with self._unit() as session:
+        with self._read() as session:
             row = session.get(Officer, officer_id)
             return _record(row) if row is not None else None
 
     def by_username(self, username: str) -> Optional[OfficerRecord]:
-        with self._unit() as session:
+        with self._read() as session:
             row = self._find(session, username)
             return _record(row) if row is not None else None
 
     def list(self) -> List[OfficerRecord]:
-        with self._unit() as session:
+        with self._read() as session:
             rows = session.execute(select(Officer).order_by(Officer.username)).scalars().all()
             return [_record(row) for row in rows]
 
@@ -423,7 +423,7 @@ class OfficerRepository(UnitOfWork):
 
     def login_failures(self, limit: int = 100) -> List[LoginAttemptRecord]:
         """The latest failed and refused sign-ins, newest first."""
-        with self._unit() as session:
+        with self._read() as session:
             rows = session.execute(
                 select(LoginAttempt).where(LoginAttempt.outcome.in_((FAILED, LOCKED)))
                 .order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc()).limit(limit)
@@ -490,7 +490,7 @@ class OfficerRepository(UnitOfWork):
                  .order_by(PhoneReveal.at.desc(), PhoneReveal.id.desc()).limit(limit))
         if ticket_number is not None:
             query = query.where(PhoneReveal.ticket_number == ticket_number)
-        with self._unit() as session:
+        with self._read() as session:
             return [PhoneRevealRecord(r.at, username, r.ticket_number, r.address)
                     for r, username in session.execute(query).all()]
 

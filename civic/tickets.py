@@ -486,7 +486,7 @@ class TicketRepository(UnitOfWork):
                         ward: Optional[Union[int, str]] = None) -> Optional[TicketRecord]:
         """The citizen's open ticket of this category and ward (what a new one would repeat);
         without a ward, their latest open ticket of this category ("still dark")."""
-        with self._unit() as session:
+        with self._read() as session:
             if ward is not None:
                 existing = _open_duplicate(session, citizen_id, category, _ward(ward, self.city))
             else:
@@ -506,7 +506,7 @@ class TicketRepository(UnitOfWork):
             conditions.append(Ticket.category == category)
         if reopenable:
             conditions.append(Ticket.resolved_at >= _now(now) - timedelta(days=self.city.reopen_window_days))
-        with self._unit() as session:
+        with self._read() as session:
             ticket = session.execute(
                 select(Ticket).where(*conditions)
                 .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1)
@@ -589,7 +589,7 @@ class TicketRepository(UnitOfWork):
             (Ticket.created_at.desc(), Ticket.id.desc()) if order == "newest"
             else (Ticket.due_at.asc(), Ticket.id.asc())
         )
-        with self._unit() as session:
+        with self._read() as session:
             total = session.execute(select(func.count(Ticket.id)).where(*conditions)).scalar_one()
             rows = session.execute(
                 select(Ticket).where(*conditions).order_by(*ordering)
@@ -603,7 +603,7 @@ class TicketRepository(UnitOfWork):
         now = _now(now)
         conditions = self._conditions(now=now, **filters) + [
             Ticket.status.in_(OPEN_STATUSES), Ticket.latitude.isnot(None), Ticket.longitude.isnot(None)]
-        with self._unit() as session:
+        with self._read() as session:
             rows = session.execute(
                 select(Ticket).where(*conditions).order_by(Ticket.due_at, Ticket.id).limit(limit)
             ).scalars().all()
@@ -615,7 +615,7 @@ class TicketRepository(UnitOfWork):
         now = _now(now)
         conditions = self._conditions(now=now, **filters) + [Ticket.status.in_(OPEN_STATUSES)]
         overdue = func.sum(case((Ticket.due_at < now, 1), else_=0))
-        with self._unit() as session:
+        with self._read() as session:
             rows = session.execute(
                 select(Ticket.ward, func.count(Ticket.id), overdue).where(*conditions)
                 .group_by(Ticket.ward).order_by(Ticket.ward)
@@ -628,7 +628,7 @@ class TicketRepository(UnitOfWork):
         conditions = [Ticket.status.in_(OPEN_STATUSES), Ticket.escalation_level > 0]
         if department is not None:
             conditions.append(Ticket.department == department)
-        with self._unit() as session:
+        with self._read() as session:
             rows = session.execute(
                 select(Ticket.department, Ticket.escalation_level, func.count(Ticket.id))
                 .where(*conditions).group_by(Ticket.department, Ticket.escalation_level)).all()
@@ -672,7 +672,7 @@ class TicketRepository(UnitOfWork):
     def overdue_counts(self, now: Optional[datetime] = None) -> Dict[str, int]:
         """Open, past-due tickets per department (every configured department, zeros included)."""
         counts = {department: 0 for department in self.city.departments}
-        with self._unit() as session:
+        with self._read() as session:
             rows = session.execute(
                 select(Ticket.department, func.count(Ticket.id))
                 .where(_overdue_clause(_now(now))).group_by(Ticket.department)
@@ -683,13 +683,13 @@ class TicketRepository(UnitOfWork):
     # -- lookups --------------------------------------------------------------------------
 
     def get(self, number: str) -> Optional[TicketRecord]:
-        with self._unit() as session:
+        with self._read() as session:
             ticket = _by_number(session, number)
             return _record(ticket) if ticket is not None else None
 
     def status_view(self, number: str) -> Optional[PublicStatus]:
         """The status of any number, safe to show to someone who is not its owner."""
-        with self._unit() as session:
+        with self._read() as session:
             t = _by_number(session, number)
             if t is None:
                 return None
@@ -697,7 +697,7 @@ class TicketRepository(UnitOfWork):
 
     def recent_for_citizen(self, citizen_id: str, limit: int = 5) -> List[TicketRecord]:
         """The citizen's latest tickets, newest first."""
-        with self._unit() as session:
+        with self._read() as session:
             rows = session.execute(
                 select(Ticket).where(Ticket.citizen_id == citizen_id)
                 .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
@@ -706,7 +706,7 @@ class TicketRepository(UnitOfWork):
 
     def history(self, number: str) -> List[TicketEventRecord]:
         """The ticket's events, oldest first."""
-        with self._unit() as session:
+        with self._read() as session:
             ticket = _by_number(session, number)
             if ticket is None:
                 raise TicketNotFound(number)

@@ -200,7 +200,7 @@ class Workflow(UnitOfWork):
     def assignable(self, department: str) -> List[OfficerRecord]:
         """Active accounts of the department a ticket may be assigned to, field staff first."""
         order = {role: i for i, role in enumerate(ASSIGNABLE_ROLES)}
-        with self._unit() as session:
+        with self._read() as session:
             rows = session.execute(select(Officer).where(
                 Officer.department == department, Officer.active.is_(True),
                 Officer.role.in_(ASSIGNABLE_ROLES))).scalars().all()
@@ -282,7 +282,7 @@ class Workflow(UnitOfWork):
 
     def open_for(self, staff_id: int, limit: int = 10) -> List[TicketRecord]:
         """The open tickets assigned to one person, most urgent first."""
-        with self._unit() as session:
+        with self._read() as session:
             rows = session.execute(
                 select(Ticket).where(Ticket.assignee_id == staff_id, Ticket.status.in_(OPEN_STATUSES))
                 .order_by(Ticket.due_at, Ticket.id).limit(limit)).scalars().all()
@@ -321,13 +321,13 @@ class Workflow(UnitOfWork):
         """The active account whose WhatsApp number this is, if any."""
         if not wa_id:
             return None
-        with self._unit() as session:
+        with self._read() as session:
             row = session.execute(select(Officer).where(
                 Officer.whatsapp_number == wa_id, Officer.active.is_(True))).scalar_one_or_none()
             return officer_record(row) if row is not None else None
 
     def chat(self, officer_id: int) -> ChatState:
-        with self._unit() as session:
+        with self._read() as session:
             row = session.get(StaffChat, officer_id)
             if row is None:
                 return ChatState()

@@ -9,7 +9,9 @@ Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent c
    (constant) schema against JSON Schema's meta-schema, every time; the check costs more
    than validating the reply. Here the schema is checked once, when the validator is built,
    and each reply is validated with it. A reply that breaks the schema raises the same
-   `ValidationError` with the same message as before.
+   `ValidationError` with the same message as before. A valid reply is recognised without
+   the schema's `oneOf` over the 23 event types: each event is checked against the one
+   schema its `event` names (the only one it can match), 1.9 ms -> 0.2 ms a reply.
 
 2. `events`: **Event classes are looked up in a table.**
    `Event.resolve_by_type(name)` walks every subclass of `Event` (with an
@@ -54,7 +56,18 @@ TARGET_RASA = "3.6."
 
 
 def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
-    """`RemoteAction._validate_action_result` with a validator built once per process."""
+    """`RemoteAction._validate_action_result` with validators built once per process, and a
+    reply that is valid recognised without the `oneOf` over every event type.
+
+    Rasa's schema checks each event against all 23 event schemas (`oneOf`), building an
+    error for each of the 22 that do not match: ~1.9 ms for a form step's reply. Every one
+    of those schemas fixes `event` to a constant of its own, so an event matches exactly
+    one of them if and only if it matches the one its `event` names; that one is checked
+    (0.2 ms). Anything that fails is checked again against Rasa's whole schema, and that
+    check's error is raised, as Rasa raises it.
+    """
+    if _fast_check(type(self), result):
+        return True
     from jsonschema.exceptions import best_match
 
     error = best_match(_action_response_validator(type(self)).iter_errors(result))
@@ -85,6 +98,51 @@ def _action_response_validator(action_class: type) -> Any:
         cls.check_schema(schema)  # what jsonschema.validate does on every call
         validator = _VALIDATORS[action_class] = cls(schema)
     return validator
+
+
+# Per action class: (the reply's schema without the events' oneOf, {event name: its
+# schema's validator}), or None where the schema is not shaped as Rasa 3.6's is.
+_DISPATCH: Dict[type, Any] = {}
+
+
+def _fast_check(action_class: type, result: Any) -> bool:
+    """True only if `result` satisfies Rasa's reply schema (False: not known here)."""
+    if action_class not in _DISPATCH:
+        _DISPATCH[action_class] = _dispatching_validators(action_class.action_response_format_spec())
+    dispatch = _DISPATCH[action_class]
+    if dispatch is None:
+        return False
+    outer, by_event = dispatch
+    if not outer.is_valid(result):
+        return False
+    events = result.get("events") if isinstance(result, dict) else None
+    for event in events or ():
+        validator = by_event.get(event["event"])  # outer checked: an object with a string event
+        if validator is None or not validator.is_valid(event):
+            return False
+    return True
+
+
+def _dispatching_validators(schema: Dict[Text, Any]) -> Any:
+    """Validators derived from Rasa's own reply schema: the schema with the events' `oneOf`
+    taken out, and one validator per event schema keyed by the constant it fixes `event`
+    to. None unless every branch fixes a different constant (then only one can match)."""
+    import copy
+
+    from jsonschema.validators import validator_for
+
+    outer = copy.deepcopy(schema)
+    try:
+        item = outer["properties"]["events"]["items"]
+        branches = item.pop("oneOf")
+        names = [branch["properties"]["event"]["const"] for branch in branches]
+    except (KeyError, TypeError):
+        return None
+    if len(set(names)) != len(names) or not all(isinstance(n, str) for n in names):
+        return None
+    cls = validator_for(schema)
+    by_event = {name: cls(branch) for name, branch in zip(names, branches)}
+    return cls(outer), by_event
 
 
 _EVENT_TYPES: Dict[Text, type] = {}

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 import civic.notifications  # noqa: F401  (its tables are on `metadata` too, as migrations have them)
@@ -814,6 +814,47 @@ def test_a_sqlite_engine_keeps_its_connections_for_the_next_unit_of_work(sqlite_
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
+    finally:
+        engine.dispose()
+
+
+def test_reads_do_not_wait_for_a_writer_on_sqlite(sqlite_url, city):
+    """A status check reads the last committed state while another process writes; a
+    write still waits for the writer (and gives up after the busy timeout)."""
+    migrate(sqlite_url)
+    holder = create_engine_for(sqlite_url)
+    impatient = create_engine_for(sqlite_url, sqlite_busy_timeout_ms=100)
+    repo = TicketRepository(make_session_factory(impatient), city=city)
+    number = new(repo).ticket.number
+    try:
+        with holder.begin() as connection:  # a write in progress, not committed
+            connection.execute(text("UPDATE tickets SET description = 'half' WHERE number = :n"),
+                               {"n": number})
+            assert repo.get(number).description != "half"
+            assert [t.number for t in repo.recent_for_citizen(CITIZEN)] == [number]
+            assert repo.status_view(number) is not None
+            with pytest.raises(StorageUnavailable):
+                walk(repo, number, "assigned")
+        assert repo.get(number).description == "half"
+    finally:
+        holder.dispose()
+        impatient.dispose()
+
+
+def test_a_read_only_unit_of_work_writes_nothing(sqlite_url, city):
+    from civic.db import session_scope
+    from civic.tickets import Ticket
+
+    migrate(sqlite_url)
+    engine = create_engine_for(sqlite_url)
+    factory = make_session_factory(engine)
+    number = new(TicketRepository(factory, city=city)).ticket.number
+    try:
+        with pytest.raises(RuntimeError, match="read-only"):
+            with session_scope(factory, read_only=True) as session:
+                session.execute(select(Ticket).where(Ticket.number == number)).scalar_one().ward = 9
+        with session_scope(factory, read_only=True) as session:
+            assert session.execute(select(Ticket.ward).where(Ticket.number == number)).scalar_one() == 23
     finally:
         engine.dispose()
 

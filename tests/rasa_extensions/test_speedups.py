@@ -4,10 +4,13 @@ import copy
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import rasa.shared.utils.common
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core import events as rasa_events
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.utils.schemas.events import EVENT_SCHEMA
 
 from rasa_extensions import speedups
 
@@ -68,6 +71,60 @@ def test_invalid_replies_fail_both_with_the_same_error(action, result):
     assert ours.value.message.startswith(stock.value.message)
     assert "Failed to validate Action server response" in ours.value.message
     assert list(ours.value.path) == list(stock.value.path)
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                    st.text(max_size=5))
+_FIELDS = ["name", "value", "text", "entities", "timestamp", "metadata", "parse_data",
+           "policy", "confidence", "data", "intent"]
+_EVENT_NAMES = [b["properties"]["event"]["const"] for b in EVENT_SCHEMA["oneOf"]]
+_EVENTS = st.one_of(
+    st.fixed_dictionaries(
+        {"event": st.sampled_from(_EVENT_NAMES + ["nonsense", ""])},
+        optional={key: st.one_of(_SCALARS, st.lists(st.dictionaries(
+            st.sampled_from(["entity", "value", "start", "end", "name"]), _SCALARS, max_size=3),
+            max_size=2), st.dictionaries(st.sampled_from(["name", "x"]), _SCALARS, max_size=2))
+            for key in _FIELDS}),
+    _SCALARS,
+    st.dictionaries(st.sampled_from(_FIELDS), _SCALARS, max_size=2),  # no event type
+    st.fixed_dictionaries({"event": _SCALARS}),
+)
+_REPLIES = st.one_of(
+    st.fixed_dictionaries({}, optional={
+        "events": st.one_of(st.lists(_EVENTS, max_size=6), _SCALARS),
+        "responses": st.one_of(st.lists(st.one_of(st.dictionaries(st.text(max_size=3), _SCALARS,
+                                                                   max_size=2), _SCALARS), max_size=3),
+                               _SCALARS)}),
+    _SCALARS, st.lists(_SCALARS, max_size=2))
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(result=_REPLIES)
+def test_any_reply_is_accepted_or_refused_as_rasa_does(result):
+    """The fast check (one event schema per event) against Rasa's whole schema (oneOf)."""
+    action = RemoteAction("action_submit_complaint", None)
+    try:
+        stock_validate(copy.deepcopy(result))
+    except jsonschema.ValidationError as stock:
+        with pytest.raises(jsonschema.ValidationError) as ours:
+            speedups.validate_action_result(action, copy.deepcopy(result))
+        assert ours.value.message.startswith(stock.message)
+        assert list(ours.value.path) == list(stock.path)
+    else:
+        assert speedups.validate_action_result(action, copy.deepcopy(result)) is True
+
+
+def test_a_schema_not_shaped_as_rasas_is_checked_whole():
+    """Event schemas that do not each fix `event` to a constant of their own: no fast check."""
+    twice = copy.deepcopy(RemoteAction.action_response_format_spec())
+    branches = twice["properties"]["events"]["items"]["oneOf"]
+    branches.append(copy.deepcopy(branches[0]))  # two schemas for one event type
+    assert speedups._dispatching_validators(twice) is None
+    loose = copy.deepcopy(RemoteAction.action_response_format_spec())
+    loose["properties"]["events"]["items"]["oneOf"].append({"required": ["name"]})
+    assert speedups._dispatching_validators(loose) is None
+    assert speedups._dispatching_validators({"type": "object"}) is None
+    assert speedups._dispatching_validators(RemoteAction.action_response_format_spec()) is not None
 
 
 def test_every_event_type_resolves_to_the_same_class():
