@@ -40,6 +40,12 @@ Measured in docs/benchmarks.md (profile of the Rasa server under 20 concurrent c
    same JSON values (non-ASCII text as UTF-8, which `json` reads as well), so either code
    reads what the other wrote.
 
+6. `applied_events`: **A tracker's applied events are worked out once per state of its events.**
+   `DialogueStateTracker.applied_events()` walks the whole conversation (undoing reverted
+   actions and a form's earlier executions); the policies' states and the processor's
+   session checks call it several times for the same events in one prediction. Here the
+   answer is kept on the tracker until an event is added.
+
 `apply()` installs them (`NAGAR_SPEEDUPS` names which: all by default, "all,-nlu_process"
 leaves one out, "none" is Rasa's own code); it is idempotent and refuses a Rasa other than 3.6.x. `python -m rasa_extensions ...` is Rasa's own
 command line with them applied (what `make run`, the Dockerfile and the tests start).
@@ -202,6 +208,34 @@ def deserialise_tracker(self: Any, sender_id: Text, serialised_tracker: Any) -> 
     return tracker
 
 
+# Rasa's own DialogueStateTracker.applied_events, once replaced.
+_STOCK_APPLIED: Dict[str, Any] = {}
+
+
+def applied_events(self: Any) -> List[Any]:
+    """`DialogueStateTracker.applied_events` (Rasa 3.6), remembered until the events change.
+
+    Every policy's states and several of the processor's checks call it for the same
+    tracker within one prediction; each call walks the whole conversation. The answer is
+    kept on the tracker with the events it came from: Rasa only ever appends to a
+    tracker's event deque (`update`, `recreate_from_dialogue`), so the same deque with the
+    same length (and the same last event) holds the same events. Not so for a deque with a
+    maximum length (`max_event_history`), which drops its first event as it appends: such
+    a tracker is left to Rasa's code. Each caller gets a list of its own, as from Rasa.
+    """
+    events = self.events
+    if events.maxlen is not None:
+        return _STOCK_APPLIED["function"](self)
+    count = len(events)
+    last = events[-1] if count else None
+    kept = self.__dict__.get("_nagar_applied_events")
+    if kept is not None and kept[0] is events and kept[1] == count and kept[2] is last:
+        return list(kept[3])
+    applied = _STOCK_APPLIED["function"](self)
+    self.__dict__["_nagar_applied_events"] = (events, count, last, applied)
+    return list(applied)
+
+
 _STOCK_SESSION: Any = None
 KEEPALIVE_S = 2.0
 _SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[int, Any]] = weakref.WeakKeyDictionary()
@@ -251,7 +285,7 @@ def endpoint_session(self: Any) -> Any:
     return _KeptOpen(endpoint_and_session[1])
 
 
-NAMES = ("schema", "events", "sessions", "tracker_json", "nlu_process")  # 1, 2, 4, 5, 3
+NAMES = ("schema", "events", "sessions", "tracker_json", "nlu_process", "applied_events")  # 1, 2, 4, 5, 3, 6
 
 
 def chosen(setting: Optional[str]) -> List[str]:
@@ -279,6 +313,7 @@ def apply() -> None:
     from rasa.core.processor import MessageProcessor
     from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
     from rasa.shared.core.events import Event
+    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
     from rasa.version import __version__
 
@@ -299,4 +334,7 @@ def apply() -> None:
         EndpointConfig.session = endpoint_session
     if "nlu_process" in names:
         nlu_process.install(MessageProcessor)
+    if "applied_events" in names:
+        _STOCK_APPLIED["function"] = DialogueStateTracker.applied_events
+        DialogueStateTracker.applied_events = applied_events
     _APPLIED = True

@@ -208,6 +208,58 @@ def test_stored_trackers_are_the_same_json_values_and_either_code_reads_the_othe
             assert list(loaded.events) == list(tracker.events)
 
 
+# --- applied events worked out once per state of the events ----------------------------------
+
+
+def _stock_applied_events(tracker):
+    return speedups._STOCK_APPLIED["function"](tracker)
+
+
+def _loop_events():
+    """Events that exercise every branch of Rasa's applied_events."""
+    from rasa.shared.core.events import (ActionReverted, ActiveLoop, Restarted, SessionStarted,
+                                         UserUtteranceReverted)
+
+    return st.sampled_from([
+        UserUttered("ward 23", {"name": "inform"}), ActionExecuted("action_listen"),
+        ActionExecuted("complaint_form"), ActionExecuted("utter_greet"),
+        ActiveLoop("complaint_form"), ActiveLoop(None), SlotSet("ward", 23),
+        ActionReverted(), UserUtteranceReverted(), Restarted(), SessionStarted(),
+        ActionExecuted("status_form"), ActiveLoop("status_form"),
+    ])
+
+
+@settings(max_examples=300, deadline=None)
+@given(events=st.lists(_loop_events(), max_size=40), max_history=st.sampled_from([None, 5]))
+def test_applied_events_are_rasas_after_every_event(events, max_history):
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    speedups.apply()
+    tracker = DialogueStateTracker.from_events("c", [], max_event_history=max_history)
+    for event in events:
+        tracker.update(event)
+        first = tracker.applied_events()
+        assert first == _stock_applied_events(tracker)
+        first.append("changed by a caller")  # a caller's list is its own
+        assert tracker.applied_events() == _stock_applied_events(tracker)
+
+
+def test_applied_events_follow_a_tracker_rebuilt_from_stored_events_and_its_copies(domain):
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    speedups.apply()
+    assert DialogueStateTracker.applied_events is speedups.applied_events
+    for n, events in enumerate(story_event_lists(domain)):
+        tracker = DialogueStateTracker.from_events(f"s{n}", events, slots=domain.slots)
+        assert tracker.applied_events() == _stock_applied_events(tracker)
+        half = DialogueStateTracker.from_events(f"s{n}", events[: len(events) // 2], slots=domain.slots)
+        tracker.recreate_from_dialogue(half.as_dialogue())  # Rasa appends these to the events
+        assert tracker.applied_events() == _stock_applied_events(tracker)
+        copy_ = tracker.copy()
+        copy_.update(ActionExecuted("utter_greet"))
+        assert copy_.applied_events() == _stock_applied_events(copy_) != tracker.applied_events()
+
+
 # --- action calls: one kept-alive session, JSON by ujson --------------------------------------
 
 
