@@ -582,6 +582,9 @@ class ValidateComplaintForm(FormValidationAction):
             correction = correction_in(tracker)
             if correction is not None and correction.field == "location" and correction.value:
                 return {"location": correction.value}  # "jagah galat likhi, makan no 54 hai"
+            if raw_intent(tracker) == "out_of_scope" \
+                    and not (place_answer(text) or extract_location(text) or wards_of(text)):
+                return {}  # "what's the cricket score": not a place; answered by the rules
             # "Court Road pe, teen din se" names a place; "abhi bhi kharab hai" does not; "हमारे घर
             # के सामने, पुराने पीपल के पेड़ वाले खंभे की लाइट" says where, in the citizen's words
             if named_category(tracker) and not another_category(tracker):  # (another: a landmark's words)
@@ -660,6 +663,8 @@ class ValidateComplaintForm(FormValidationAction):
         if (latest_intent(tracker) == "deny" and short) or (text and SKIP_PHOTO.match(text.strip())) \
                 or (text and NO_PHOTO_IN_WORDS.search(text)):
             return {"photo": NO_PHOTO}
+        if text and raw_intent(tracker) == "out_of_scope":
+            return {}  # "can you fix my neighbour's wifi?": told what we do (rule), then asked again
         if text and latest_intent(tracker) not in DIGRESSIONS:
             return {"photo": None}  # not a photo: the question is asked again
         return {}

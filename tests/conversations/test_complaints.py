@@ -168,6 +168,27 @@ def test_status_asked_at_the_photo_question_and_a_photo_on_its_way(chat, reposit
     assert chat.slot("photo") == "1234567890124"
 
 
+def test_something_we_do_not_do_asked_at_the_place_and_photo_questions(chat, repository):
+    """The lead's simulator run (2026-12-08): "can you fix my neighbour's wifi?" at the photo
+    question got the photo question again with no word about it, and "what's the cricket score"
+    at the place question became the complaint's place."""
+    chat.texts("the streetlight outside my house has been off for a week")
+    chat.texts("ward 7")
+    reply = chat.texts("what's the cricket score")
+    assert "can't help with that" in reply and "Where exactly" in reply
+    assert chat.slot("location") is None and chat.slot("requested_slot") == "location"
+    assert "photo" in chat.texts("near the clock tower").lower()
+    assert chat.slot("location") == "near the clock tower"
+    reply = chat.texts("can you fix my neighbour's wifi?")
+    assert "can't help with that" in reply and "photo" in reply.lower()
+    assert chat.slot("requested_slot") == "photo"
+    summary = chat.texts("no photo")
+    assert "Place: near the clock tower" in summary and "wifi" not in summary
+    done = chat.texts("yes")
+    ticket = repository.get(NUMBER.search(done).group(0))
+    assert (ticket.ward, ticket.location_text) == (7, "near the clock tower")
+
+
 def test_a_place_at_the_ward_question_and_a_house_number_correction(chat):
     """The lead's defects 3 and 5, in Hindi."""
     chat.texts("नाली का पानी सड़क पर भर गया है")
