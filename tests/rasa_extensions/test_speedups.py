@@ -4,9 +4,9 @@ import copy
 
 import jsonschema
 import pytest
+import rasa.shared.utils.common
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import rasa.shared.utils.common
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core import events as rasa_events
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
@@ -217,8 +217,13 @@ def _stock_applied_events(tracker):
 
 def _loop_events():
     """Events that exercise every branch of Rasa's applied_events."""
-    from rasa.shared.core.events import (ActionReverted, ActiveLoop, Restarted, SessionStarted,
-                                         UserUtteranceReverted)
+    from rasa.shared.core.events import (
+        ActionReverted,
+        ActiveLoop,
+        Restarted,
+        SessionStarted,
+        UserUtteranceReverted,
+    )
 
     return st.sampled_from([
         UserUttered("ward 23", {"name": "inform"}), ActionExecuted("action_listen"),
