@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterator, Optional, Union
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,12 +66,15 @@ def create_engine_for(
     """
     url = url or database_url()
     if url.startswith("sqlite"):
-        # Connections are kept in a pool (SQLAlchemy 1.4 opens and closes one per session
-        # for a file, and closing the last connection to a WAL file checkpoints it): every
-        # action call that reads or writes a ticket would pay for the connection, its
-        # PRAGMAs and the checkpoint.
+        # A file's connections are kept in a pool (SQLAlchemy 1.4 opens and closes one per
+        # session for a file, and closing the last connection to a WAL file checkpoints it):
+        # every action call that reads or writes a ticket would pay for the connection, its
+        # PRAGMAs and the checkpoint. An in-memory database keeps SQLAlchemy's own pool (one
+        # connection per thread; a pool of several would give each its own empty database).
+        in_memory = make_url(url).database in (None, "", ":memory:")
+        pool = {} if in_memory else {"poolclass": QueuePool, "pool_size": 8}
         engine = create_engine(
-            url, future=True, poolclass=QueuePool, pool_size=8,
+            url, future=True, **pool,
             connect_args={"timeout": sqlite_busy_timeout_ms / 1000, "check_same_thread": False},
         )
 

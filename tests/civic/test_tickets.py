@@ -816,6 +816,14 @@ def test_a_sqlite_engine_keeps_its_connections_for_the_next_unit_of_work(sqlite_
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
     finally:
         engine.dispose()
+    memory = create_engine_for("sqlite://")  # one database, not one per pooled connection
+    try:
+        migrate(memory)
+        repo = TicketRepository(make_session_factory(memory), city=city)
+        with memory.connect():  # a unit of work holding a connection meanwhile
+            assert repo.get(new(repo).ticket.number).ward == 23
+    finally:
+        memory.dispose()
 
 
 def test_reads_do_not_wait_for_a_writer_on_sqlite(sqlite_url, city):
