@@ -1031,6 +1031,12 @@ class ActionAskPhoto(GuardedAction):
         text = typed_text(tracker) if answering_now(tracker) else None
         asked_before = previous_slot_value(tracker, "requested_slot") == "photo"
         offered = asked_before and bool(text) and offers_photo(text or "") and not LATER_PHOTO.search(text or "")
+        if asked_before and text and latest_intent(tracker) != "share_location":
+            # "change the place to near jama masjid" at the photo question: said back, then the question
+            for slot, response in (("ward", "utter_ward_changed"), ("location", "utter_place_changed")):
+                now, before = tracker.get_slot(slot), previous_slot_value(tracker, slot)
+                if now and before and str(now) != str(before):
+                    dispatcher.utter_message(response=response, **{slot: now})
         dispatcher.utter_message(response="utter_photo_how_to_send" if offered else "utter_ask_photo")
         return []
 

@@ -170,8 +170,9 @@ def test_status_asked_at_the_photo_question_and_a_photo_on_its_way(chat, reposit
 
 def test_something_we_do_not_do_asked_at_the_place_and_photo_questions(chat, repository):
     """The lead's simulator run (2026-12-08): "can you fix my neighbour's wifi?" at the photo
-    question got the photo question again with no word about it, and "what's the cricket score"
-    at the place question became the complaint's place."""
+    question got the photo question again with no word about it, "what's the cricket score"
+    at the place question became the complaint's place, and a place changed at the photo
+    question was not said back."""
     chat.texts("the streetlight outside my house has been off for a week")
     chat.texts("ward 7")
     reply = chat.texts("what's the cricket score")
@@ -182,11 +183,14 @@ def test_something_we_do_not_do_asked_at_the_place_and_photo_questions(chat, rep
     reply = chat.texts("can you fix my neighbour's wifi?")
     assert "can't help with that" in reply and "photo" in reply.lower()
     assert chat.slot("requested_slot") == "photo"
+    # a change made at the photo question is said back (it was silent), then the question
+    reply = chat.texts("change the place to near jama masjid")
+    assert "Place changed to: near jama masjid" in reply and "photo" in reply.lower()
     summary = chat.texts("no photo")
-    assert "Place: near the clock tower" in summary and "wifi" not in summary
+    assert "Place: near jama masjid" in summary and "wifi" not in summary
     done = chat.texts("yes")
     ticket = repository.get(NUMBER.search(done).group(0))
-    assert (ticket.ward, ticket.location_text) == (7, "near the clock tower")
+    assert (ticket.ward, ticket.location_text) == (7, "near jama masjid")
 
 
 def test_a_place_at_the_ward_question_and_a_house_number_correction(chat):
