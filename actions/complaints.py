@@ -254,6 +254,12 @@ def asks_to_switch(tracker: Tracker) -> bool:
     """Mid-form, the latest message names another complaint, and not as the answer to the
     category question or while describing this one (unless its words take this one back)."""
     requested = tracker.get_slot("requested_slot")
+    correction = correction_in(tracker) if tracker.active_loop_name and requested != "category" else None
+    if correction is not None and correction.field in ("ward", "location"):
+        # "अरे नहीं, वार्ड 14 नहीं, हम वार्ड 31 में आते हैं" (classified as drinking water), "गलती हो
+        # गई, वार्ड 14 नहीं 31 है" (as construction): a corrected ward or place, not another
+        # complaint (a citizen's run, 2026-12-08: the first was asked to switch, the second switched)
+        return False
     # a photo's caption describes, wherever it comes ("overflowing drain" at the ward question);
     # typed words at the photo question (no photo with them) are no caption: a change of mind
     describing = bool(latest_entity(tracker, "photo_id")) or requested in DESCRIBED - {"photo"}
@@ -582,6 +588,8 @@ class ValidateComplaintForm(FormValidationAction):
             correction = correction_in(tracker)
             if correction is not None and correction.field == "location" and correction.value:
                 return {"location": correction.value}  # "jagah galat likhi, makan no 54 hai"
+            if correction is not None and correction.field == "ward":
+                return {}  # "वार्ड 14 नहीं, हम वार्ड 31 में आते हैं": the ward corrected, the place still asked
             if raw_intent(tracker) == "out_of_scope" \
                     and not (place_answer(text) or extract_location(text) or wards_of(text)):
                 return {}  # "what's the cricket score": not a place; answered by the rules
@@ -699,12 +707,18 @@ class ValidateComplaintForm(FormValidationAction):
                 start -= 1
             # before the summary the message is the correction only, no answer to the question
             only_edits = tracker.get_slot("requested_slot") not in ("confirm", "edit_field")
+            dropped = {e.get("name") for e in tracker.events[start:] if only_edits} - set(edits)
             tracker.events = tracker.events[:start] + [
                 e for e in tracker.events[start:] if e.get("name") not in edits and not only_edits]
             tracker.add_slots([SlotSet(slot, value) for slot, value in edits.items()])
         events = await super().get_validation_events(dispatcher, tracker, domain)
         validated = {e["name"] for e in events}
         events += [SlotSet(slot, value) for slot, value in edits.items() if slot not in validated]
+        if edits:
+            # what Rasa's own mappings read from a message that is only a correction goes back
+            # ("गलती हो गई, वार्ड 14 नहीं 31 है", classified as construction, is no construction)
+            events += [SlotSet(slot, previous_slot_value(tracker, slot))
+                       for slot in sorted(dropped - validated) if slot]
         if edits:
             events += self._description_after_correction(tracker, events)
         requested = tracker.get_slot("requested_slot")

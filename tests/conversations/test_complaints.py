@@ -193,6 +193,33 @@ def test_something_we_do_not_do_asked_at_the_place_and_photo_questions(chat, rep
     assert (ticket.ward, ticket.location_text) == (7, "near jama masjid")
 
 
+def test_a_ward_corrected_at_the_place_question_is_no_other_complaint(chat, repository):
+    """A citizen's run (2026-12-08): "गलती हो गई, वार्ड 14 नहीं 31 है" at the place question
+    (classified as construction) filed the sewer complaint under construction, and "अरे नहीं
+    माफ़ करना, वार्ड 14 नहीं, हम वार्ड 31 में आते हैं" (classified as drinking water) was asked
+    whether to switch, again at every answer, until the complaint was lost."""
+    chat.texts("सीवर का पानी घरों में घुस रहा है, नाला चोक है")
+    chat.texts("वार्ड 14")
+    reply = chat.texts("गलती हो गई, वार्ड 14 नहीं 31 है")
+    assert "की जगह" not in reply and "कहाँ" in reply
+    assert (chat.slot("ward"), chat.slot("category")) == ("31", "sewer")
+    chat.texts("नुमाइश कैंप, शिव मंदिर के पीछे")
+    summary = chat.texts("फोटो नहीं है")
+    assert "वार्ड: 31" in summary and "सीवर" in summary
+    done = chat.texts("हाँ")
+    ticket = repository.get(NUMBER.search(done).group(0))
+    assert (ticket.category, ticket.ward) == ("sewer", 31)
+
+
+def test_a_ward_taken_back_with_an_apology_is_no_other_complaint(chat):
+    chat.texts("हमारी गली में सीवर का ढक्कन टूटा पड़ा है और गंदा पानी सड़क पर बह रहा है")
+    chat.texts("वार्ड 14")
+    reply = chat.texts("अरे नहीं माफ़ करना, वार्ड 14 नहीं, हम वार्ड 31 में आते हैं")
+    assert "पीने का पानी" not in reply and "कहाँ" in reply
+    assert (chat.slot("ward"), chat.slot("category")) == ("31", "sewer")
+    assert chat.slot("pending_category") is None
+
+
 def test_a_place_at_the_ward_question_and_a_house_number_correction(chat):
     """The lead's defects 3 and 5, in Hindi."""
     chat.texts("नाली का पानी सड़क पर भर गया है")
