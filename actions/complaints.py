@@ -719,7 +719,6 @@ class ValidateComplaintForm(FormValidationAction):
             # ("गलती हो गई, वार्ड 14 नहीं 31 है", classified as construction, is no construction)
             events += [SlotSet(slot, previous_slot_value(tracker, slot))
                        for slot in sorted(dropped - validated) if slot]
-        if edits:
             events += self._description_after_correction(tracker, events)
         requested = tracker.get_slot("requested_slot")
         if not events and requested in WORDS_ASKED and answering_now(tracker) and typed_text(tracker) \
